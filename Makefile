@@ -1,0 +1,95 @@
+# kanwidget: `make lab` opens the quickstart, `make test` runs every check.
+# Everything lives in .venv/ and node_modules/ at the repo root; stamps keep re-runs fast.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+# Install the CPU wheel first: a bare `torch` requirement pulls multi-GB CUDA wheels.
+TORCH_VERSION := 2.13.0
+PIP_EXTRA := $(if $(wildcard /opt/wheels),--find-links /opt/wheels,)
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+PY_STAMP := $(VENV)/.kanwidget-installed
+NODE_STAMP := node_modules/.kanwidget-installed
+BUNDLE := kanwidget/static/widget.js
+JS_SOURCES := $(shell find js -type f \( -name '*.ts' -o -name '*.css' \) 2>/dev/null)
+
+.PHONY: help venv install build lab test lint typecheck pytest vitest bench browser-deps clean
+
+help:
+	@echo "make lab           set up everything and open JupyterLab on the quickstart"
+	@echo "make test          set up everything and run all checks and tests"
+	@echo "make install       create .venv, install torch $(TORCH_VERSION) (CPU) + kanwidget[dev], npm deps, bundle"
+	@echo "make build         rebuild kanwidget/static/ from js/"
+	@echo "make bench         run benchmarks/*.py"
+	@echo "make browser-deps  install Debian chromium for the browser tests"
+
+venv: $(PY)
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+
+# Python side: re-run when pyproject.toml changes. The build hook is skipped here because
+# the bundle is built below from the same node_modules.
+$(PY_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install $(PIP_EXTRA) "torch==$(TORCH_VERSION)"
+	SKIP_JUPYTER_BUILDER=1 $(PY) -m pip install $(PIP_EXTRA) -e ".[dev]"
+	touch $@
+
+# JS side: re-run when package.json / package-lock.json change. `npm install` rather than
+# `npm ci`: it follows package-lock.json too, while `npm ci` rejects a lock file whose
+# optional per-platform packages (e.g. @rollup/rollup-android-*) a registry mirror lacks.
+$(NODE_STAMP): package.json $(wildcard package-lock.json)
+	npm install --no-audit --no-fund
+	touch $@
+
+$(BUNDLE): $(NODE_STAMP) build.mjs $(JS_SOURCES)
+	npm run build
+
+install: $(PY_STAMP) $(NODE_STAMP) $(BUNDLE)
+
+build: $(NODE_STAMP)
+	npm run build
+
+lab: install
+	$(BIN)/jupyter lab notebooks/01_quickstart.ipynb
+
+browser-deps:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		$(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; \
+	fi
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	npm run --silent lint
+
+typecheck: install
+	$(BIN)/mypy kanwidget/kan
+	npx tsc --noEmit
+
+pytest: install browser-deps
+	$(BIN)/pytest
+
+vitest: install
+	npx vitest run --passWithNoTests
+
+# Every step must pass; the first failure stops `make test` with a non-zero status.
+test: lint typecheck pytest vitest
+
+# benchmarks/run_all.py (if present) runs them all and writes the README table;
+# otherwise each benchmarks/*.py runs in turn.
+bench: install
+	@if [ -f benchmarks/run_all.py ]; then $(PY) benchmarks/run_all.py; \
+	else for f in benchmarks/*.py; do echo "== $$f"; $(PY) "$$f"; done; fi
+
+clean:
+	rm -rf kanwidget/static node_modules $(PY_STAMP) .pytest_cache .mypy_cache .ruff_cache

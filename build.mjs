@@ -1,0 +1,36 @@
+// Bundles the front end: js/widget.ts -> kanwidget/static/widget.js (ESM, minified), and
+// CSS -> kanwidget/static/widget.css, either imported from widget.ts or as js/widget.css.
+// `node build.mjs --watch` rebuilds on change (npm run dev).
+import { existsSync, readFileSync } from "node:fs";
+import * as esbuild from "esbuild";
+
+const watch = process.argv.includes("--watch");
+const entry = "js/widget.ts";
+const entryPoints = [entry];
+// A stand-alone js/widget.css is its own entry unless widget.ts already imports it
+// (then esbuild emits it next to widget.js and a second entry would collide).
+if (existsSync("js/widget.css") && !/["']\.\/widget\.css["']/.test(readFileSync(entry, "utf8"))) {
+  entryPoints.push("js/widget.css");
+}
+
+const options = {
+  entryPoints,
+  outdir: "kanwidget/static",
+  entryNames: "[name]",
+  bundle: true,
+  format: "esm",
+  target: "es2020",
+  minify: !watch,
+  sourcemap: watch ? "inline" : false,
+  // Exported HTML loads widgets under RequireJS; UMD code inside the bundle must not
+  // mistake that for its own AMD loader.
+  define: { "define.amd": "false" },
+  logLevel: "info",
+};
+
+if (watch) {
+  const ctx = await esbuild.context(options);
+  await ctx.watch();
+} else {
+  await esbuild.build(options);
+}

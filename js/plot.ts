@@ -1,0 +1,121 @@
+// Small plotting helpers shared by the edge thumbnails, the inspector and the sparkline:
+// ranges, data -> pixel scaling and SVG path strings built in one pass (no per-point DOM).
+
+export const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** Create an SVG element with attributes. */
+export function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number> = {},
+  parent?: Element,
+): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const k in attrs) el.setAttribute(k, String(attrs[k]));
+  if (parent) parent.appendChild(el);
+  return el;
+}
+
+/** Create an HTML element with a class and optional text. */
+export function html<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  cls = "",
+  text = "",
+  parent?: Element,
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  if (cls) el.className = cls;
+  if (text) el.textContent = text;
+  if (parent) parent.appendChild(el);
+  return el;
+}
+
+/** A contiguous run of values: `data[start .. start+n)` (one row of an (E, P) array). */
+export interface Run {
+  data: ArrayLike<number>;
+  start: number;
+  n: number;
+}
+
+export function run(data: ArrayLike<number> | undefined | null, row: number, n: number): Run | null {
+  if (!data || n <= 0 || (row + 1) * n > data.length) return null;
+  return { data, start: row * n, n };
+}
+
+/** [min, max] over finite values of all runs; widened when empty or flat. */
+export function extent(runs: (Run | null)[]): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of runs) {
+    if (!r) continue;
+    for (let k = r.start; k < r.start + r.n; k++) {
+      const v = r.data[k];
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+    }
+  }
+  if (!(lo <= hi)) return [0, 1];
+  if (hi - lo < 1e-12 * Math.max(1, Math.abs(hi))) return [lo - 0.5, hi + 0.5];
+  return [lo, hi];
+}
+
+/** Maps data to pixels inside a box (y grows upward in data, downward on screen). */
+export interface Scale {
+  x: [number, number];
+  y: [number, number];
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+function fmt(v: number): string {
+  return (Math.round(v * 10) / 10).toString();
+}
+
+/** Polyline as an SVG path `d`; non-finite points break the line. */
+export function linePath(xs: Run | null, ys: Run | null, s: Scale): string {
+  if (!xs || !ys) return "";
+  const n = Math.min(xs.n, ys.n);
+  const kx = s.width / (s.x[1] - s.x[0]);
+  const ky = s.height / (s.y[1] - s.y[0]);
+  let d = "";
+  let pen = "M";
+  for (let k = 0; k < n; k++) {
+    const x = xs.data[xs.start + k];
+    const y = ys.data[ys.start + k];
+    if (!Number.isFinite(x) || !Number.isFinite(y)) {
+      pen = "M";
+      continue;
+    }
+    d += pen + fmt(s.left + (x - s.x[0]) * kx) + " " + fmt(s.top + s.height - (y - s.y[0]) * ky);
+    pen = "L";
+  }
+  return d;
+}
+
+/** Scatter as one path of zero-length segments (drawn as dots with round caps). */
+export function dotsPath(xs: Run | null, ys: Run | null, s: Scale): string {
+  if (!xs || !ys) return "";
+  const n = Math.min(xs.n, ys.n);
+  const kx = s.width / (s.x[1] - s.x[0]);
+  const ky = s.height / (s.y[1] - s.y[0]);
+  let d = "";
+  for (let k = 0; k < n; k++) {
+    const x = xs.data[xs.start + k];
+    const y = ys.data[ys.start + k];
+    if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
+    const px = s.left + (x - s.x[0]) * kx;
+    const py = s.top + s.height - (y - s.y[0]) * ky;
+    if (px < s.left - 1 || px > s.left + s.width + 1 || py < s.top - 1 || py > s.top + s.height + 1) continue;
+    d += "M" + fmt(px) + " " + fmt(py) + "h0";
+  }
+  return d;
+}
+
+/** Compact number for labels: 3 significant digits, exponent when tiny or huge. */
+export function num(v: number | null | undefined): string {
+  if (v == null || !Number.isFinite(v)) return "–";
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e4)) return v.toExponential(2);
+  return Number(v.toPrecision(3)).toString();
+}

@@ -1,0 +1,441 @@
+"""MultKAN: KAN layers joined by sum and multiplication nodes (KAN 2.0, section 2.1, eq. 4).
+
+Node layer l holds ``width[l] = [n_sum, n_mult]`` nodes.  ``layers[l]`` maps the nodes of
+layer l to the *subnodes* of layer l+1: one per sum node and ``mult_arity`` per
+multiplication node.  Between layers, subnode and node affine maps (scale, bias) apply as in
+the paper.  The verbs (fit, attribute, prune, symbolic, save) live in their own modules;
+this class keeps thin pykan-compatible methods that call them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from .history import VersionTree
+from .layer import KANLayer
+
+# pykan constructor arguments that are accepted and ignored (checkpoints are explicit here)
+_PYKAN_NOOP_ARGS = {"auto_save", "ckpt_path", "save_act", "state_id", "round", "first_init"}
+
+
+def normalize_width(width) -> list[list[int]]:
+    """``[2, [3, 1], 1]`` -> ``[[2, 0], [3, 1], [1, 0]]`` with validation."""
+    if not isinstance(width, (list, tuple)) or len(width) < 2:
+        raise ValueError(f"width must be a list of at least 2 layers, got {width!r}")
+    out = []
+    for l, w in enumerate(width):
+        if isinstance(w, (int,)) and not isinstance(w, bool):
+            pair = [int(w), 0]
+        elif isinstance(w, (list, tuple)) and len(w) == 2 and all(isinstance(v, int) for v in w):
+            pair = [int(w[0]), int(w[1])]
+        else:
+            raise ValueError(f"width[{l}] must be an int or [n_sum, n_mult], got {w!r}")
+        if min(pair) < 0 or sum(pair) < 1:
+            raise ValueError(f"width[{l}] = {w!r} must have at least one node")
+        out.append(pair)
+    if out[0][1]:
+        raise ValueError("the input layer (width[0]) cannot have multiplication nodes")
+    return out
+
+
+def normalize_arity(mult_arity, width: list[list[int]]) -> list[list[int]]:
+    """An int or a per-layer list of per-node arities -> list of lists."""
+    if isinstance(mult_arity, int):
+        if mult_arity < 2:
+            raise ValueError(f"mult_arity must be >= 2, got {mult_arity}")
+        return [[mult_arity] * w[1] for w in width]
+    arity = [list(map(int, a)) for a in mult_arity]
+    if len(arity) != len(width) or any(len(a) != w[1] for a, w in zip(arity, width)):
+        raise ValueError(f"mult_arity {mult_arity!r} must give one arity per mult node of {width}")
+    if any(v < 2 for a in arity for v in a):
+        raise ValueError("every mult_arity must be >= 2")
+    return arity
+
+
+@dataclasses.dataclass
+class Trace:
+    """Intermediate values of one forward pass (l indexes layers; nodes has depth+1 entries)."""
+
+    inputs: list[Tensor]  # (B, in_l) input of layer l
+    edge_acts: list[Tensor]  # (B, out_l, in_l)
+    subnodes: list[Tensor]  # (B, out_l) after the subnode affine map
+    nodes: list[Tensor]  # (B, n_nodes_l)
+    output: Tensor
+
+
+class KAN(nn.Module):
+    """Kolmogorov-Arnold network with optional multiplication nodes (pykan's ``MultKAN``).
+
+    Parameters
+    ----------
+    width : list of int or [n_sum, n_mult]
+    grid : grid intervals G; k : spline order; mult_arity : int or per-node lists
+    seed : seeds a private generator (the global RNG is not touched)
+    """
+
+    def __init__(
+        self,
+        width,
+        grid: int = 3,
+        k: int = 3,
+        mult_arity=2,
+        noise_scale: float = 0.3,
+        scale_base_mu: float = 0.0,
+        scale_base_sigma: float = 1.0,
+        base_fun: str = "silu",
+        symbolic_enabled: bool = True,
+        affine_trainable: bool = False,
+        grid_eps: float = 0.02,
+        grid_range=(-1, 1),
+        sp_trainable: bool = True,
+        sb_trainable: bool = True,
+        seed: int = 1,
+        sparse_init: bool = False,
+        device="cpu",
+        dtype: torch.dtype | None = None,
+        **pykan_args,
+    ):
+        super().__init__()
+        unknown = set(pykan_args) - _PYKAN_NOOP_ARGS
+        if unknown:
+            raise TypeError(f"KAN() got unexpected arguments {sorted(unknown)}")
+        if not isinstance(grid, int) or grid < 1:
+            raise ValueError(f"grid must be an int >= 1, got {grid!r}")
+        if not isinstance(k, int) or k < 0:
+            raise ValueError(f"k must be an int >= 0, got {k!r}")
+        self.width = normalize_width(width)
+        self.mult_arity = normalize_arity(mult_arity, self.width)
+        self.grid_size, self.k = grid, k
+        self.base_fun_name = base_fun
+        self.symbolic_enabled = symbolic_enabled
+        self.grid_eps = grid_eps
+        self.grid_range = (float(grid_range[0]), float(grid_range[1]))
+        self.input_ids = list(range(self.width[0][0]))  # original input index of each input
+        gen = torch.Generator().manual_seed(seed)
+        dtype = dtype or torch.get_default_dtype()
+        self.layers = nn.ModuleList()
+        for l in range(self.depth):
+            self.layers.append(
+                KANLayer(
+                    self.n_nodes(l), self.n_subnodes(l + 1), grid, k, noise_scale,
+                    scale_base_mu, scale_base_sigma, 1.0, base_fun, grid_eps, self.grid_range,
+                    sparse_init, sp_trainable, sb_trainable, gen, dtype, device,
+                )
+            )  # fmt: skip
+        self.affine_trainable = affine_trainable
+        self._init_affine(dtype, device)
+        self._last_input: Tensor | None = None
+        self.node_scores: list[Tensor] | None = None
+        self.edge_scores: list[Tensor] | None = None
+        self.feature_score: Tensor | None = None
+        self._op_depth = 0
+        self.loss_log: dict[str, list[float]] = {"train_loss": [], "test_loss": []}
+        self.history = VersionTree()
+        self._commit("init", {"width": width, "grid": grid, "k": k, "seed": seed})
+
+    # ------------------------------------------------------------------ shape helpers
+    @property
+    def depth(self) -> int:
+        return len(self.width) - 1
+
+    def n_nodes(self, l: int) -> int:
+        return sum(self.width[l])
+
+    def n_subnodes(self, l: int) -> int:
+        return self.width[l][0] + sum(self.mult_arity[l])
+
+    def subnode_to_node(self, l: int, j: int) -> int:
+        """Node of layer ``l`` fed by subnode ``j`` (layer l-1's output ``j``)."""
+        n_sum = self.width[l][0]
+        if j < n_sum:
+            return j
+        acc = n_sum
+        for m, a in enumerate(self.mult_arity[l]):
+            if j < acc + a:
+                return n_sum + m
+            acc += a
+        raise IndexError(f"subnode {j} out of range for layer {l}")
+
+    @property
+    def act_fun(self) -> nn.ModuleList:
+        """pykan's name for ``layers``."""
+        return self.layers
+
+    @property
+    def device(self) -> torch.device:
+        return self.layers[0].knots.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.layers[0].knots.dtype
+
+    def _init_affine(self, dtype, device) -> None:
+        def param(n: int, value: float) -> nn.Parameter:
+            t = torch.full((n,), value, dtype=dtype, device=device)
+            return nn.Parameter(t, requires_grad=self.affine_trainable)
+
+        self.node_scale = nn.ParameterList([param(self.n_nodes(l + 1), 1.0) for l in range(self.depth)])
+        self.node_bias = nn.ParameterList([param(self.n_nodes(l + 1), 0.0) for l in range(self.depth)])
+        self.subnode_scale = nn.ParameterList([param(self.n_subnodes(l + 1), 1.0) for l in range(self.depth)])
+        self.subnode_bias = nn.ParameterList([param(self.n_subnodes(l + 1), 0.0) for l in range(self.depth)])  # fmt: skip
+
+    # ------------------------------------------------------------------ forward
+    def check_input(self, x: Tensor, name: str = "x") -> Tensor:
+        """Validate the shape (and type) of a model input."""
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+        if x.dim() != 2 or x.shape[1] != self.width[0][0]:
+            raise ValueError(
+                f"{name} must have shape (batch, {self.width[0][0]}), got {tuple(x.shape)}"
+                + (" (inputs were pruned; see model.input_ids)" if len(self.input_ids) and
+                   self.input_ids != list(range(len(self.input_ids))) else "")
+            )  # fmt: skip
+        return x.to(self.dtype)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``x`` (B, n_in) -> (B, n_out)."""
+        x = self.check_input(x)
+        self._last_input = x.detach()
+        return self._forward(x)[0]
+
+    def _forward(self, x: Tensor, with_std: bool = False):
+        """Forward; with ``with_std`` also each layer's per-edge std ``(in, out)`` and input std."""
+        stds = []
+        for l, layer in enumerate(self.layers):
+            if with_std:
+                y, edge_std = layer(x, with_std=True)
+                stds.append((edge_std, x.std(0)))
+            else:
+                y = layer(x)
+            y = y * self.subnode_scale[l] + self.subnode_bias[l]
+            x = self._multiply(l + 1, y)
+            x = x * self.node_scale[l] + self.node_bias[l]
+        return x, stds
+
+    def _multiply(self, l: int, y: Tensor) -> Tensor:
+        """Subnodes (B, n_subnodes(l)) -> nodes (B, n_nodes(l)): sums pass, products multiply."""
+        n_sum, arity = self.width[l][0], self.mult_arity[l]
+        if not arity:
+            return y
+        mult = y[:, n_sum:]
+        if len(set(arity)) == 1:
+            prod = mult.reshape(y.shape[0], len(arity), arity[0]).prod(-1)
+        else:
+            parts, start = [], 0
+            for a in arity:
+                parts.append(mult[:, start : start + a].prod(-1, keepdim=True))
+                start += a
+            prod = torch.cat(parts, 1)
+        return torch.cat([y[:, :n_sum], prod], 1)
+
+    def forward_cache(self, x: Tensor | None = None) -> Trace:
+        """Forward pass keeping every layer's inputs, edge activations and node values."""
+        if x is None:
+            x = self.cached_input()
+        x = self.check_input(x)
+        trace = Trace([], [], [], [x], x)
+        with torch.no_grad():
+            for l, layer in enumerate(self.layers):
+                trace.inputs.append(x)
+                trace.edge_acts.append(layer.edge_activations(x))
+                y = layer(x) * self.subnode_scale[l] + self.subnode_bias[l]
+                trace.subnodes.append(y)
+                x = self._multiply(l + 1, y) * self.node_scale[l] + self.node_bias[l]
+                trace.nodes.append(x)
+        trace.output = x
+        return trace
+
+    def cached_input(self) -> Tensor:
+        """The last input seen by ``model(x)`` or ``fit`` (used by attribute, suggest, plot)."""
+        if self._last_input is None:
+            raise ValueError("no data seen yet: call model(x) or model.fit(dataset) first")
+        return self._last_input
+
+    # ------------------------------------------------------------------ versions
+    @contextlib.contextmanager
+    def operation(self, name: str, arguments: dict[str, Any] | None = None, **meta):
+        """Group the changes made inside into one version (nested operations commit once)."""
+        self._op_depth += 1
+        try:
+            yield
+        finally:
+            self._op_depth -= 1
+        if self._op_depth == 0:
+            self._commit(name, arguments or {}, **meta)
+
+    def _commit(self, operation: str, arguments: dict[str, Any], **meta) -> None:
+        config, tensors = self.snapshot()
+        log = self.loss_log
+        meta.setdefault("train_loss", log["train_loss"][-1] if log["train_loss"] else None)
+        meta.setdefault("test_loss", log["test_loss"][-1] if log["test_loss"] else None)
+        self.history.commit(
+            config, tensors, operation, _jsonable(arguments), n_edges=self.n_edges(), **meta
+        )
+
+    def _record_losses(self, results: dict[str, list[float]]) -> None:
+        """Append a fit's losses to the model's lifetime loss log."""
+        for key in ("train_loss", "test_loss"):
+            self.loss_log[key].extend(results[key])
+
+    @property
+    def version(self) -> str:
+        return self.history.current.id
+
+    def rewind(self, version_id: str) -> KAN:
+        """Start a new round from ``version_id`` (KAN 2.0 naming) and load its state."""
+        self.restore(*self.history.rewind(str(version_id)))
+        return self
+
+    def checkout(self, version_id: str) -> KAN:
+        """Load version ``version_id`` without starting a round."""
+        self.restore(*self.history.checkout(str(version_id)))
+        return self
+
+    def n_edges(self) -> int:
+        """Number of active edges (numeric or symbolic)."""
+        return int(sum(((l.mask + l.sym_mask) > 0).sum() for l in self.layers))
+
+    # ------------------------------------------------------------------ snapshots
+    def snapshot(self) -> tuple[dict[str, Any], dict[str, Tensor]]:
+        """Structure (JSON-able) and tensors: everything needed to rebuild this model."""
+        config = {
+            "width": [list(w) for w in self.width],
+            "mult_arity": [list(a) for a in self.mult_arity],
+            "grid": [layer.num for layer in self.layers],
+            "k": self.k,
+            "base_fun": self.base_fun_name,
+            "grid_eps": self.grid_eps,
+            "grid_range": list(self.grid_range),
+            "symbolic_enabled": self.symbolic_enabled,
+            "affine_trainable": self.affine_trainable,
+            "sym_names": [layer.sym_names for layer in self.layers],
+            "input_ids": list(self.input_ids),
+            "dtype": str(self.dtype).replace("torch.", ""),
+        }
+        tensors = {name: t.detach() for name, t in self.state_dict().items()}
+        return config, tensors
+
+    def restore(self, config: dict[str, Any], tensors: dict[str, Tensor]) -> None:
+        """Rebuild structure from ``config`` and load ``tensors`` (in place)."""
+        dtype = getattr(torch, config["dtype"])
+        self.width = [list(w) for w in config["width"]]
+        self.mult_arity = [list(a) for a in config["mult_arity"]]
+        self.k = config["k"]
+        self.grid_size = config["grid"][0]
+        self.base_fun_name = config["base_fun"]
+        self.grid_eps = config["grid_eps"]
+        self.grid_range = tuple(config["grid_range"])
+        self.symbolic_enabled = config["symbolic_enabled"]
+        self.affine_trainable = config["affine_trainable"]
+        self.input_ids = list(config["input_ids"])
+        device = self.device
+        self.layers = nn.ModuleList(
+            KANLayer(self.n_nodes(l), self.n_subnodes(l + 1), config["grid"][l], self.k,
+                     base_fun=self.base_fun_name, grid_eps=self.grid_eps, dtype=dtype,
+                     device=device)
+            for l in range(self.depth)
+        )  # fmt: skip
+        self._init_affine(dtype, device)
+        for layer, names in zip(self.layers, config["sym_names"]):
+            layer.sym_names = [list(row) for row in names]
+        self.load_state_dict({n: t.to(device).clone() for n, t in tensors.items()})
+        for layer in self.layers:
+            layer.symbolic_changed()
+        self.node_scores = self.edge_scores = self.feature_score = None
+
+    def copy(self) -> KAN:
+        """An independent model with the same structure, parameters and history."""
+        import copy
+
+        return copy.deepcopy(self)
+
+    # ------------------------------------------------------------------ verbs (thin)
+    def fit(self, dataset, **kwargs):
+        from .train import fit
+
+        return fit(self, dataset, **kwargs)
+
+    def update_grid_from_samples(self, x: Tensor) -> KAN:
+        from .train import update_grid_from_samples
+
+        update_grid_from_samples(self, x)
+        return self
+
+    update_grid = update_grid_from_samples
+
+    def refine(self, new_grid: int) -> KAN:
+        from .train import refine
+
+        return refine(self, new_grid)
+
+    def attribute(self):
+        from .attribution import attribute
+
+        return attribute(self)
+
+    def prune(self, node_th: float = 1e-2, edge_th: float = 3e-2) -> KAN:
+        from .pruning import prune
+
+        return prune(self, node_th, edge_th)
+
+    def prune_node(self, threshold: float = 1e-2, mode: str = "auto", active_neurons_id=None):
+        from .pruning import prune_node
+
+        return prune_node(self, threshold, mode, active_neurons_id)
+
+    def prune_edge(self, threshold: float = 3e-2) -> KAN:
+        from .pruning import prune_edge
+
+        return prune_edge(self, threshold)
+
+    def prune_input(self, threshold: float = 1e-2, active_inputs=None) -> KAN:
+        from .pruning import prune_input
+
+        return prune_input(self, threshold, active_inputs)
+
+    def remove_edge(self, l: int, i: int, j: int) -> KAN:
+        from .pruning import remove_edge
+
+        return remove_edge(self, l, i, j)
+
+    def remove_node(self, l: int, i: int) -> KAN:
+        from .pruning import remove_node
+
+        return remove_node(self, l, i)
+
+    def save(self, path) -> None:
+        from .io import save
+
+        save(self, path)
+
+    @classmethod
+    def load(cls, path, map_location="cpu") -> KAN:
+        from .io import load
+
+        return load(path, map_location)
+
+    def plot(self, **kwargs):
+        from .plot import plot
+
+        return plot(self, **kwargs)
+
+
+MultKAN = KAN
+
+
+def _jsonable(value):
+    """Arguments recorded in the history: plain values only (tensors summarised)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, Tensor) and value.numel() == 1:
+        return value.item()
+    return repr(value)[:200]
