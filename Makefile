@@ -40,8 +40,8 @@ $(PY):
 # Python side: re-run when pyproject.toml changes. The build hook is skipped here because
 # the bundle is built below from the same node_modules.
 $(PY_STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install $(PIP_EXTRA) "torch==$(TORCH_VERSION)"
-	SKIP_JUPYTER_BUILDER=1 $(PY) -m pip install $(PIP_EXTRA) -e ".[dev]"
+	$(PY) -m pip install -q $(PIP_EXTRA) "torch==$(TORCH_VERSION)"
+	SKIP_JUPYTER_BUILDER=1 $(PY) -m pip install -q $(PIP_EXTRA) -e ".[dev]"
 	touch $@
 
 # JS side: re-run when package.json / package-lock.json change. `npm install` rather than
@@ -89,7 +89,9 @@ test: lint typecheck pytest vitest
 # otherwise each benchmarks/*.py runs in turn.
 bench: install
 	@if [ -f benchmarks/run_all.py ]; then $(PY) benchmarks/run_all.py; \
-	else for f in benchmarks/*.py; do echo "== $$f"; $(PY) "$$f"; done; fi
+	else shopt -s nullglob; files=(benchmarks/*.py); \
+		if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks/*.py yet" >&2; exit 1; fi; \
+		for f in "$${files[@]}"; do echo "== $$f"; $(PY) "$$f"; done; fi
 
 clean:
 	rm -rf kanwidget/static node_modules $(PY_STAMP) .pytest_cache .mypy_cache .ruff_cache

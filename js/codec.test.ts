@@ -3,7 +3,7 @@ import { decode, encode } from "./codec";
 
 describe("codec", () => {
   it("round-trips float32 values and shape", () => {
-    const values = [0, 1.5, -2.25, 3e-8, 1e6, -0.125];
+    const values = [0, 1.5, -2.25, 2 ** -30, 1e6, -0.125]; // exact in float32
     const d = decode(encode(values, [2, 3]))!;
     expect(Array.from(d.data)).toEqual(values);
     expect(d.shape).toEqual([2, 3]);

@@ -66,10 +66,17 @@ export interface Scale {
   top: number;
   width: number;
   height: number;
+  /** When set, paths are written in integer units of 1/q px (draw them under scale(1/q)); much faster to build. */
+  q?: number;
 }
 
 function fmt(v: number): string {
   return (Math.round(v * 10) / 10).toString();
+}
+
+function writer(s: Scale): (v: number) => number | string {
+  const q = s.q;
+  return q ? (v) => Math.round(v * q) : fmt;
 }
 
 /** Polyline as an SVG path `d`; non-finite points break the line. */
@@ -78,6 +85,7 @@ export function linePath(xs: Run | null, ys: Run | null, s: Scale): string {
   const n = Math.min(xs.n, ys.n);
   const kx = s.width / (s.x[1] - s.x[0]);
   const ky = s.height / (s.y[1] - s.y[0]);
+  const f = writer(s);
   let d = "";
   let pen = "M";
   for (let k = 0; k < n; k++) {
@@ -87,7 +95,7 @@ export function linePath(xs: Run | null, ys: Run | null, s: Scale): string {
       pen = "M";
       continue;
     }
-    d += pen + fmt(s.left + (x - s.x[0]) * kx) + " " + fmt(s.top + s.height - (y - s.y[0]) * ky);
+    d += pen + f(s.left + (x - s.x[0]) * kx) + " " + f(s.top + s.height - (y - s.y[0]) * ky);
     pen = "L";
   }
   return d;
@@ -99,6 +107,7 @@ export function dotsPath(xs: Run | null, ys: Run | null, s: Scale): string {
   const n = Math.min(xs.n, ys.n);
   const kx = s.width / (s.x[1] - s.x[0]);
   const ky = s.height / (s.y[1] - s.y[0]);
+  const f = writer(s);
   let d = "";
   for (let k = 0; k < n; k++) {
     const x = xs.data[xs.start + k];
@@ -107,7 +116,7 @@ export function dotsPath(xs: Run | null, ys: Run | null, s: Scale): string {
     const px = s.left + (x - s.x[0]) * kx;
     const py = s.top + s.height - (y - s.y[0]) * ky;
     if (px < s.left - 1 || px > s.left + s.width + 1 || py < s.top - 1 || py > s.top + s.height + 1) continue;
-    d += "M" + fmt(px) + " " + fmt(py) + "h0";
+    d += "M" + f(px) + " " + f(py) + "h0";
   }
   return d;
 }

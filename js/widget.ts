@@ -164,7 +164,9 @@ class View {
     const t = e.target as HTMLElement | null;
     if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA")) return;
     if ((e.key === "Delete" || e.key === "Backspace") && this.selected) {
+      // preventDefault also keeps JupyterLab's command-mode shortcuts from acting on it.
       e.preventDefault();
+      e.stopPropagation();
       this.send({ action: "prune_edge", edge: this.selected.split(",").map(Number) });
     } else if (e.key === "Escape" && this.selected) {
       this.closeInspector();

@@ -31,7 +31,8 @@ export class Diagram {
 
   constructor(private events: DiagramEvents) {
     this.el = html("div", "kw-diagram");
-    this.svg = svg("svg", { class: "kw-svg", role: "img" }, this.el);
+    const scroll = html("div", "kw-scroll", "", this.el);
+    this.svg = svg("svg", { class: "kw-svg", role: "img" }, scroll);
     this.trash = html("div", "kw-trash", "drop here to prune", this.el);
     this.trash.title = "drag an edge's plot or a node here (or out of the diagram) to prune it";
     this.svg.addEventListener("click", this.onClick);
@@ -52,7 +53,9 @@ export class Diagram {
     this.svg.replaceChildren();
     this.edges.clear();
     this.svg.setAttribute("viewBox", `0 0 ${lay.width} ${lay.height}`);
-    this.svg.style.maxWidth = `${lay.width}px`;
+    // Small networks may grow a little; big ones keep readable thumbnails and scroll.
+    this.svg.style.maxWidth = `${Math.round(lay.width * 1.6)}px`;
+    this.svg.style.minWidth = `${Math.round(Math.min(lay.width, 640 + (lay.width - 640) * 0.5))}px`;
     this.el.classList.toggle("kw-show-pruned", showPruned);
     const lastLayer = lay.nodes.reduce((m, p) => Math.max(m, p.node.l), 0);
     const edgeLayer = svg("g", { class: "kw-edges" });

@@ -10,6 +10,7 @@ export interface EdgeView {
   curve: SVGPathElement;
   dots: SVGPathElement;
   title: SVGTitleElement;
+  drawn: [string, string]; // last curve / dots paths written
 }
 
 /** Decoded (E, P) / (E, S) arrays for all edges; any may be missing. */
@@ -23,6 +24,7 @@ export interface EdgeData {
 }
 
 const PAD = 2;
+const Q = 4; // thumbnail paths are written in integer quarter pixels (see plot.ts Scale.q)
 
 export function thumbTransform(pos: EdgePos): string {
   return `translate(${Math.round((pos.bx - BOX_W / 2) * 10) / 10},${Math.round((pos.by - BOX_H / 2) * 10) / 10})`;
@@ -40,13 +42,14 @@ export function createEdge(pos: EdgePos): EdgeView {
   svg("path", { class: "kw-edge-line", d: pos.d }, group);
   const thumb = svg("g", { class: "kw-thumb", transform: thumbTransform(pos) }, group);
   svg("rect", { class: "kw-thumb-bg", width: BOX_W, height: BOX_H, rx: 3 }, thumb);
-  const dots = svg("path", { class: "kw-thumb-dots" }, thumb);
-  const curve = svg("path", { class: "kw-thumb-curve" }, thumb);
+  const fine = svg("g", { transform: `scale(${1 / Q})` }, thumb);
+  const dots = svg("path", { class: "kw-thumb-dots" }, fine);
+  const curve = svg("path", { class: "kw-thumb-curve" }, fine);
   if (edge.symbolic) {
-    const label = svg("text", { class: "kw-thumb-label", x: BOX_W - 2, y: 8 }, thumb);
+    const label = svg("text", { class: "kw-thumb-label", x: 0, y: -2 }, thumb);
     label.textContent = edge.symbolic;
   }
-  const view = { pos, group, thumb, curve, dots, title };
+  const view: EdgeView = { pos, group, thumb, curve, dots, title, drawn: ["", ""] };
   setTitle(view, null);
   return view;
 }
@@ -81,7 +84,12 @@ export function drawEdge(view: EdgeView, data: EdgeData): void {
     top: PAD,
     width: BOX_W - 2 * PAD,
     height: BOX_H - 2 * PAD,
+    q: Q,
   };
-  view.curve.setAttribute("d", linePath(cx, cy, scale));
-  view.dots.setAttribute("d", dotsPath(sx, sy, scale));
+  // Skip unchanged paths: re-parsing a path attribute costs more than comparing strings.
+  const curve = linePath(cx, cy, scale);
+  const dots = dotsPath(sx, sy, scale);
+  if (curve !== view.drawn[0]) view.curve.setAttribute("d", curve);
+  if (dots !== view.drawn[1]) view.dots.setAttribute("d", dots);
+  view.drawn = [curve, dots];
 }

@@ -24,9 +24,13 @@ export class Toolbar {
     this.steps = html("input", "kw-steps", "", fit);
     Object.assign(this.steps, { type: "number", min: "1", step: "1", value: "50", title: "optimiser steps" });
     this.steps.setAttribute("aria-label", "steps");
-    this.button(fit, "fit", "Fit", "train for the given number of steps", () => {
+    const startFit = (): void => {
       const n = Math.round(Number(this.steps.value));
       this.events.send({ action: "fit", steps: Number.isFinite(n) && n > 0 ? n : 50 });
+    };
+    this.button(fit, "fit", "Fit", "train for the given number of steps", startFit);
+    this.steps.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !this.buttons.fit.disabled) startFit();
     });
     this.button(fit, "pause", "Pause", "pause training", () => this.events.send({ action: "pause" }));
     this.button(fit, "resume", "Resume", "resume training", () => this.events.send({ action: "resume" }));

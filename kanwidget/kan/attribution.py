@@ -17,7 +17,7 @@ import torch
 from torch import Tensor
 
 if TYPE_CHECKING:
-    from .network import KAN
+    from .network import KAN, Trace
 
 
 def subnode_scores_from_nodes(model: KAN, l: int, node_score: Tensor) -> Tensor:
@@ -29,13 +29,15 @@ def subnode_scores_from_nodes(model: KAN, l: int, node_score: Tensor) -> Tensor:
     return torch.cat(parts, 1)
 
 
-def attribute(model: KAN, x: Tensor | None = None) -> list[Tensor]:
+def attribute(model: KAN, x: Tensor | None = None, trace: Trace | None = None) -> list[Tensor]:
     """Fill ``model.node_scores`` (per layer ``(n_nodes,)``), ``model.edge_scores``
     (per layer ``(out, in)``), ``model.subnode_scores`` and ``model.feature_score``.
 
-    Uses ``x`` or the last input the model saw.  Returns ``model.node_scores``.
+    Uses ``trace`` (a ``model.forward_cache`` result the caller already has), else ``x``,
+    else the last input the model saw.  Returns ``model.node_scores``.
     """
-    trace = model.forward_cache(x)
+    if trace is None:
+        trace = model.forward_cache(x)
     n_out = model.n_nodes(model.depth)
     node_score = torch.eye(n_out, dtype=model.dtype, device=model.device)  # (n_out, nodes)
     node_scores, edge_scores, subnode_scores = [node_score], [], []

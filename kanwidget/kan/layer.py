@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .spline import bspline_basis, curve_to_coef, extend_grid, uniform_grid
+from .spline import BasisTable, bspline_basis, curve_to_coef, extend_grid, uniform_grid
 
 BASE_FUNCTIONS = {
     "silu": F.silu,
@@ -90,6 +90,7 @@ class KANLayer(nn.Module):
         self.sym_params = nn.Parameter(params.repeat(in_dim, out_dim, 1))  # (in, out, 4)
         self.sym_names: list[list[str]] = [["0"] * out_dim for _ in range(in_dim)]
         self._sym_groups = None  # cache of edges grouped by function, rebuilt on change
+        self._basis_table: BasisTable | None = None  # cache for the knots, see basis()
 
     # ------------------------------------------------------------------ structure
     @property
@@ -115,6 +116,16 @@ class KANLayer(nn.Module):
         return self._sym_groups
 
     # ------------------------------------------------------------------ forward
+    def basis(self, x: Tensor) -> Tensor:
+        """B-spline basis ``(B, in, G+k)`` of the inputs, with the interval table cached
+        until the knots change (grid update, refine, pruning, load)."""
+        table = self._basis_table
+        if table is None or table.knots is not self.knots or table.version != self.knots._version:
+            table = BasisTable(self.knots, self.k)
+            table.version = self.knots._version
+            self._basis_table = table
+        return bspline_basis(x, self.knots, self.k, table)
+
     def numeric_weights(self) -> tuple[Tensor, Tensor]:
         """Masked weights: base ``(in, out)`` and spline ``(in, out, n)``."""
         base_w = self.scale_base * self.mask
@@ -125,7 +136,7 @@ class KANLayer(nn.Module):
         """``x`` (B, in) -> ``(B, out)``; with ``with_std`` also the per-edge numeric
         activation std ``(in, out)`` (for the regulariser), without forming ``(B, out, in)``."""
         batch = x.shape[0]
-        basis = bspline_basis(x, self.knots, self.k)  # (B, in, n)
+        basis = self.basis(x)  # (B, in, n)
         base = self.base_fun(x)  # (B, in)
         base_w, spline_w = self.numeric_weights()
         n = basis.shape[-1]
@@ -149,7 +160,7 @@ class KANLayer(nn.Module):
 
     def edge_activations(self, x: Tensor, numeric_only: bool = False) -> Tensor:
         """Per-edge outputs ``(B, out, in)`` (masks applied)."""
-        basis = bspline_basis(x, self.knots, self.k)  # (B, in, n)
+        basis = self.basis(x)  # (B, in, n)
         base_w, spline_w = self.numeric_weights()
         acts = torch.einsum("bin,ion->boi", basis, spline_w)
         acts = acts + self.base_fun(x).unsqueeze(1) * base_w.T.unsqueeze(0)
@@ -203,8 +214,7 @@ class KANLayer(nn.Module):
 
     def _numeric_curves(self, x: Tensor) -> Tensor:
         """Spline part only, ``(B, in, out)`` (coefficients, not scales)."""
-        basis = bspline_basis(x, self.knots, self.k)
-        return torch.einsum("bin,ion->bio", basis, self.coef)
+        return torch.einsum("bin,ion->bio", self.basis(x), self.coef)
 
     # ------------------------------------------------------------------ subsetting
     def subset(self, in_ids: list[int], out_ids: list[int]) -> None:

@@ -53,6 +53,22 @@ def subnodes_of(model: KAN, l: int, node: int) -> list[int]:
     return list(range(start, start + model.mult_arity[l][node - n_sum]))
 
 
+def absorb_means(model: KAN, l: int, removed) -> None:
+    """Fold the mean output of edges about to be removed from layer ``l`` into the subnode
+    bias, so removing an edge that carries a constant leaves the outputs unchanged.
+
+    ``removed`` is an ``(in, out)`` 0/1 tensor.  Needs data seen by the model; without it
+    the edges are simply dropped (as pykan does).
+    """
+    if model._last_input is None or not bool(removed.any()):
+        return
+    trace = model.forward_cache()
+    acts = trace.edge_acts[l].mean(0)  # (out, in)
+    shift = (acts * removed.T.to(acts.dtype)).sum(1)  # (out,)
+    with torch.no_grad():
+        model.subnode_bias[l].add_(model.subnode_scale[l] * shift)
+
+
 def keep_nodes(model: KAN, l: int, keep: list[int]) -> None:
     """Physically keep only nodes ``keep`` of node layer ``l`` (0 <= l < depth)."""
     if l == model.depth:
@@ -61,6 +77,9 @@ def keep_nodes(model: KAN, l: int, keep: list[int]) -> None:
         raise ValueError(f"pruning would remove every node of layer {l}; lower the threshold")
     n_sum = model.width[l][0]
     keep = sorted(keep)
+    removed = torch.ones_like(model.layers[l].mask)
+    removed[keep] = 0
+    absorb_means(model, l, removed * ((model.layers[l].mask + model.layers[l].sym_mask) > 0))
     if l > 0:
         sub_keep = [s for node in keep for s in subnodes_of(model, l, node)]
         prev = model.layers[l - 1]
@@ -108,8 +127,9 @@ def prune_edge(model: KAN, threshold: float = 3e-2):
     with model.operation("prune_edge", {"threshold": threshold}):
         attribute(model)
         assert model.edge_scores is not None
-        for layer, score in zip(model.layers, model.edge_scores):
+        for l, (layer, score) in enumerate(zip(model.layers, model.edge_scores)):
             weak = (score.T < threshold).to(layer.mask.dtype)  # (in, out)
+            absorb_means(model, l, weak * ((layer.mask + layer.sym_mask) > 0))
             layer.mask.mul_(1 - weak)
             layer.sym_mask.mul_(1 - weak)
             layer.symbolic_changed()
@@ -139,9 +159,10 @@ def prune_input(model: KAN, threshold: float = 1e-2, active_inputs=None):
             keep = [int(n) for n in active_inputs]
             for n in keep:
                 check_node(model, 0, n)
-        if model._last_input is not None:
-            model._last_input = model._last_input[:, sorted(keep)] if keep else None
+        last = model._last_input
         keep_nodes(model, 0, keep)
+        if last is not None:
+            model._last_input = last[:, sorted(keep)]
     return model
 
 
@@ -150,6 +171,9 @@ def remove_edge(model: KAN, l: int, i: int, j: int):
     check_edge(model, l, i, j)
     with model.operation("remove_edge", {"l": l, "i": i, "j": j}):
         layer = model.layers[l]
+        removed = torch.zeros_like(layer.mask)
+        removed[i, j] = 1
+        absorb_means(model, l, removed * ((layer.mask + layer.sym_mask) > 0))
         layer.mask[i, j] = 0
         layer.sym_mask[i, j] = 0
         layer.symbolic_changed()
@@ -169,6 +193,9 @@ def remove_node(model: KAN, l: int, i: int):
                 prev.symbolic_changed()
             if l < model.depth:
                 nxt = model.layers[l]
+                removed = torch.zeros_like(nxt.mask)
+                removed[i, :] = 1
+                absorb_means(model, l, removed * ((nxt.mask + nxt.sym_mask) > 0))
                 nxt.mask[i, :] = 0
                 nxt.sym_mask[i, :] = 0
                 nxt.symbolic_changed()

@@ -93,44 +93,152 @@ def _local_basis(x: Tensor, knots: Tensor, k: int, need_grad: bool):
     return j - k, values, derivs
 
 
+class BasisTable:
+    """Per-interval polynomial form of the basis, rebuilt only when the knots change.
+
+    On interval ``j`` (``t_j <= x < t_{j+1}``) the ``k + 1`` non-zero basis functions are
+    polynomials in the local coordinate ``u = (x - t_j) / h_j`` in ``[0, 1)``; their
+    coefficients are found once (de Boor at ``k + 1`` points, a Vandermonde solve in float64).
+    Evaluating the basis is then: ``searchsorted``, one row gather, ``k`` fused multiply-adds
+    (Horner) and one ``scatter_add`` straight into the ``(B, in, G + k)`` matrix the layer
+    multiplies, instead of a de Boor recurrence over ``(B, in, G + 2k)`` tensors.
+
+    ``rows`` is ``(in * (M + 2), 2 + (k+1)^2)``: ``[t_j, 1/h_j, C_{p,r}]`` per interval
+    (``p`` the power, ``r`` the basis function), with an all-zero row before and after each
+    input's ``M`` intervals for ``x`` outside the knot span.  Basis functions that fall off
+    the ends of the knot vector get zero coefficients and a clamped column, so the scatter
+    needs no padding (they add 0).
+    """
+
+    def __init__(self, knots: Tensor, k: int):
+        n_in, n_knots = knots.shape
+        n_int = n_knots - 1
+        n_basis = n_int - k
+        kd = knots.detach().to(torch.float64).cpu()
+        u = (torch.arange(k + 1, dtype=torch.float64) + 0.5) / (k + 1)  # (k+1,) inside (0, 1)
+        left, h = kd[:, :-1], kd[:, 1:] - kd[:, :-1]  # (in, M)
+        pts = left.unsqueeze(-1) + h.unsqueeze(-1) * u  # (in, M, k+1)
+        _, vals, _ = _local_basis(pts.reshape(n_in, -1).T.contiguous(), kd, k, False)
+        vals = vals.reshape(n_int, k + 1, n_in, k + 1).permute(2, 0, 1, 3)  # (in, M, q, r)
+        vander = u.unsqueeze(-1) ** torch.arange(k + 1, dtype=torch.float64)  # (q, p)
+        coef = torch.linalg.solve(vander, vals)  # (in, M, p, r)
+        # basis index of (interval j, function r) is j - k + r; drop those off the ends
+        index = torch.arange(n_int).unsqueeze(-1) - k + torch.arange(k + 1)  # (M, k+1)
+        valid = (index >= 0) & (index < n_basis)
+        # uniform knots (the initial grid, grid_eps=1 updates): one polynomial for all
+        # intervals, so no per-point coefficient gather (see _uniform_forward)
+        mean_h = h.mean(1, keepdim=True)
+        self.uniform = k >= 1 and bool(((h - mean_h).abs() <= 1e-6 * mean_h).all())
+        if self.uniform:
+            dev, dt = knots.device, knots.dtype
+            inv = 1 / mean_h[:, 0]
+            self.inv_h = inv.to(dtype=dt, device=dev)  # (in,)
+            self.shift = (-kd[:, 0] * inv).to(dtype=dt, device=dev)  # u_full = x / h - t0 / h
+            cardinal = coef[0, k].T  # (r, p) interior interval of input 0
+            powers = torch.arange(1, k + 1, dtype=torch.float64)
+            deriv = cardinal[:, 1:] * powers  # (r, p-1) d/du
+            self.card = [c.to(dtype=dt, device=dev) for c in
+                         (cardinal[:, :1], cardinal[:, 1:], deriv[:, :1], deriv[:, 1:])]  # fmt: skip
+            inside = torch.cat([torch.zeros(1, k + 1), valid.double(), torch.zeros(1, k + 1)])
+            self.valid = inside.T.contiguous().to(dtype=dt, device=dev)  # (k+1, M+2)
+        coef = coef * valid.unsqueeze(1).to(coef.dtype)
+        coef = coef.reshape(n_in, n_int, (k + 1) ** 2)
+        inv_h = torch.where(h > 0, 1 / h.clamp_min(1e-300), torch.zeros_like(h))
+        body = torch.cat([left.unsqueeze(-1), inv_h.unsqueeze(-1), coef], -1)  # (in, M, F)
+        zero = torch.zeros(n_in, 1, body.shape[-1], dtype=torch.float64)
+        rows = torch.cat([zero, body, zero], 1)  # (in, M+2, F)
+        # component-major, so every Horner step below works on contiguous rows
+        rows = rows.reshape(n_in * (n_int + 2), -1).T.contiguous()  # (F, in*(M+2))
+        self.rows = rows.to(dtype=knots.dtype, device=knots.device)
+        columns = torch.cat([index[:1], index, index[-1:]], 0).clamp(0, n_basis - 1)
+        self.columns = columns.T.contiguous().to(knots.device)  # (k+1, M+2): column by row s
+        self.offsets = torch.arange(n_in, device=knots.device) * (n_int + 2)  # (in,)
+        self.knots, self.k, self.n_basis, self.n_int = knots, k, n_basis, n_int
+        self.version = 0
+
+
+def _uniform_values(x: Tensor, table: BasisTable, need_grad: bool):
+    """Uniform knots: interval from a floor, values from one cardinal polynomial (a matmul)."""
+    k = table.k
+    u_full = torch.addcmul(table.shift, x, table.inv_h)  # (B, in): position in intervals
+    s = (u_full.floor() + 1).clamp_(0, table.n_int + 1)  # row: 0 / M+1 outside the span
+    s_flat = s.reshape(-1).long()
+    u = (u_full - s + 1).reshape(1, -1)  # (1, N) local coordinate
+    pw = u.expand(k, -1).cumprod(0)  # (k, N): u, u^2, ..., u^k
+    c0, c1, d0, d1 = table.card
+    mask = table.valid.index_select(1, s_flat)  # (k+1, N): 0 outside / off the ends
+    values = torch.addmm(c0, c1, pw) * mask  # (k+1, N)
+    deriv = None
+    if need_grad:
+        deriv = d0 if k == 1 else torch.addmm(d0, d1, pw[: k - 1])
+        deriv = deriv * mask * table.inv_h.repeat(x.shape[0])
+    return s_flat, values, deriv
+
+
+def _table_values(x: Tensor, table: BasisTable, need_grad: bool):
+    """Any knots: interval by searchsorted, per-interval coefficients gathered, Horner."""
+    k = table.k
+    batch, n_in = x.shape
+    s = torch.searchsorted(table.knots, x.T.contiguous(), right=True).T  # (B, in) in [0, M+1]
+    s_flat = s.reshape(-1)
+    rows = table.rows.index_select(1, s_flat + table.offsets.repeat(batch))  # (F, B*in)
+    u = (x.reshape(-1) - rows[0]) * rows[1]  # (B*in,) local coordinate in [0, 1)
+    coef = rows[2:].view(k + 1, k + 1, -1)  # (p, r, B*in)
+    values = coef[k]
+    deriv = None
+    for p in range(k - 1, -1, -1):  # Horner, with the derivative alongside
+        if need_grad:
+            deriv = values if deriv is None else torch.addcmul(values, deriv, u)
+        values = torch.addcmul(coef[p], values, u)  # (k+1, B*in)
+    if need_grad:
+        deriv = torch.zeros_like(values) if deriv is None else deriv * rows[1]  # d/dx
+    return s_flat, values, deriv
+
+
 class _BSplineBasis(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x: Tensor, knots: Tensor, k: int) -> Tensor:  # type: ignore[override]
-        n_basis = knots.shape[1] - 1 - k
-        first, values, derivs = _local_basis(x, knots, k, ctx.needs_input_grad[0])
-        pos = first.unsqueeze(-1) + torch.arange(k + 1, device=x.device) + k  # shifted by k
-        dense = x.new_zeros(x.shape[0], x.shape[1], n_basis + 2 * k)
-        dense.scatter_(2, pos, values)
-        if ctx.needs_input_grad[0]:
-            ctx.save_for_backward(pos, derivs)
-            ctx.n_basis = n_basis
-            ctx.k = k
-        return dense[..., k : k + n_basis]
+    def forward(ctx, x: Tensor, table: BasisTable) -> Tensor:  # type: ignore[override]
+        batch, n_in = x.shape
+        n, n_basis = batch * n_in, table.n_basis
+        need_grad = ctx.needs_input_grad[0]
+        values_of = _uniform_values if table.uniform else _table_values
+        s_flat, values, deriv = values_of(x, table, need_grad)
+        # flat position in the (B, in, G+k) output: row (b, i), column of basis function r
+        cols = table.columns.index_select(1, s_flat)  # (k+1, B*in)
+        flat = cols + torch.arange(0, n * n_basis, n_basis, device=x.device)
+        dense = x.new_zeros(n * n_basis)
+        dense.index_add_(0, flat.reshape(-1), values.reshape(-1))
+        if need_grad:
+            ctx.save_for_backward(flat, deriv)
+            ctx.shape = (batch, n_in)
+        return dense.view(batch, n_in, n_basis)
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):  # type: ignore[override]
-        pos, derivs = ctx.saved_tensors
-        k, n_basis = ctx.k, ctx.n_basis
-        padded = torch.nn.functional.pad(grad_out, (k, k))  # (B, in, n_basis + 2k)
-        grad_x = (padded.gather(2, pos) * derivs).sum(-1)
-        return grad_x, None, None
+        flat, deriv = ctx.saved_tensors
+        picked = grad_out.reshape(-1).index_select(0, flat.reshape(-1)).view_as(flat)
+        grad_x = (picked * deriv).sum(0)  # (B*in,)
+        return grad_x.view(ctx.shape), None
 
 
-def bspline_basis(x: Tensor, knots: Tensor, k: int) -> Tensor:
+def bspline_basis(x: Tensor, knots: Tensor, k: int, table: BasisTable | None = None) -> Tensor:
     """B-spline basis values of order ``k``.
 
     Parameters
     ----------
     x : (B, in) points
-    knots : (in, G+2k+1) extended knots (non-decreasing per row)
+    knots : (in, G+2k+1) extended knots (strictly increasing per row)
     k : spline order (3 = cubic)
+    table : a cached :class:`BasisTable` for these knots (built if omitted)
 
     Returns
     -------
     (B, in, G+k) basis values; zero outside ``[knots[:, 0], knots[:, -1])``.
     Differentiable with respect to ``x`` (not the knots).
     """
-    return _BSplineBasis.apply(x, knots, k)
+    if table is None:
+        table = BasisTable(knots, k)
+    return _BSplineBasis.apply(x, table)
 
 
 def coef_to_curve(x: Tensor, knots: Tensor, coef: Tensor, k: int) -> Tensor:

@@ -1,6 +1,6 @@
 """Symbolic regression for KAN edges: library, affine fit, ranking, formula parsing."""
 
-from .fit import Candidate, FitResult, fit_library, fit_params, suggest
+from .fit import FitResult, fit_library, fit_params
 from .library import (
     SymbolicFunction,
     add_symbolic,
@@ -11,12 +11,14 @@ from .library import (
     remove_symbolic,
 )
 from .parse import parse_formula
+from .suggest import Candidate, evaluate, suggest
 
 __all__ = [
     "Candidate",
     "FitResult",
     "SymbolicFunction",
     "add_symbolic",
+    "evaluate",
     "fit_library",
     "fit_params",
     "get_function",

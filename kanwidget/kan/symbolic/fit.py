@@ -15,24 +15,21 @@ correlation (~15 s per edge).  Here, per function:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
-import sympy
 import torch
 from torch import Tensor
 
-from .library import get_function, resolve_names
-from .rank import rank_candidates
+from .library import get_function
 
 _DTYPE = torch.float64
-_GRID_POINTS = 128  # samples used to score the coarse grid
-_FIT_POINTS = 256  # samples used by Levenberg-Marquardt (final R^2 uses all)
-_STARTS = 3  # grid points refined per function
+_GRID_POINTS = 64  # samples used to score the coarse grid
+_FIT_POINTS = 128  # samples used by Levenberg-Marquardt (final R^2 uses all)
+_STARTS = 5  # grid points refined per function
 _LM_STEPS = 12
-_X = sympy.Symbol("x")
 
 
 @dataclasses.dataclass
@@ -51,120 +48,6 @@ class FitResult:
     params: Tensor
     r2: Tensor
     x_range: tuple[float, float]
-
-
-@dataclasses.dataclass
-class Candidate:
-    """One suggestion for an edge: ``c * f(a x + b) + d`` with its quality.
-
-    Attributes
-    ----------
-    name : library function name
-    r2 : 1 - SS_res / SS_tot on the samples
-    complexity : library complexity of ``name``
-    params : (a, b, c, d)
-    formula : sympy expression in ``x``
-    curve_x, curve_y : (64,) float64 curve over the data range, for plotting
-    pareto : True if no other candidate is at least as simple and more accurate
-    eligible : True if its R^2 is within the ranking tolerance of the best one
-    """
-
-    name: str
-    r2: float
-    complexity: float
-    params: tuple[float, float, float, float]
-    formula: sympy.Expr
-    curve_x: Tensor
-    curve_y: Tensor
-    pareto: bool = False
-    eligible: bool = False
-
-    def curve(self, xs: Tensor) -> Tensor:
-        """``c f(a xs + b) + d`` with the library's torch function, shape of ``xs``."""
-        return evaluate(self.name, self.params, xs)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able summary (floats, lists, formula text)."""
-        return {
-            "name": self.name,
-            "r2": self.r2,
-            "complexity": self.complexity,
-            "params": list(self.params),
-            "formula": str(self.formula),
-            "pareto": self.pareto,
-            "eligible": self.eligible,
-        }
-
-
-def evaluate(name: str, params: Sequence[float] | Tensor, xs: Tensor) -> Tensor:
-    """``c f(a xs + b) + d`` for library function ``name``; same shape and dtype as ``xs``."""
-    a, b, c, d = (float(p) for p in params)
-    return c * get_function(name).torch_fn(a * xs + b) + d
-
-
-def affine_formula(name: str, params: Sequence[float], var: sympy.Symbol = _X) -> sympy.Expr:
-    """sympy ``c f(a var + b) + d`` (factors of exactly 1 and terms of exactly 0 omitted)."""
-    a, b, c, d = (float(p) for p in params)
-    arg = _scaled(a, var) + (sympy.Float(b) if b != 0 else 0)
-    inner = get_function(name).sympy_fn(arg)
-    return _scaled(c, inner) + (sympy.Float(d) if d != 0 else 0)
-
-
-def _scaled(factor: float, expr: Any) -> Any:
-    if factor == 1:
-        return expr
-    if factor == -1:
-        return -expr
-    return sympy.Float(factor) * expr
-
-
-def suggest(
-    x: Tensor,
-    y: Tensor,
-    lib: Any = None,
-    topk: int = 5,
-    weight_simple: float = 0.8,
-) -> list[Candidate]:
-    """Rank library functions for the samples ``y ~ c f(a x + b) + d``.
-
-    Parameters
-    ----------
-    x, y : (N,) samples of one edge (non-finite pairs are dropped)
-    lib : None (all functions except aliases), a name or a list of names
-    topk : number of candidates returned
-    weight_simple : 0 = rank purely by R^2; larger values accept a simpler function whose
-        unexplained variance ``1 - R^2`` is at most ``1 / (1 - weight_simple)`` times the
-        best one's (1 = always the simplest); see :func:`rank.rank_candidates`
-
-    Returns
-    -------
-    list of :class:`Candidate`, best first.
-    """
-    names = resolve_names(lib)
-    result = fit_library(x, y, names)
-    complexity = [float(get_function(n).complexity) for n in names]
-    r2 = result.r2.tolist()
-    order, pareto, eligible = rank_candidates(r2, complexity, weight_simple)
-    lo, hi = result.x_range
-    curve_x = torch.linspace(lo, hi, 64, dtype=_DTYPE)
-    out = []
-    for k in order[: max(int(topk), 1)]:
-        params = tuple(float(p) for p in result.params[k])
-        assert len(params) == 4
-        out.append(
-            Candidate(
-                name=names[k],
-                r2=r2[k],
-                complexity=complexity[k],
-                params=params,  # type: ignore[arg-type]
-                formula=affine_formula(names[k], params),
-                curve_x=curve_x,
-                curve_y=evaluate(names[k], params, curve_x),
-                pareto=pareto[k],
-                eligible=eligible[k],
-            )
-        )
-    return out
 
 
 def fit_params(x: Tensor, y: Tensor, name: str) -> tuple[tuple[float, float, float, float], float]:
@@ -186,6 +69,28 @@ def fit_library(x: Tensor, y: Tensor, names: Sequence[str]) -> FitResult:
     -------
     :class:`FitResult` with params (F, 4) and r2 (F,).
     """
+    with _one_thread(), torch.no_grad():
+        return _fit_library(x, y, names)
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Run on one intra-op thread.  The fit's tensors are small (<= ~20k elements), but torch
+    splits transcendental ops over threads above ~2k elements; while a training thread keeps
+    the cores busy, each such split waits for a free core and a 20 ms fit takes seconds.
+    OpenMP's thread count is per calling thread, so this leaves other threads alone."""
+    previous = torch.get_num_threads()
+    if previous == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _fit_library(x: Tensor, y: Tensor, names: Sequence[str]) -> FitResult:
     x = torch.as_tensor(x).detach().reshape(-1).to(_DTYPE)
     y = torch.as_tensor(y).detach().reshape(-1).to(_DTYPE)
     if x.shape != y.shape:
@@ -209,11 +114,14 @@ def fit_library(x: Tensor, y: Tensor, names: Sequence[str]) -> FitResult:
     unit = 10.0 ** round(-math.log10(half))  # scale-free functions use raw a = +-unit
     fit_ids = _spread(xt, _FIT_POINTS)
     grid_ids = _spread(xt, _GRID_POINTS)
-    starts, masks, slices = [], [], []
+    starts: list[Tensor] = []
+    masks: list[Tensor] = []
+    slices: list[tuple[int, int]] = []  # rows of each function in the batched refinement
     for name in names:
         a_grid, b_grid, mask = _grid(name, unit * half)
         best = _grid_search(name, a_grid, b_grid, xt[grid_ids], yt[grid_ids], _STARTS)
-        slices.append((sum(len(s) for s in starts), sum(len(s) for s in starts) + len(best)))
+        first = slices[-1][1] if slices else 0
+        slices.append((first, first + len(best)))
         starts.append(torch.stack([a_grid[best], b_grid[best]], -1))
         masks.append(torch.tensor(mask, dtype=_DTYPE).expand(len(best), 2))
     theta = torch.cat(starts)  # (M, 2) normalised (a, b)
@@ -230,7 +138,34 @@ def fit_library(x: Tensor, y: Tensor, names: Sequence[str]) -> FitResult:
     params = torch.stack([a, b, c * y_scale, d * y_scale + y_mean], -1)
     for k, name in enumerate(names):
         params[k] = _canonical(name, params[k])
+        if get_function(name).fit_kind == "step":
+            params[k], r2[k] = _fit_step(x, y)
     return FitResult(list(names), params, r2.clamp(max=1.0), (lo, hi))
+
+
+def _fit_step(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
+    """Exact least-squares ``c sign(x - t) + d``: the best split of the sorted samples.
+
+    Returns (a, b, c, d) = (1, -t, c, d) and R^2.
+    """
+    order = torch.argsort(x)
+    xs, ys = x[order], y[order]
+    n = xs.numel()
+    ys = ys - ys.mean()
+    left = torch.cumsum(ys, 0)[:-1]  # sums of the first k = 1..n-1 samples
+    k = torch.arange(1, n, dtype=_DTYPE)
+    gain = left.square() / k + left.square() / (n - k)  # right sum = -left (ys has mean 0)
+    gain = torch.where(xs[1:] > xs[:-1], gain, -1.0)  # only split between distinct x
+    best = int(torch.argmax(gain))
+    ss_tot = ys.square().sum()
+    if float(gain[best]) <= 0:  # all x equal: no split
+        return torch.tensor([1.0, 0.0, 0.0, float(y.mean())], dtype=_DTYPE), ys.new_zeros(())
+    threshold = float(xs[best] + xs[best + 1]) / 2
+    mean_left = float(left[best]) / (best + 1)
+    mean_right = -float(left[best]) / (n - best - 1)
+    c, d = (mean_right - mean_left) / 2, (mean_right + mean_left) / 2 + float(y.mean())
+    r2 = 1 - (ss_tot - gain[best]) / ss_tot
+    return torch.tensor([1.0, -threshold, c, d], dtype=_DTYPE), r2
 
 
 def _spread(xt: Tensor, count: int) -> Tensor:
@@ -252,10 +187,12 @@ def _grid(name: str, unit_a: float) -> tuple[Tensor, Tensor, tuple[float, float]
         return a_m.reshape(-1), b_m.reshape(-1)
 
     one = torch.ones(1, dtype=_DTYPE)
-    if kind in ("zero", "affine"):  # a, b redundant (canonical form fixes them later)
+    if kind in ("zero", "affine", "step"):  # a, b redundant or fit exactly (step)
         return one, one * 0, (0.0, 0.0)
-    if kind == "shift":  # f(+-unit (x - x0)): search the shift x0 only
-        x0 = torch.linspace(-4, 4, 41, dtype=_DTYPE)
+    if kind == "shift":  # f(+-unit (x - x0)): search the shift x0 only, densely near the
+        # data's ends where poles and branch points of 1/x, log, sqrt sit
+        outside = 1 + torch.logspace(-3, math.log10(5), 14, dtype=_DTYPE)
+        x0 = torch.cat([torch.linspace(-1, 1, 21, dtype=_DTYPE), outside, -outside])
         a_m, x0_m = mesh(torch.tensor([unit_a]), x0)
         return a_m, -a_m * x0_m, (0.0, 1.0)
     if kind == "exp":  # exp(a x + b) = e^b exp(a x): b is redundant
@@ -281,7 +218,7 @@ def _grid_search(
 ) -> Tensor:
     """Indices of the ``starts`` grid points with the smallest SS_res (c, d closed form)."""
     fn = get_function(name).torch_fn
-    if get_function(name).fit_kind in ("zero", "affine"):
+    if get_function(name).fit_kind in ("zero", "affine", "step"):
         return torch.zeros(1, dtype=torch.long)
     f = torch.nan_to_num(fn(a_grid[:, None] * xt[None, :] + b_grid[:, None]))  # (G, n)
     _, _, ss_res = _closed_form(f, yt)
@@ -296,7 +233,7 @@ def _closed_form(f: Tensor, yt: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     f_mean = f.mean(-1)
     fc = f - f_mean[:, None]
     s_ff = fc.square().sum(-1)
-    s_fy = fc @ yt
+    s_fy = (fc * yt).sum(-1)  # elementwise + sum: no BLAS call (and no BLAS threads)
     ok = s_ff > 1e-14 * f.square().sum(-1) + 1e-300
     c = torch.where(ok, s_fy / torch.where(ok, s_ff, 1.0), 0.0)
     d = -c * f_mean
@@ -304,21 +241,12 @@ def _closed_form(f: Tensor, yt: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     return c, d, ss_res
 
 
-def _fn_with_slope(name: str, u: Tensor) -> tuple[Tensor, Tensor]:
-    """f(u) and f'(u) by central differences (elementwise functions; one call)."""
-    h = 1e-6 * (1.0 + u.abs())
-    vals = torch.nan_to_num(get_function(name).torch_fn(torch.stack([u, u + h, u - h])))
-    return vals[0], (vals[1] - vals[2]) / (2 * h)
-
-
 def _evaluate_groups(
     names: Sequence[str], slices: list[tuple[int, int]], theta: Tensor, xt: Tensor
 ) -> Tensor:
     u = theta[:, :1] * xt[None, :] + theta[:, 1:]  # (M, n)
-    parts = [
-        torch.nan_to_num(get_function(n).torch_fn(u[s0:s1])) for n, (s0, s1) in zip(names, slices)
-    ]
-    return torch.cat(parts)
+    parts = [get_function(n).torch_fn(u[s0:s1]) for n, (s0, s1) in zip(names, slices, strict=True)]
+    return torch.nan_to_num(torch.cat(parts))
 
 
 def _levenberg_marquardt(
@@ -339,38 +267,57 @@ def _levenberg_marquardt(
         f = _evaluate_groups(names, slices, theta, xt)
         return theta, _closed_form(f, yt)[2]
 
+    fns = [get_function(n).torch_fn for n in names]
+
     def evaluate_all(th: Tensor) -> tuple[Tensor, Tensor]:
+        """f(u) and f'(u) (central differences; the functions are elementwise), (M, n)."""
         u = th[:, :1] * xt[None, :] + th[:, 1:]
-        pairs = [_fn_with_slope(n, u[s0:s1]) for n, (s0, s1) in zip(names, slices)]
-        return torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
+        h = 1e-6 * (1.0 + u.abs())
+        stacked = torch.stack([u, u + h, u - h])  # (3, M, n)
+        vals_list = [fn(stacked[:, s0:s1]) for fn, (s0, s1) in zip(fns, slices, strict=True)]
+        vals = torch.cat(vals_list, 1)
+        vals = torch.nan_to_num(vals)
+        return vals[0], (vals[1] - vals[2]) / (2 * h)
 
     f, slope = evaluate_all(theta)
     c, _, ss = _closed_form(f, yt)
     damping = torch.full_like(ss, 1e-3)
-    eye = torch.eye(2, dtype=_DTYPE)
+    done = torch.zeros_like(ss, dtype=torch.bool)
     for _ in range(_LM_STEPS):
         fc = f - f.mean(-1, keepdim=True)
         s_ff = fc.square().sum(-1).clamp(min=1e-300)
         g = c[:, None] * slope  # d(c f(u))/du, (M, n)
-        jac = torch.stack([g * xt[None, :], g], -1) * mask[:, None, :]  # (M, n, 2)
-        jac = jac - jac.mean(1, keepdim=True)
-        jac = jac - fc[..., None] * (torch.einsum("mn,mnk->mk", fc, jac) / s_ff[:, None])[:, None]
+        # Kaufman's Jacobian: columns d/da, d/db of c f(a x + b), projected off span{1, f}.
+        # Written with elementwise ops and sums only: tiny BLAS/LAPACK calls (bmm, solve)
+        # cost milliseconds each when other threads keep the CPU busy.
+        cols = []
+        for k, col in enumerate((g * xt[None, :], g)):
+            col = (col - col.mean(-1, keepdim=True)) * mask[:, k : k + 1]
+            cols.append(col - fc * ((fc * col).sum(-1, keepdim=True) / s_ff[:, None]))
         resid = yt[None, :] - c[:, None] * fc  # (M, n), orthogonal to span{1, f}
-        normal = jac.transpose(1, 2) @ jac  # (M, 2, 2)
-        rhs = torch.einsum("mnk,mn->mk", jac, resid)
-        diag = torch.diagonal(normal, dim1=1, dim2=2)
-        lhs = normal + (damping[:, None] * diag + 1e-12 + (1 - mask))[:, :, None] * eye
-        step = torch.linalg.solve(lhs, rhs) * mask
+        j_aa, j_bb = cols[0].square().sum(-1), cols[1].square().sum(-1)
+        j_ab = (cols[0] * cols[1]).sum(-1)
+        r_a, r_b = (cols[0] * resid).sum(-1), (cols[1] * resid).sum(-1)
+        # damped 2x2 normal equations (LM), solved in closed form; masked entries get 1
+        l_aa = j_aa * (1 + damping) + 1e-12 + (1 - mask[:, 0])
+        l_bb = j_bb * (1 + damping) + 1e-12 + (1 - mask[:, 1])
+        det = l_aa * l_bb - j_ab.square()
+        step = torch.stack([l_bb * r_a - j_ab * r_b, l_aa * r_b - j_ab * r_a], -1)
+        step = step / det[:, None] * mask
         trial = theta + step
         f_new, slope_new = evaluate_all(trial)
         c_new, _, ss_new = _closed_form(f_new, yt)
         better = torch.isfinite(ss_new) & (ss_new < ss)
+        tiny = better & (ss - ss_new <= 1e-10 * (ss + 1e-12))
         theta = torch.where(better[:, None], trial, theta)
         f = torch.where(better[:, None], f_new, f)
         slope = torch.where(better[:, None], slope_new, slope)
         c = torch.where(better, c_new, c)
         ss = torch.where(better, ss_new, ss)
         damping = torch.where(better, damping * 0.3, damping * 10.0).clamp(1e-9, 1e9)
+        done = done | tiny | (damping > 1e5)  # converged, or stuck at a (local) minimum
+        if bool(done.all()):
+            break
     return theta, ss
 
 

@@ -46,7 +46,7 @@ def _away_from_zero(u: Tensor, radius: float) -> Tensor:
 
 def _inv_power(n: int) -> TorchFn:
     radius = _pole_radius(n)
-    return lambda u: 1.0 / _away_from_zero(u, radius) ** n
+    return lambda u: 1.0 / _away_from_zero(u.clamp(-_POW_MAX, _POW_MAX), radius) ** n
 
 
 def _power(n: int) -> TorchFn:
@@ -58,7 +58,7 @@ def _sqrt(u: Tensor) -> Tensor:
 
 
 def _inv_sqrt(u: Tensor) -> Tensor:
-    return torch.rsqrt(u.clamp(min=_pole_radius(0.5)))
+    return torch.rsqrt(u.clamp(_pole_radius(0.5), _POW_MAX**2))
 
 
 def _pow_1_5(u: Tensor) -> Tensor:
@@ -70,7 +70,7 @@ def _exp(u: Tensor) -> Tensor:
 
 
 def _log(u: Tensor) -> Tensor:
-    return torch.log(u.clamp(min=_LOG_MIN))
+    return torch.log(u.clamp(_LOG_MIN, _POW_MAX**4))
 
 
 def _tan(u: Tensor) -> Tensor:
@@ -97,7 +97,8 @@ class SymbolicFunction:
     complexity : description cost used for ranking (pykan's values; ``'0'`` is 0)
     fit_kind : how the affine fitter searches (a, b): ``'zero'``, ``'affine'`` (a, b
         redundant), ``'shift'`` (scale-free: a = +-1, search b), ``'exp'`` (b redundant),
-        ``'periodic'``, ``'bounded'`` (domain [-1, 1]), ``'tan'`` or ``'general'``
+        ``'step'`` (sgn: exact best split), ``'periodic'``, ``'bounded'`` (domain [-1, 1]),
+        ``'tan'`` or ``'general'``
     parity : +1 even, -1 odd (up to an affine map), 0 unknown: with parity a >= 0 suffices
     alias_of : name of an identical entry (``'x^0.5'`` is ``'sqrt'``); skipped by default
     expr : for user functions, the sympy text of ``sympy_fn(x)`` used to persist it
@@ -142,12 +143,12 @@ def _builtin_entries() -> list[SymbolicFunction]:
         sf("cos", torch.cos, sympy.cos, 2, "periodic", 1),
         sf("tan", _tan, sympy.tan, 3, "tan", -1),
         sf("tanh", torch.tanh, sympy.tanh, 3, "general", -1),
-        sf("sgn", torch.sign, sympy.sign, 3, "shift", -1),
+        sf("sgn", torch.sign, sympy.sign, 3, "step", -1),
         sf("arcsin", lambda u: torch.arcsin(_unit_interval(u)), sympy.asin, 4, "bounded", -1),
         sf("arccos", lambda u: torch.arccos(_unit_interval(u)), sympy.acos, 4, "bounded"),
         sf("arctan", torch.arctan, sympy.atan, 4, "general", -1),
         sf("arctanh", lambda u: torch.arctanh(_unit_interval(u)), sympy.atanh, 4, "bounded", -1),
-        sf("0", torch.zeros_like, lambda x: sympy.Integer(0), 0, "zero", 1),
+        sf("0", lambda u: u * 0.0, lambda x: sympy.Integer(0), 0, "zero", 1),
         sf("gaussian", _gaussian, lambda x: sympy.exp(-(x**2)), 3, "general", 1),
     ]
     return entries

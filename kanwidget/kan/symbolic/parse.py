@@ -182,7 +182,10 @@ class _Builder:
 
     def _call(self, node: ast.Call, depth: int) -> sympy.Expr:
         if not isinstance(node.func, ast.Name):
-            raise ValueError(f"{_describe(node.func)} cannot be called in a formula")
+            raise ValueError(
+                f"{_describe(node.func)} is not allowed in a formula; only whitelisted "
+                "functions such as sin(x) can be called"
+            )
         name = node.func.id
         if name not in FUNCTIONS:
             allowed = ", ".join(sorted(FUNCTIONS))

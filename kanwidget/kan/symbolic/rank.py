@@ -8,7 +8,8 @@ test is *relative to the best candidate* instead:
 - ``u_i = 1 - R^2_i`` is candidate i's unexplained variance, ``u* = min_i u_i``;
 - candidate i is *eligible* if ``u_i <= u* / (1 - w) + w * 1e-6`` (``w = weight_simple``;
   1e-6 treats R^2 values closer than that as equal);
-- eligible candidates come first, simplest first (ties: higher R^2, then library order);
+- eligible candidates come first, simplest first (ties: higher R^2, then library order,
+  R^2 values within a relative 1e-6 of the best's unexplained variance counting as equal);
   the others follow by decreasing R^2.
 
 So w = 0 is pure accuracy, w = 0.8 accepts a simpler function that leaves at most 5x the
@@ -65,8 +66,10 @@ def rank_candidates(
     ]
 
     def key(i: int) -> tuple[int, float, float, int]:
+        # R^2 differences below ~1e-9 of the best are noise: library order breaks the tie
+        u = round(unexplained[i] / (best * 1e-6 + 1e-12))
         if eligible[i]:
-            return (0, float(complexity[i]), unexplained[i], i)
-        return (1, 0.0, unexplained[i], i)
+            return (0, float(complexity[i]), u, i)
+        return (1, 0.0, u, i)
 
     return sorted(range(n), key=key), pareto, eligible

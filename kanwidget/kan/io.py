@@ -1,0 +1,97 @@
+"""Save and load a whole model: structure, tensors, symbolic edges, user functions, history.
+
+The file is one ``torch.save`` of plain containers and tensors, so it loads with
+``torch.load(weights_only=True)`` (no pickled code).  Writes are atomic (temp file, then
+rename).  Tensors are saved as contiguous copies, never views of larger buffers.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from .history import VersionTree
+
+if TYPE_CHECKING:
+    from .network import KAN
+
+FORMAT = "kanwidget.model"
+FORMAT_VERSION = 1
+
+
+def _library_state() -> list[dict[str, Any]]:
+    from .symbolic.library import library_state
+
+    return library_state()
+
+
+def _load_library_state(state: list[dict[str, Any]]) -> None:
+    from .symbolic.library import load_library_state
+
+    load_library_state(state)
+
+
+def save(model: KAN, path: str | os.PathLike[str]) -> None:
+    """Write ``model`` to ``path`` atomically (the directory must exist)."""
+    config, tensors = model.snapshot()
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "config": config,
+        "tensors": {k: v.detach().cpu().clone().contiguous() for k, v in tensors.items()},
+        "history": model.history.to_state(),
+        "loss_log": {k: list(v) for k, v in model.loss_log.items()},
+        "library": _library_state(),
+    }
+    path = os.fspath(path)
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        torch.save(payload, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def load(path: str | os.PathLike[str], map_location: Any = "cpu") -> KAN:
+    """Read a model written by :func:`save`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        If the file is truncated, corrupted, or not a kanwidget model.
+    """
+    from .network import KAN
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no model file at {path!r}")
+    try:
+        obj = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises many types for bad bytes
+        raise ValueError(
+            f"{path!r} is not a readable kanwidget model (truncated or corrupted?): {exc}"
+        ) from exc
+    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+        raise ValueError(f"{path!r} is not a kanwidget model file (format tag missing)")
+    if obj.get("format_version") != FORMAT_VERSION:
+        raise ValueError(f"{path!r} has format version {obj.get('format_version')!r}; "
+                         f"this kanwidget reads version {FORMAT_VERSION}")  # fmt: skip
+    try:
+        config, tensors = obj["config"], obj["tensors"]
+        history = VersionTree.from_state(obj["history"])
+        _load_library_state(obj.get("library", []))
+        model = KAN(config["width"], grid=config["grid"][0], k=config["k"],
+                    mult_arity=config["mult_arity"], dtype=getattr(torch, config["dtype"]))  # fmt: skip
+        model.restore(config, tensors)
+    except ValueError as exc:
+        raise ValueError(f"{path!r} holds an inconsistent model: {exc}") from exc
+    except (KeyError, TypeError, RuntimeError, AttributeError) as exc:
+        raise ValueError(f"{path!r} holds an inconsistent model: {exc!r}") from exc
+    model.history = history
+    model.loss_log = {k: list(v) for k, v in obj.get("loss_log", {}).items()} or model.loss_log
+    return model
