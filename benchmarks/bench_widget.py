@@ -17,7 +17,6 @@ import json
 import statistics
 
 import torch
-
 from _common import RESULTS, base_parser, markdown_table, now, setup, write_result
 
 from kanwidget import KAN, KANWidget, create_dataset  # noqa: E402  (after _common's sys.path)

@@ -18,6 +18,7 @@ from _common import base_parser, setup
 from bench_train import adam_step_fn, make_ours, random_data, target_fn
 
 CASES = [([8, 32, 32, 1], 4096), ([4, 100, 100, 100, 1], 1000)]
+ALL_CASES = [([2, 5, 1], 1000), *CASES, ([100, 1000, 1], 1000)]
 
 
 def profile_adam(width, batch, steps: int, rows: int) -> None:
@@ -56,11 +57,12 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--rows", type=int, default=25)
     p.add_argument("--only", default="adam,lbfgs")
+    p.add_argument("--all-sizes", action="store_true", help="also [2,5,1] and [100,1000,1]")
     args = p.parse_args(argv)
     print(setup(args.threads, args.clock))
     only = set(args.only.split(","))
     if "adam" in only:
-        for width, batch in CASES:
+        for width, batch in ALL_CASES if args.all_sizes else CASES:
             profile_adam(width, batch, args.steps, args.rows)
     if "lbfgs" in only:
         profile_lbfgs(args.rows)

@@ -201,14 +201,17 @@ class KANLayer(nn.Module):
             old_grid = self.grid  # (in, G+1)
             pos = torch.linspace(0, self.num, num + 1, dtype=old_grid.dtype, device=old_grid.device)
             new_grid = _interp_rows(pos, old_grid)  # (in, num+1)
+            new_knots = extend_grid(new_grid, self.k)
+            # fit on the grid range: outside it (the extension intervals) a spline has fewer
+            # than k+1 basis functions, so no grid can reproduce another grid's tails there
             n_pts = 8 * (num + self.k) + 16
             t = torch.linspace(0, 1, n_pts, dtype=old_grid.dtype, device=old_grid.device)
-            pts = old_grid[:, :1] + (old_grid[:, -1:] - old_grid[:, :1]) * t  # (in, P)
-            pts = pts.T.contiguous()  # (P, in)
+            lo, hi = old_grid[:, :1], old_grid[:, -1:]
+            pts = (lo + (hi - lo) * t).T.contiguous()  # (P, in)
             if x is not None:
                 pts = torch.cat([pts, x.to(pts.dtype)], 0)
             old = self._numeric_curves(pts)
-            self.knots = extend_grid(new_grid, self.k)
+            self.knots = new_knots
             self.num = num
             self.coef = nn.Parameter(curve_to_coef(pts, old, self.knots, self.k))
 

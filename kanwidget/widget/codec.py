@@ -1,4 +1,4 @@
-"""Binary arrays on the wire: ndarray/Tensor <-> ``{"view": memoryview, "dtype": "float32", "shape": [...]}``.
+"""Binary arrays on the wire: ndarray/Tensor <-> ``{"view", "dtype": "float32", "shape"}``.
 
 Declared once: the traits :class:`ArrayDict` and :class:`ArrayList` own validation (every
 array leaf becomes a C-contiguous float32 ``ndarray``) and carry the ``to_json`` /
@@ -18,7 +18,7 @@ DTYPE = "float32"
 
 
 def as_float32(value: Any) -> np.ndarray:
-    """A Tensor, ndarray or nested list -> C-contiguous float32 ``ndarray`` (no copy if already so)."""
+    """Tensor, ndarray or nested list -> C-contiguous float32 ``ndarray`` (copy only if needed)."""
     if isinstance(value, torch.Tensor):
         value = value.detach().to("cpu", torch.float32).numpy()
     arr = np.asarray(value, dtype=np.float32)
@@ -32,7 +32,7 @@ def encode_array(value: Any) -> dict[str, Any]:
 
 
 def decode_array(value: dict[str, Any]) -> np.ndarray:
-    """``{"view", "dtype", "shape"}`` (view: bytes, memoryview, or a list from JSON) -> float32 ndarray."""
+    """``{"view", "dtype", "shape"}`` (view: bytes, memoryview, JSON list) -> float32 ndarray."""
     view, shape = value["view"], value.get("shape")
     dtype = np.dtype(value.get("dtype", DTYPE))
     if isinstance(view, (list, tuple)):

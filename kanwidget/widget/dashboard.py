@@ -27,7 +27,8 @@ class LossChart:
             bqplot.Axis(scale=y_scale, side="left", label="RMSE", tick_format=".0e"),
         ]
         self.figure = bqplot.Figure(
-            marks=[self.lines], axes=axes, title="loss", fig_margin=dict(top=40, bottom=40, left=60, right=20),
+            marks=[self.lines], axes=axes, title="loss",
+            fig_margin={"top": 40, "bottom": 40, "left": 60, "right": 20},
             layout={"height": "240px", "width": "100%"},
         )  # fmt: skip
         widget.observe(self.update, names="loss")

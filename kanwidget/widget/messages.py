@@ -62,9 +62,7 @@ def parse_message(content: Any) -> tuple[str, dict[str, Any]]:
         raise MessageError(f"a message must be an object with an 'action', got {_short(content)}")
     action = content.get("action")
     if not isinstance(action, str) or action not in ACTIONS:
-        raise MessageError(
-            f"unknown action {_short(action)}; expected one of {', '.join(ACTIONS)}"
-        )
+        raise MessageError(f"unknown action {_short(action)}; expected one of {', '.join(ACTIONS)}")
     fields = ACTIONS[action]
     extra = sorted(map(str, set(content) - set(fields) - {"action"}))
     if extra:
@@ -79,3 +77,16 @@ def parse_message(content: Any) -> tuple[str, dict[str, Any]]:
 def _short(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
+
+
+def check_function_name(name: Any) -> None:
+    """ValueError unless ``name`` is a function of the symbolic library."""
+    if not isinstance(name, str):
+        raise ValueError(f"function name must be a string, got {name!r}")
+    try:
+        from ..kan.symbolic import get_library
+    except ImportError:  # symbolic module not available: fix_symbolic will check
+        return
+    names = list(get_library())
+    if name not in names:
+        raise ValueError(f"unknown symbolic function {name!r}; available: {', '.join(names)}")

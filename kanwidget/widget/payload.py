@@ -8,6 +8,7 @@ belongs to ``structure["edges"][e]``.  All edges of a layer are evaluated in one
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,16 @@ if TYPE_CHECKING:
 CURVE_POINTS = 48  # P: points per sampled edge function
 SAMPLE_POINTS = 48  # S: real activations per edge (scatter)
 RANGE_ROWS = 128  # rows of the fixed training subsample (ranges of hidden layers, scores)
-VERSION_KEYS = ("id", "parent", "operation", "train_loss", "test_loss", "n_edges", "formula", "time")
+VERSION_KEYS = (
+    "id",
+    "parent",
+    "operation",
+    "train_loss",
+    "test_loss",
+    "n_edges",
+    "formula",
+    "time",
+)
 
 
 @dataclass
@@ -48,7 +58,9 @@ class DataSample:
             return None
         x = dataset["train_input"].detach()
         if x.dim() != 2 or x.shape[0] == 0:
-            raise ValueError(f"dataset['train_input'] must be (samples, inputs), got {tuple(x.shape)}")
+            raise ValueError(
+                f"dataset['train_input'] must be (samples, inputs), got {tuple(x.shape)}"
+            )
         ids = torch.linspace(0, x.shape[0] - 1, min(rows, x.shape[0])).round().long()
         return cls(x[ids].clone(), x.min(0).values, x.max(0).values)
 
@@ -177,7 +189,7 @@ def build_arrays(
             trace = model.forward_cache(x_sub)
         ranges = layer_ranges(model, data, trace.inputs if trace is not None else None)
         cx, cy = [], []
-        for layer, (lo, hi) in zip(model.layers, ranges):
+        for layer, (lo, hi) in zip(model.layers, ranges, strict=True):
             xs = sample_inputs(lo, hi, points)  # (P, in)
             cx.append(input_rows(xs, layer.out_dim))
             cy.append(edge_rows(layer.edge_activations(xs)))  # (in*out, P)
@@ -194,7 +206,8 @@ def build_arrays(
         out["samples"] = {"x": _np(torch.cat(sx)), "y": _np(torch.cat(sy))}
         node_scores = attribute(model, x_sub, trace=trace)
         assert model.edge_scores is not None
-        edge = torch.cat([score.T.reshape(-1) for score in model.edge_scores])  # (out, in) -> (i, j)
+        # edge_scores[l] is (out, in): transpose to the (i, j) edge order
+        edge = torch.cat([score.T.reshape(-1) for score in model.edge_scores])
         out["scores"] = {"edge": _np(edge), "node": _np(torch.cat(node_scores))}
     return out
 
@@ -230,3 +243,41 @@ def build_payload(
     payload["loss"] = build_loss(model)
     payload["history"] = build_history(model)
     return payload
+
+
+def _finite(value: Any) -> float | None:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def _rounded(formula: Any) -> str:
+    """A sympy formula as text with 4 significant digits (plain ``str`` otherwise)."""
+    try:
+        import sympy
+
+        return str(sympy.N(formula, 4)) if isinstance(formula, sympy.Basic) else str(formula)
+    except Exception:
+        return str(formula)
+
+
+def build_candidate(cand: Any, xs: torch.Tensor) -> dict[str, Any]:
+    """A suggest_symbolic candidate -> the contract's dict, its curve sampled at ``xs``."""
+    params = [float(p) for p in cand.params]
+    if hasattr(cand, "curve") and callable(cand.curve):
+        ys = cand.curve(xs)
+    else:
+        from ..kan.symbolic.fit import evaluate
+
+        ys = evaluate(cand.name, params, xs)
+    ys = torch.as_tensor(ys, dtype=torch.float64)  # NaN/inf allowed: the plot skips them
+    return {
+        "name": str(cand.name),
+        "r2": _finite(cand.r2),
+        "complexity": _finite(cand.complexity),
+        "params": [_finite(p) for p in params],
+        "formula": _rounded(cand.formula),
+        "curve": {"x": xs, "y": ys},
+    }

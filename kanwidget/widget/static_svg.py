@@ -86,15 +86,19 @@ def diagram_svg(
     for node in nodes:
         x, y = pos(node["l"], node["i"])
         if node.get("kind") == "mult":
-            shape = f'<rect x="{_fmt(x - 6)}" y="{_fmt(y - 6)}" width="12" height="12" fill="#fff" stroke="#333"/>'
+            shape = (
+                f'<rect x="{_fmt(x - 6)}" y="{_fmt(y - 6)}" width="12" height="12" '
+                'fill="#fff" stroke="#333"/>'
+            )
         else:
             shape = f'<circle cx="{_fmt(x)}" cy="{_fmt(y)}" r="5" fill="#333"/>'
         parts.append(f'<g data-node="{node["l"]},{node["i"]}">{shape}')
         label = node.get("label") or ""
         if label:
             dy = 18 if node["l"] == 0 else -10
+            text = escape(label)
             parts.append(
-                f'<text x="{_fmt(x)}" y="{_fmt(y + dy)}" text-anchor="middle">{escape(label)}</text>'
+                f'<text x="{_fmt(x)}" y="{_fmt(y + dy)}" text-anchor="middle">{text}</text>'
             )
         parts.append("</g>")
     parts.append("</svg>")
@@ -119,4 +123,4 @@ def _polyline(xs: np.ndarray, ys: np.ndarray, left: float, top: float) -> str:
         y_lo, y_hi = y_lo - 0.5, y_hi + 0.5
     px = left + 2 + (xs - x_lo) / max(x_hi - x_lo, 1e-12) * (THUMB_W - 4)
     py = top + THUMB_H - 2 - (ys - y_lo) / (y_hi - y_lo) * (THUMB_H - 4)
-    return " ".join(f"{_fmt(a)},{_fmt(b)}" for a, b in zip(px.tolist(), py.tolist()))
+    return " ".join(f"{_fmt(a)},{_fmt(b)}" for a, b in zip(px.tolist(), py.tolist(), strict=True))

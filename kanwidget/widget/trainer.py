@@ -204,7 +204,7 @@ class Trainer:
         return None
 
     def _drain(self) -> bool:
-        """Apply queued edit/read commands in order, up to the first restructure; True if any ran."""
+        """Apply queued edits/reads in order, up to the first restructure; True if any ran."""
         ran = False
         while True:
             with self._cond:

@@ -9,7 +9,6 @@ the same methods a notebook user calls; while training they are queued (trainer.
 
 from __future__ import annotations
 
-import math
 import pathlib
 import threading
 import warnings
@@ -24,10 +23,11 @@ from ..kan.network import KAN
 from ..kan.pruning import check_edge, check_node
 from ..kan.train import check_dataset
 from .codec import ArrayDict, ArrayList
-from .messages import MessageError, parse_message
+from .messages import MessageError, check_function_name, parse_message
 from .payload import (
     DataSample,
     build_arrays,
+    build_candidate,
     build_history,
     build_loss,
     build_payload,
@@ -39,7 +39,7 @@ from .trainer import Command, Trainer
 _STATIC = pathlib.Path(__file__).parent.parent / "static"
 _FALLBACK_ESM = """
 export default { render({ el }) {
-  el.textContent = "kanwidget: the front-end bundle (kanwidget/static/widget.js) is missing; run `npm run build`.";
+  el.textContent = "kanwidget: kanwidget/static/widget.js is missing; run `npm run build`.";
 } };
 """
 IDLE = {"state": "idle", "step": 0, "steps": 0}
@@ -148,7 +148,11 @@ class KANWidget(anywidget.AnyWidget):
             if loss:
                 self.loss = build_loss(model, trainer.running_loss)
             if training:
-                self.training = {"state": trainer.state, "step": trainer.step, "steps": trainer.steps}
+                self.training = {
+                    "state": trainer.state,
+                    "step": trainer.step,
+                    "steps": trainer.steps,
+                }
 
     def refresh(self) -> None:
         """Redraw everything from the model (after editing the model outside the widget)."""
@@ -176,7 +180,9 @@ class KANWidget(anywidget.AnyWidget):
         """
         dataset = dataset if dataset is not None else self.dataset
         if dataset is None:
-            raise ValueError("this widget has no dataset: pass KANWidget(model, dataset) or fit(dataset=...)")
+            raise ValueError(
+                "this widget has no dataset: pass KANWidget(model, dataset) or fit(dataset=...)"
+            )
         self._fit_kwargs = dict(fit_kwargs)
         self.trainer.start(steps, dataset, **fit_kwargs)
 
@@ -209,12 +215,12 @@ class KANWidget(anywidget.AnyWidget):
         found = self.model.suggest_symbolic(l, i, j)
         e = self._edge_index(l, i, j)
         xs = torch.as_tensor(np.asarray(self.curves["x"][e]), dtype=torch.float64)
-        self.candidates = [_candidate_dict(c, xs) for c in found]
+        self.candidates = [build_candidate(c, xs) for c in found]
 
     def symbolify(self, l: int, i: int, j: int, name: str) -> None:
         """Fix edge (l, i, j) to library function ``name`` (``fix_symbolic``); one version."""
         check_edge(self.model, l, i, j)
-        _check_function(name)
+        check_function_name(name)
 
         def apply() -> None:
             check_edge(self.model, l, i, j)
@@ -357,6 +363,13 @@ class KANWidget(anywidget.AnyWidget):
             self._dashboard = LossChart(self)
         return ipywidgets.VBox([self, self._dashboard.figure])
 
+    def close(self) -> None:
+        """Stop training and close the comm."""
+        trainer = self.__dict__.get("trainer")  # None if __init__ failed early
+        if trainer is not None:
+            trainer.stop()
+        super().close()
+
     def _repr_mimebundle_(self, **kwargs: Any):
         bundle = super()._repr_mimebundle_(**kwargs)
         data, meta = bundle if isinstance(bundle, tuple) else (bundle, {})
@@ -365,44 +378,3 @@ class KANWidget(anywidget.AnyWidget):
             self.structure, self.curves, self.scores, self.beta, self.show_pruned
         )
         return data, meta
-
-
-def _check_function(name: Any) -> None:
-    """ValueError unless ``name`` is a function of the symbolic library."""
-    if not isinstance(name, str):
-        raise ValueError(f"function name must be a string, got {name!r}")
-    try:
-        from ..kan.symbolic import get_library
-    except ImportError:  # symbolic module not available: fix_symbolic will check
-        return
-    names = list(get_library())
-    if name not in names:
-        raise ValueError(f"unknown symbolic function {name!r}; available: {', '.join(names)}")
-
-
-def _finite(value: Any) -> float | None:
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
-
-
-def _candidate_dict(cand: Any, xs: torch.Tensor) -> dict[str, Any]:
-    """A suggest_symbolic candidate -> the contract's dict, its curve sampled at ``xs``."""
-    params = [float(p) for p in cand.params]
-    if hasattr(cand, "curve") and callable(cand.curve):
-        ys = cand.curve(xs)
-    else:
-        from ..kan.symbolic.fit import evaluate
-
-        ys = evaluate(cand.name, params, xs)
-    ys = torch.as_tensor(ys, dtype=torch.float64)  # NaN/inf allowed: the plot skips them
-    return {
-        "name": str(cand.name),
-        "r2": _finite(cand.r2),
-        "complexity": _finite(cand.complexity),
-        "params": [_finite(p) for p in params],
-        "formula": str(cand.formula),
-        "curve": {"x": xs, "y": ys},
-    }

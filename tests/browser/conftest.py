@@ -15,7 +15,14 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import CHROMIUM, CHROMIUM_ARGS, REPO_ROOT, LabPage, LabServer
+from tests.browser.harness import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    REPO_ROOT,
+    LabPage,
+    LabServer,
+    guard_network,
+)
 
 
 def _require_browser_stack() -> None:
@@ -76,7 +83,9 @@ def page(browser: Any, request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     """A fresh page (own context); a failing test leaves a screenshot in its tmp_path."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(30_000)
+    blocked = guard_network(context)
     pg = context.new_page()
+    pg.blocked_requests = blocked  # type: ignore[attr-defined]
     console: list[str] = []
     pg.on("console", lambda m: console.append(f"[{m.type}] {m.text}"))
     pg.on("pageerror", lambda e: console.append(f"[pageerror] {e}"))

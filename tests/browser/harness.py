@@ -71,7 +71,14 @@ class LabServer:
             d.mkdir(parents=True, exist_ok=True)
         (dirs["config"] / "labconfig").mkdir(exist_ok=True)
         (dirs["config"] / "labconfig" / "page_config.json").write_text(
-            json.dumps({"disabledExtensions": DISABLED_PLUGINS})
+            # No "build needed?" check: it runs node on JupyterLab's staging dir, slow and noisy.
+            json.dumps(
+                {
+                    "disabledExtensions": DISABLED_PLUGINS,
+                    "buildAvailable": False,
+                    "buildCheck": False,
+                }
+            )
         )
         (dirs["config"] / "jupyter_server_config.json").write_text(
             json.dumps(
@@ -253,6 +260,28 @@ _EXECUTE = (
 )
 
 
+LOCAL_PREFIXES = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "data:", "blob:")
+
+
+def guard_network(context: Any, local: tuple[str, ...] = LOCAL_PREFIXES) -> list[str]:
+    """Abort every request of `context` outside `local`; returns the (live) list of those URLs.
+
+    Tests run offline; a request to another host is a bug (a CDN script, a news feed...).
+    """
+    blocked: list[str] = []
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        if url.startswith(local):
+            r.continue_()
+        else:
+            blocked.append(url)
+            r.abort()
+
+    context.route("**/*", route)
+    return blocked
+
+
 class CellError(AssertionError):
     """A notebook cell or kernel request raised; the message holds the Python error."""
 
@@ -357,7 +386,11 @@ def write_notebook(path: Path, cells: list[str | tuple[str, str]]) -> Path:
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     for c in cells:
         if isinstance(c, tuple):
             kind, text = c

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import REPO_ROOT, LabPage, LabServer, write_notebook
+from tests.browser.harness import REPO_ROOT, LabPage, LabServer, guard_network, write_notebook
 
 pytestmark = [
     pytest.mark.browser,
@@ -39,6 +39,26 @@ def kernel_json(lab: LabPage, expr: str) -> Any:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def wait_widget(lab: LabPage, predicate: str, arg: Any = None, timeout: float = 30) -> None:
+    """Wait until the JS `predicate(arg)` holds; fail at once if the widget shows an error."""
+    js = (
+        "([arg]) => { const b = document.querySelector('.kanwidget .kw-banner');"
+        " if (b && !b.hidden) return {error: b.textContent};"
+        f" return ({predicate})(arg) ? {{ok: true}} : null; }}"
+    )
+    result = lab.wait_until(js, [arg], timeout=timeout)
+    assert "error" not in result, f"the widget reported an error: {result['error']}"
+
+
+def edge_has_class(key: str, cls: str, negate: bool = False) -> str:
+    """JS predicate: edge `key` is drawn and has (or, negated, lacks) class `cls`."""
+    test = f"e.classList.contains('{cls}')"
+    return (
+        f"() => {{ const e = document.querySelector('[data-edge=\"{key}\"]');"
+        f" return !!e && {'!' if negate else ''}{test}; }}"
+    )
+
+
 def test_quickstart_runs_and_draws_the_network(lab: LabPage) -> None:
     lab.open(QUICKSTART)
     lab.run_all(timeout=150)
@@ -49,9 +69,7 @@ def test_quickstart_runs_and_draws_the_network(lab: LabPage) -> None:
         "(n) => document.querySelectorAll('[data-edge]:not(.kw-inactive)').length === n",
         n_active,
     )
-    lab.wait_until(
-        "(n) => document.querySelectorAll('[data-version]').length === n", len(versions)
-    )
+    lab.wait_until("(n) => document.querySelectorAll('[data-version]').length === n", len(versions))
     assert lab.page.locator("[data-node]").count() > 0
     lab.screenshot("quickstart_lab", selector=WIDGET)
     lab.screenshot("quickstart_lab_page")
@@ -74,6 +92,7 @@ def interactive(browser: Any, lab_server: LabServer, lab_root: Path) -> Iterator
     write_notebook(lab_root / "interactive.ipynb", INTERACTIVE)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(30_000)
+    guard_network(context)
     lab = LabPage(context.new_page(), lab_server)
     try:
         lab.open("interactive.ipynb")
@@ -86,9 +105,7 @@ def interactive(browser: Any, lab_server: LabServer, lab_root: Path) -> Iterator
 
 
 @pytest.fixture
-def ilab(
-    interactive: LabPage, request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[LabPage]:
+def ilab(interactive: LabPage, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LabPage]:
     """The shared interactive page; a failing test leaves a screenshot in its tmp_path."""
     yield interactive
     rep = getattr(request.node, "rep_call", None)
@@ -98,89 +115,103 @@ def ilab(
         print(f"\nscreenshot of the failing page: {shot}")
 
 
+def clear_error(lab: LabPage) -> None:
+    """Dismiss an error banner left by an earlier step, so wait_widget sees only new ones."""
+    close = lab.page.locator(f"{WIDGET} .kw-banner:not([hidden]) .kw-close")
+    if close.count():
+        close.first.click()
+
+
 def test_widget_draws_every_edge_node_and_version(ilab: LabPage) -> None:
     # [2, 3, 1]: 2*3 + 3*1 edges, 2 + 3 + 1 nodes, one version (0.0).
-    ilab.wait_until("() => document.querySelectorAll('[data-edge]').length === 9")
+    wait_widget(ilab, "() => document.querySelectorAll('[data-edge]').length === 9")
     assert ilab.page.locator("[data-node]").count() == 6
     assert ilab.page.locator('[data-version="0.0"]').count() == 1
     assert curve_d(ilab, "0,0,0"), "edge (0,0,0) has no curve drawn"
 
 
 def test_fit_button_trains_and_curves_change(ilab: LabPage) -> None:
+    clear_error(ilab)
     before = curve_d(ilab, "0,0,0")
+    # Record every training state the toolbar shows, to see the run stream to the browser.
+    ilab.page.evaluate(
+        """() => {
+          const bar = document.querySelector('.kanwidget .kw-toolbar');
+          window.__kwStates = [bar.dataset.state];
+          new MutationObserver(() => window.__kwStates.push(bar.dataset.state))
+            .observe(bar, {attributes: true, attributeFilter: ['data-state']});
+        }"""
+    )
     ilab.page.locator(f"{WIDGET} input.kw-steps").first.fill("15")
     ilab.page.locator(f'{WIDGET} [data-action="fit"]').first.click()
-    ilab.wait_until(
+    changed = (
         "(d) => { const p = document.querySelector('[data-edge=\"0,0,0\"] .kw-thumb-curve');"
-        " return p && p.getAttribute('d') !== d; }",
-        before,
-        timeout=60,
+        " return !!p && p.getAttribute('d') !== d; }"
     )
-    ilab.wait_until('() => document.querySelector(\'[data-version="0.1"]\')', timeout=90)
+    wait_widget(ilab, changed, before, timeout=60)
+    wait_widget(ilab, "() => !!document.querySelector('[data-version=\"0.1\"]')", timeout=90)
     ilab.execute("w.wait()", timeout=60)
-    assert kernel_json(ilab, "[model.version, [v.operation for v in model.history]]") == [
-        "0.1",
-        ["init", "fit"],
-    ]
-    ilab.wait_until(
-        "() => document.querySelector('.kw-toolbar').dataset.state === 'idle'", timeout=30
-    )
+    ops = kernel_json(ilab, "[model.version, [v.operation for v in model.history]]")
+    assert ops == ["0.1", ["init", "fit"]]
+    wait_widget(ilab, "() => document.querySelector('.kw-toolbar').dataset.state === 'idle'")
+    assert "running" in ilab.page.evaluate("() => window.__kwStates")
 
 
 def test_click_edge_lists_candidates_and_fixes_one(ilab: LabPage) -> None:
+    clear_error(ilab)
     ilab.page.locator('[data-edge="0,0,0"] .kw-thumb-bg').first.click()
-    rows = ilab.page.locator("[data-candidate]")
-    rows.first.wait_for(timeout=60_000)
+    wait_widget(ilab, "() => !!document.querySelector('[data-candidate]')", timeout=60)
     assert kernel_json(ilab, "list(w.selected)") == [0, 0, 0]
-    name = rows.first.get_attribute("data-candidate")
+    row = ilab.page.locator("[data-candidate]").first
+    name = row.get_attribute("data-candidate")
     assert name
-    rows.first.click()
-    ilab.wait_until(
-        "() => document.querySelector('[data-edge=\"0,0,0\"]').classList.contains('kw-symbolic')",
-        timeout=60,
-    )
-    assert kernel_json(ilab, "[model.layers[0].sym_names[0][0], float(model.layers[0].sym_mask[0, 0])]") == [name, 1.0]
+    row.click()
+    wait_widget(ilab, edge_has_class("0,0,0", "kw-symbolic"), timeout=60)
+    layer0 = "model.layers[0]"
+    state = kernel_json(ilab, f"[{layer0}.sym_names[0][0], float({layer0}.sym_mask[0, 0])]")
+    assert state == [name, 1.0]
 
 
 def drag_out(lab: LabPage, key: str) -> None:
     """Drag an edge's thumbnail onto the trash zone with real pointer events."""
     thumb = lab.page.locator(f'[data-edge="{key}"] .kw-thumb-bg').first
     trash = lab.page.locator(f"{WIDGET} .kw-trash").first
+    thumb.scroll_into_view_if_needed()
     a = thumb.bounding_box()
     b = trash.bounding_box()
     assert a and b, "thumbnail or trash zone not laid out"
+    ax, ay = a["x"] + a["width"] / 2, a["y"] + a["height"] / 2
     mouse = lab.page.mouse
-    mouse.move(a["x"] + a["width"] / 2, a["y"] + a["height"] / 2)
+    mouse.move(ax, ay)
     mouse.down()
-    mouse.move(a["x"] + a["width"] / 2 + 12, a["y"] + a["height"] / 2 + 12, steps=4)
+    mouse.move(ax + 12, ay + 12, steps=4)  # past the drag threshold
     mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2, steps=12)
     mouse.up()
 
 
 def test_drag_edge_off_prunes_it(ilab: LabPage) -> None:
-    key = "0,1,2"
+    clear_error(ilab)
     assert kernel_json(ilab, "float(model.layers[0].mask[1, 2])") == 1.0
-    n_versions = kernel_json(ilab, "len(list(model.history))")
-    drag_out(ilab, key)
-    ilab.wait_until(
-        "(k) => { const e = document.querySelector(`[data-edge=\"${k}\"]`);"
-        " return !e || e.classList.contains('kw-inactive'); }",
-        key,
-        timeout=30,
+    n_versions = kernel_json(ilab, "len(model.history)")
+    drag_out(ilab, "0,1,2")
+    gone = (
+        "() => { const e = document.querySelector('[data-edge=\"0,1,2\"]');"
+        " return !e || e.classList.contains('kw-inactive'); }"
     )
+    wait_widget(ilab, gone, timeout=30)
     assert kernel_json(ilab, "float(model.layers[0].mask[1, 2])") == 0.0
-    assert kernel_json(ilab, "len(list(model.history))") == n_versions + 1
+    assert kernel_json(ilab, "len(model.history)") == n_versions + 1
 
 
 def test_timeline_click_checks_out_an_older_version(ilab: LabPage) -> None:
-    # Now at 0.3 (fit, symbolic, prune edge). Version 0.1 has edge (0,1,2) back and no symbolic edge.
+    # Version 0.1 (after the fit) has edge (0,1,2) and no symbolic edge; later ones differ.
+    clear_error(ilab)
+    assert kernel_json(ilab, "model.version") != "0.1"
     ilab.page.locator('[data-version="0.1"]').first.click()
-    ilab.wait_until(
-        "() => { const e = document.querySelector('[data-edge=\"0,1,2\"]');"
-        " const s = document.querySelector('[data-edge=\"0,0,0\"]');"
-        " return e && !e.classList.contains('kw-inactive') && s && !s.classList.contains('kw-symbolic'); }",
-        timeout=30,
-    )
+    wait_widget(ilab, edge_has_class("0,1,2", "kw-inactive", negate=True), timeout=30)
+    wait_widget(ilab, edge_has_class("0,0,0", "kw-symbolic", negate=True), timeout=30)
     assert kernel_json(ilab, "model.version") == "0.1"
-    assert kernel_json(ilab, "[float(model.layers[0].mask[1, 2]), model.layers[0].sym_names[0][0]]") == [1.0, "0"]
+    layer0 = "model.layers[0]"
+    state = kernel_json(ilab, f"[float({layer0}.mask[1, 2]), {layer0}.sym_names[0][0]]")
+    assert state == [1.0, "0"]
     ilab.screenshot("interactive_lab", selector=WIDGET)

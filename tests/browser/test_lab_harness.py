@@ -50,4 +50,8 @@ def test_harness_runs_notebook_and_syncs_anywidget(lab: LabPage, lab_root: Path)
     assert lab.execute("print(c.value)").strip() == "1"
     # Kernel -> browser: a trait set from Python redraws the view.
     lab.execute("c.value = 41")
-    lab.wait_until("() => document.querySelector('[data-probe=counter]').textContent === 'count 41'")
+    lab.wait_until(
+        "() => document.querySelector('[data-probe=counter]').textContent === 'count 41'"
+    )
+    # JupyterLab itself stayed offline (no news feed, update check, extension registry).
+    assert lab.page.blocked_requests == []

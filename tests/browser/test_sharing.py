@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import REPO_ROOT, SCREENSHOT_DIR
+from tests.browser.harness import REPO_ROOT, SCREENSHOT_DIR, guard_network
 
 pytestmark = [
     pytest.mark.browser,
@@ -86,9 +86,7 @@ def kanwidget_states(nb_path: Path) -> list[dict[str, Any]]:
     nb = nbformat.read(str(nb_path), as_version=4)
     states = nb.metadata["widgets"][STATE_MIME]["state"]
     return [
-        s
-        for s in states.values()
-        if s["model_name"] == "AnyModel" and "structure" in s["state"]
+        s for s in states.values() if s["model_name"] == "AnyModel" and "structure" in s["state"]
     ]
 
 
@@ -106,6 +104,24 @@ def test_executed_notebook_stores_kanwidget_state(executed: Path) -> None:
     assert versions[0] == "0.0" and len(versions) >= 3, versions
 
 
+def test_executed_output_carries_a_static_svg(executed: Path) -> None:
+    """Viewers without a widget manager (code hosts, VS Code) show the SVG of the same output."""
+    import nbformat
+
+    nb = nbformat.read(str(executed), as_version=4)
+    bundles = [
+        o["data"]
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
+    assert bundles, "no widget output in the executed quickstart"
+    svg = bundles[0].get("image/svg+xml", "")
+    svg = "".join(svg) if isinstance(svg, list) else svg
+    assert svg.lstrip().startswith("<svg") and "</svg>" in svg
+
+
 def expected_counts(nb_path: Path) -> tuple[int, int]:
     """(edges drawn, versions) implied by the saved state."""
     [entry] = kanwidget_states(nb_path)
@@ -118,18 +134,8 @@ def expected_counts(nb_path: Path) -> tuple[int, int]:
 def open_offline(browser: Any, url: str, local_prefixes: tuple[str, ...]) -> tuple[Any, list[str]]:
     """A page on `url` whose requests outside `local_prefixes` are aborted and recorded."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    blocked = guard_network(context, local_prefixes)
     page = context.new_page()
-    blocked: list[str] = []
-
-    def route(r: Any) -> None:
-        u = r.request.url
-        if u.startswith(local_prefixes):
-            r.continue_()
-        else:
-            blocked.append(u)
-            r.abort()
-
-    page.route("**/*", route)
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.errors = errors  # type: ignore[attr-defined]
@@ -142,7 +148,8 @@ def assert_renders(page: Any, nb_path: Path, blocked: list[str], name: str) -> N
     try:
         page.locator("[data-edge]").first.wait_for(timeout=30_000)
         page.wait_for_function(
-            "(n) => document.querySelectorAll('[data-edge]').length === n", arg=n_edges,
+            "(n) => document.querySelectorAll('[data-edge]').length === n",
+            arg=n_edges,
             timeout=10_000,
         )
         assert page.locator("[data-version]").count() == n_versions

@@ -11,9 +11,9 @@ import torch
 
 from kanwidget.kan.symbolic.branch import SymbolicGroups, symbolic_edge_acts, symbolic_forward
 from kanwidget.kan.symbolic.fit import fit_library, fit_params
-from kanwidget.kan.symbolic.suggest import evaluate, suggest
 from kanwidget.kan.symbolic.library import get_function
 from kanwidget.kan.symbolic.rank import rank_candidates
+from kanwidget.kan.symbolic.suggest import evaluate, suggest
 
 X = torch.linspace(-1, 1, 1000, dtype=torch.float64)
 

@@ -20,7 +20,9 @@ def ts_model_keys(source: str) -> set[str]:
 
 def python_synced_traits() -> set[str]:
     base = set(anywidget.AnyWidget.class_trait_names(sync=True))
-    return {n for n in KANWidget.class_trait_names(sync=True) if n not in base and not n.startswith("_")}
+    return {
+        n for n in KANWidget.class_trait_names(sync=True) if n not in base and not n.startswith("_")
+    }
 
 
 def test_contract_trait_names_equal_typescript_model_keys():

@@ -143,8 +143,8 @@ def test_payload_history_and_loss_match_model(model, dataset):
     assert set(h["versions"][0]) == {"id", "parent", "operation", "train_loss", "test_loss",
                                      "n_edges", "formula", "time"}  # fmt: skip
     loss = build_loss(model, {"train_loss": [0.5], "test_loss": [0.25]})
-    assert_close(torch.from_numpy(loss["train"]),
-                 torch.tensor(model.loss_log["train_loss"] + [0.5], dtype=torch.float32))  # fmt: skip
+    expected = torch.tensor(model.loss_log["train_loss"] + [0.5], dtype=torch.float32)
+    assert_close(torch.from_numpy(loss["train"]), expected)
     assert loss["test"].shape == (5,) and loss["test"][-1] == np.float32(0.25)
 
 

@@ -100,8 +100,9 @@ def test_trainer_edit_queued_while_paused_applies(widget, model):
     widget.pause()
     until(lambda: widget.training["state"] == "paused", what="paused")
     widget.prune_node(1, 1)
-    until(lambda: float(model.layers[1].mask[1, 0]) == 0, what="the node to be pruned")
-    assert widget.history["current"] == model.version == "0.1"
+    until(lambda: widget.history["current"] == "0.1", what="the prune to be drawn")
+    assert float(model.layers[1].mask[1, 0]) == 0 and model.version == "0.1"
+    assert widget.training["state"] == "paused"
     widget.stop()
     assert widget.wait(timeout=30)
 

@@ -23,12 +23,12 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import Tensor
 
-from .library import get_function
+from .library import get_function, in_domain
 
 _DTYPE = torch.float64
 _GRID_POINTS = 64  # samples used to score the coarse grid
 _FIT_POINTS = 128  # samples used by Levenberg-Marquardt (final R^2 uses all)
-_STARTS = 5  # grid points refined per function
+_STARTS = 3  # grid points refined per function (plus as many best rows of equal a)
 _LM_STEPS = 12
 
 
@@ -42,12 +42,15 @@ class FitResult:
     params : (F, 4) float64, rows (a, b, c, d) of ``c f(a x + b) + d`` in raw units
     r2 : (F,) float64, 1 - SS_res / SS_tot
     x_range : (min, max) of the finite x samples
+    valid : (F,) bool, False where ``a x + b`` leaves the function's domain on the samples
+        (the torch function is clamped there, so the sympy formula would differ)
     """
 
     names: list[str]
     params: Tensor
     r2: Tensor
     x_range: tuple[float, float]
+    valid: Tensor
 
 
 def fit_params(x: Tensor, y: Tensor, name: str) -> tuple[tuple[float, float, float, float], float]:
@@ -108,7 +111,8 @@ def _fit_library(x: Tensor, y: Tensor, names: Sequence[str]) -> FitResult:
         # constant input or output: every function fits with c = 0, d = mean(y)
         params = torch.tensor([[1.0, 0.0, 0.0, y_mean]], dtype=_DTYPE).repeat(n_fun, 1)
         r2 = torch.full((n_fun,), 1.0 if y_scale <= 1e-12 * (1 + abs(y_mean)) else 0.0)
-        return FitResult(list(names), params, r2.to(_DTYPE), (lo, hi))
+        valid = torch.ones(n_fun, dtype=torch.bool)
+        return FitResult(list(names), params, r2.to(_DTYPE), (lo, hi), valid)
     xt = (x - mid) / half  # (N,) in [-1, 1]
     yt = (y - y_mean) / y_scale  # (N,) mean 0, mean square 1
     unit = 10.0 ** round(-math.log10(half))  # scale-free functions use raw a = +-unit
@@ -127,7 +131,15 @@ def _fit_library(x: Tensor, y: Tensor, names: Sequence[str]) -> FitResult:
     theta = torch.cat(starts)  # (M, 2) normalised (a, b)
     mask_t = torch.cat(masks)
     theta, ss = _levenberg_marquardt(names, slices, theta, mask_t, xt[fit_ids], yt[fit_ids])
-    best_rows = torch.tensor([s0 + int(ss[s0:s1].argmin()) for s0, s1 in slices])
+    # best start per function, preferring those whose a x + b stays in the domain
+    spread = theta[:, 0].abs()  # xt spans [-1, 1], so u spans theta_b -+ |theta_a|
+    valid_rows = torch.cat([
+        in_domain(n, theta[s0:s1, 1] - spread[s0:s1], theta[s0:s1, 1] + spread[s0:s1])
+        for n, (s0, s1) in zip(names, slices, strict=True)
+    ])  # fmt: skip
+    penalised = torch.where(valid_rows, ss, ss + 1e300)
+    best_rows = torch.tensor([s0 + int(penalised[s0:s1].argmin()) for s0, s1 in slices])
+    valid = valid_rows[best_rows]
     theta = theta[best_rows]  # (F, 2)
     # final closed-form c, d and R^2 on all samples
     f_all = _evaluate_groups(names, [(k, k + 1) for k in range(n_fun)], theta, xt)
@@ -140,7 +152,7 @@ def _fit_library(x: Tensor, y: Tensor, names: Sequence[str]) -> FitResult:
         params[k] = _canonical(name, params[k])
         if get_function(name).fit_kind == "step":
             params[k], r2[k] = _fit_step(x, y)
-    return FitResult(list(names), params, r2.clamp(max=1.0), (lo, hi))
+    return FitResult(list(names), params, r2.clamp(max=1.0), (lo, hi), valid)
 
 
 def _fit_step(x: Tensor, y: Tensor) -> tuple[Tensor, Tensor]:
@@ -206,7 +218,7 @@ def _grid(name: str, unit_a: float) -> tuple[Tensor, Tensor, tuple[float, float]
     if kind == "bounded":
         return (*mesh(torch.linspace(0.05, 1.0, 12), torch.linspace(-0.95, 0.95, 13)), (1.0, 1.0))
     a_vals = torch.logspace(-1, 1, 16 if fn.parity else 12)
-    return (*mesh(a_vals, torch.linspace(-5, 5, 21)), (1.0, 1.0))
+    return (*mesh(a_vals, torch.linspace(-5, 5, 41)), (1.0, 1.0))
 
 
 def _periodic_b() -> Tensor:
@@ -216,13 +228,22 @@ def _periodic_b() -> Tensor:
 def _grid_search(
     name: str, a_grid: Tensor, b_grid: Tensor, xt: Tensor, yt: Tensor, starts: int
 ) -> Tensor:
-    """Indices of the ``starts`` grid points with the smallest SS_res (c, d closed form)."""
+    """Start points for the refinement: the ``starts`` grid points with the smallest SS_res
+    (c, d in closed form), plus the best point of the ``starts`` best rows of equal a, so
+    that starts also cover other scales/frequencies than the best basin's."""
     fn = get_function(name).torch_fn
     if get_function(name).fit_kind in ("zero", "affine", "step"):
         return torch.zeros(1, dtype=torch.long)
     f = torch.nan_to_num(fn(a_grid[:, None] * xt[None, :] + b_grid[:, None]))  # (G, n)
     _, _, ss_res = _closed_form(f, yt)
-    return torch.topk(ss_res, min(starts, ss_res.numel()), largest=False).indices
+    best = torch.topk(ss_res, min(starts, ss_res.numel()), largest=False).indices
+    _, counts = torch.unique_consecutive(a_grid, return_counts=True)
+    if counts.numel() > 1 and bool((counts == counts[0]).all()):  # an (a, b) mesh, a-major
+        row_best = ss_res.view(counts.numel(), -1).argmin(1)
+        row_best = row_best + torch.arange(counts.numel()) * counts[0]
+        top_rows = torch.topk(ss_res[row_best], min(starts, counts.numel()), largest=False)
+        best = torch.unique(torch.cat([best, row_best[top_rows.indices]]))
+    return best
 
 
 def _closed_form(f: Tensor, yt: Tensor) -> tuple[Tensor, Tensor, Tensor]:

@@ -10,7 +10,7 @@ test is *relative to the best candidate* instead:
   1e-6 treats R^2 values closer than that as equal);
 - eligible candidates come first, simplest first (ties: higher R^2, then library order,
   R^2 values within a relative 1e-6 of the best's unexplained variance counting as equal);
-  the others follow by decreasing R^2.
+  the others follow by decreasing R^2; fits that leave their function's domain come last.
 
 So w = 0 is pure accuracy, w = 0.8 accepts a simpler function that leaves at most 5x the
 best unexplained variance, and w = 1 always prefers the simplest.  ``'0'`` (u = 1) can
@@ -27,7 +27,10 @@ R2_RESOLUTION = 1e-6
 
 
 def rank_candidates(
-    r2: Sequence[float], complexity: Sequence[float], weight_simple: float = 0.8
+    r2: Sequence[float],
+    complexity: Sequence[float],
+    weight_simple: float = 0.8,
+    valid: Sequence[bool] | None = None,
 ) -> tuple[list[int], list[bool], list[bool]]:
     """Order candidates best first.
 
@@ -36,6 +39,8 @@ def rank_candidates(
     r2 : (F,) R^2 per candidate
     complexity : (F,) complexity per candidate
     weight_simple : in [0, 1]; see the module docstring
+    valid : (F,) False for fits that leave their function's domain: ranked last, never
+        eligible, not on the Pareto front
 
     Returns
     -------
@@ -48,19 +53,22 @@ def rank_candidates(
     if len(r2) != len(complexity):
         raise ValueError("r2 and complexity must have the same length")
     n = len(r2)
+    ok = [True] * n if valid is None else [bool(v) for v in valid]
     unexplained = [max(1.0 - float(v), 0.0) if v == v else 1.0 for v in r2]
-    best = min(unexplained) if n else 0.0
+    best = min((u for u, v in zip(unexplained, ok, strict=True) if v), default=1.0)
     if weight_simple >= 1.0:
-        eligible = [True] * n
+        eligible = list(ok)
     else:
         limit = best / (1.0 - weight_simple) + weight_simple * R2_RESOLUTION
-        eligible = [u <= limit for u in unexplained]
+        eligible = [u <= limit and v for u, v in zip(unexplained, ok, strict=True)]
     pareto = [
-        not any(
+        ok[i]
+        and not any(
             complexity[j] <= complexity[i]
             and unexplained[j] <= unexplained[i]
             and (complexity[j] < complexity[i] or unexplained[j] < unexplained[i])
             for j in range(n)
+            if ok[j]
         )
         for i in range(n)
     ]
@@ -70,6 +78,6 @@ def rank_candidates(
         u = round(unexplained[i] / (best * 1e-6 + 1e-12))
         if eligible[i]:
             return (0, float(complexity[i]), u, i)
-        return (1, 0.0, u, i)
+        return (1 if ok[i] else 2, 0.0, u, i)
 
     return sorted(range(n), key=key), pareto, eligible

@@ -37,6 +37,8 @@ class Candidate:
     curve_x, curve_y : (64,) float64 curve over the data range, for plotting
     pareto : True if no other candidate is at least as simple and more accurate
     eligible : True if its R^2 is within the ranking tolerance of the best one
+    valid : False if ``a x + b`` leaves the function's domain on the samples (e.g. log of a
+        negative number: the torch function clamps, the formula would not match)
     """
 
     name: str
@@ -48,6 +50,7 @@ class Candidate:
     curve_y: Tensor
     pareto: bool = False
     eligible: bool = False
+    valid: bool = True
 
     def curve(self, xs: Tensor) -> Tensor:
         """``c f(a xs + b) + d`` with the library's torch function, shape of ``xs``."""
@@ -63,6 +66,7 @@ class Candidate:
             "formula": str(self.formula),
             "pareto": self.pareto,
             "eligible": self.eligible,
+            "valid": self.valid,
         }
 
 
@@ -114,7 +118,8 @@ def suggest(
     result = fit_library(x, y, names)
     complexity = [float(get_function(n).complexity) for n in names]
     r2 = result.r2.tolist()
-    order, pareto, eligible = rank_candidates(r2, complexity, weight_simple)
+    valid = result.valid.tolist()
+    order, pareto, eligible = rank_candidates(r2, complexity, weight_simple, valid)
     lo, hi = result.x_range
     curve_x = torch.linspace(lo, hi, CURVE_POINTS, dtype=torch.float64)
     out = []
@@ -132,6 +137,7 @@ def suggest(
                 curve_y=evaluate(names[k], params, curve_x),
                 pareto=pareto[k],
                 eligible=eligible[k],
+                valid=valid[k],
             )
         )
     return out

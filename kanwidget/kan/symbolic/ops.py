@@ -1,0 +1,195 @@
+"""Symbolic verbs on a model: suggest, fix, unfix and auto-fix edges (pykan names).
+
+Edge ``(l, i, j)`` is layer l, input node i, output subnode j.  Suggestions are fitted to
+the edge's current activations on the model's cached input (the last ``model(x)`` or
+``fit`` batch) and never change the model.  Fixing sets ``sym_names``/``sym_params``,
+turns the symbolic branch on (``sym_mask = 1``) and the numeric one off (``mask = 0``),
+and records one version in the history.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+import torch
+from torch import Tensor
+
+from .fit import fit_params as _fit_params
+from .library import get_function, resolve_names
+from .suggest import Candidate, suggest
+
+if TYPE_CHECKING:
+    from ..layer import KANLayer
+    from ..network import KAN
+
+_UNSET_PARAMS = (1.0, 0.0, 1.0, 0.0)
+
+
+def layers_of(model: KAN) -> list[KANLayer]:
+    """``model.layers`` typed as KAN layers."""
+    return cast("list[KANLayer]", list(model.layers))
+
+
+def check_edge(model: KAN, l: int, i: int, j: int) -> None:
+    """``ValueError`` naming the problem if edge (l, i, j) does not exist."""
+    if not 0 <= l < len(model.layers):
+        raise ValueError(
+            f"edge ({l}, {i}, {j}) does not exist: the model has {len(model.layers)} layers"
+        )
+    layer = layers_of(model)[l]
+    if not 0 <= i < layer.in_dim:
+        raise ValueError(
+            f"edge ({l}, {i}, {j}) does not exist: layer {l} has {layer.in_dim} inputs"
+        )
+    if not 0 <= j < layer.out_dim:
+        raise ValueError(
+            f"edge ({l}, {i}, {j}) does not exist: layer {l} has {layer.out_dim} outputs (subnodes)"
+        )
+
+
+def edge_samples(
+    model: KAN, l: int, i: int, j: int, x: Tensor | None = None
+) -> tuple[Tensor, Tensor]:
+    """Input and output samples ``(B,), (B,)`` of edge (l, i, j) on ``x`` (default: the
+    cached input)."""
+    check_edge(model, l, i, j)
+    trace = model.forward_cache(x)
+    return trace.inputs[l][:, i], trace.edge_acts[l][:, j, i]
+
+
+def suggest_symbolic(
+    model: KAN,
+    l: int,
+    i: int,
+    j: int,
+    lib: Any = None,
+    topk: int = 5,
+    weight_simple: float = 0.8,
+    **pykan_args: Any,
+) -> list[Candidate]:
+    """Rank library functions for edge (l, i, j); the model is not changed.
+
+    Parameters
+    ----------
+    model : KAN that has seen data (``model(x)`` or ``fit``)
+    l, i, j : edge
+    lib : None (whole library), a name or a list of names
+    topk : number of candidates
+    weight_simple : 0 = by R^2 only; see :mod:`kanwidget.kan.symbolic.rank`
+    pykan_args : pykan's ``a_range``, ``b_range``, ``verbose``, ... (accepted, ignored)
+
+    Returns
+    -------
+    list of :class:`Candidate` (name, r2, complexity, params, formula, curve), best first.
+    """
+    x, y = edge_samples(model, l, i, j)
+    return suggest(x, y, lib=lib, topk=topk, weight_simple=weight_simple)
+
+
+def fix_symbolic(
+    model: KAN,
+    l: int,
+    i: int,
+    j: int,
+    name: str,
+    fit_params: bool = True,
+    params: tuple[float, float, float, float] | None = None,
+    log_history: bool = True,
+    **pykan_args: Any,
+) -> float | None:
+    """Replace edge (l, i, j) by ``c name(a x + b) + d``.
+
+    Parameters
+    ----------
+    name : library function name
+    fit_params : fit (a, b, c, d) to the edge's current activations on the cached input;
+        otherwise use ``params`` (default (1, 0, 1, 0))
+    params : explicit (a, b, c, d), used when ``fit_params`` is False
+    log_history : record a version (False when called inside another operation)
+    pykan_args : pykan's ``fit_params_bool``, ``a_range``, ``verbose``, ... (``fit_params_bool``
+        is honoured, the rest ignored)
+
+    Returns
+    -------
+    R^2 of the fit (None without fitting).
+    """
+    check_edge(model, l, i, j)
+    get_function(name)
+    fit_params = bool(pykan_args.get("fit_params_bool", fit_params))
+    r2: float | None = None
+    if fit_params:
+        x, y = edge_samples(model, l, i, j)
+        values, r2 = _fit_params(x, y, name)
+    else:
+        values = tuple(float(v) for v in (params or _UNSET_PARAMS))  # type: ignore[assignment]
+        if len(values) != 4:
+            raise ValueError(f"params must be (a, b, c, d), got {params!r}")
+    arguments = {"l": l, "i": i, "j": j, "name": name, "params": list(values)}
+    if log_history:
+        with model.operation("fix_symbolic", arguments):
+            _set_edge(model, l, i, j, name, values, symbolic=True)
+    else:
+        _set_edge(model, l, i, j, name, values, symbolic=True)
+    return r2
+
+
+def unfix_symbolic(model: KAN, l: int, i: int, j: int, log_history: bool = True) -> KAN:
+    """Turn edge (l, i, j) back into a numeric (spline) edge."""
+    check_edge(model, l, i, j)
+    if log_history:
+        with model.operation("unfix_symbolic", {"l": l, "i": i, "j": j}):
+            _set_edge(model, l, i, j, "0", _UNSET_PARAMS, symbolic=False)
+    else:
+        _set_edge(model, l, i, j, "0", _UNSET_PARAMS, symbolic=False)
+    return model
+
+
+def auto_symbolic(
+    model: KAN,
+    lib: Any = None,
+    weight_simple: float = 0.8,
+    r2_threshold: float = 0.0,
+    **pykan_args: Any,
+) -> KAN:
+    """Fix every numeric edge to its best candidate (one version for the whole model).
+
+    Edges already symbolic and edges switched off (pruned) are left alone; an edge whose
+    best R^2 is below ``r2_threshold`` stays numeric (as in pykan).
+    All edges are fitted on the activations of one forward pass over the cached input.
+
+    Returns
+    -------
+    the model (changed in place), for pykan's ``model = model.auto_symbolic()``.
+    """
+    names = resolve_names(lib)
+    trace = model.forward_cache()
+    with model.operation("auto_symbolic", {"lib": lib, "weight_simple": weight_simple,
+                                           "r2_threshold": r2_threshold}):  # fmt: skip
+        for l, layer in enumerate(layers_of(model)):
+            for i in range(layer.in_dim):
+                for j in range(layer.out_dim):
+                    if float(cast(Tensor, layer.mask)[i, j]) == 0:
+                        continue
+                    x, y = trace.inputs[l][:, i], trace.edge_acts[l][:, j, i]
+                    best = suggest(x, y, lib=names, topk=1, weight_simple=weight_simple)[0]
+                    if best.r2 >= r2_threshold:
+                        _set_edge(model, l, i, j, best.name, best.params, symbolic=True)
+    return model
+
+
+def _set_edge(
+    model: KAN,
+    l: int,
+    i: int,
+    j: int,
+    name: str,
+    params: tuple[float, ...],
+    symbolic: bool,
+) -> None:
+    layer = layers_of(model)[l]
+    with torch.no_grad():
+        layer.sym_params[i, j] = torch.tensor(params, dtype=layer.sym_params.dtype)
+        cast(Tensor, layer.sym_mask)[i, j] = 1.0 if symbolic else 0.0  # buffers
+        cast(Tensor, layer.mask)[i, j] = 0.0 if symbolic else 1.0
+    layer.sym_names[i][j] = name
+    layer.symbolic_changed()

@@ -1,0 +1,162 @@
+"""Symbolic verbs on a model: suggest / fix / unfix / auto, and symbolic_formula == model(x)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import sympy
+import torch
+
+from kanwidget import KAN, create_dataset
+from kanwidget.kan.symbolic.formula import round_numbers, symbolic_formula
+from kanwidget.kan.symbolic.ops import (
+    auto_symbolic,
+    fix_symbolic,
+    suggest_symbolic,
+    unfix_symbolic,
+)
+
+# functions real and finite for any real argument, so formulas can be evaluated anywhere
+SAFE = ["x", "x^2", "x^3", "sin", "cos", "tanh", "arctan", "gaussian", "abs", "exp"]
+
+
+def _fully_symbolic(width, mult_arity, seed=0):
+    """A float64 model whose every edge is a random SAFE function with random (a, b, c, d),
+    and whose subnode/node affine maps are random too."""
+    gen = torch.Generator().manual_seed(seed)
+    model = KAN(width, grid=3, mult_arity=mult_arity, dtype=torch.float64, seed=seed)
+    with torch.no_grad():
+        for group in (model.subnode_scale, model.subnode_bias, model.node_scale, model.node_bias):
+            for p in group:
+                p.copy_(torch.rand(p.shape, generator=gen, dtype=torch.float64) + 0.5)
+    for l, layer in enumerate(model.layers):
+        for i in range(layer.in_dim):
+            for j in range(layer.out_dim):
+                name = SAFE[int(torch.randint(len(SAFE), (1,), generator=gen))]
+                a, b, c, d = (torch.rand(4, generator=gen, dtype=torch.float64) - 0.5).tolist()
+                params = (a * 1.5, b, c, d) if name == "exp" else (3 * a, 2 * b, 2 * c, d)
+                fix_symbolic(model, l, i, j, name, fit_params=False, params=params)
+    return model
+
+
+def _assert_formula_matches(model, n_points=50, seed=1):
+    formulas, variables = symbolic_formula(model)
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.rand(n_points, model.width[0][0], generator=gen, dtype=torch.float64) * 2 - 1
+    with torch.no_grad():
+        y = model(x)
+    for k, expr in enumerate(formulas):
+        fn = sympy.lambdify(variables, expr, "math")
+        expected = torch.tensor([fn(*row) for row in x.tolist()], dtype=torch.float64)
+        torch.testing.assert_close(expected, y[:, k], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("width", "mult_arity"),
+    [
+        ([2, 3, 1], 2),
+        ([2, [1, 1], 1], 2),
+        ([3, [1, 1], 2], 3),  # arity 3: pykan 0.2.8 multiplies the wrong subnodes
+        ([2, [1, 2], [1, 1], 1], [[], [3, 2], [4], []]),  # mixed arities, two mult layers
+    ],
+)
+def test_formula_equals_model_for_fully_symbolic_models(width, mult_arity):
+    model = _fully_symbolic(width, mult_arity)
+    _assert_formula_matches(model)
+
+
+def test_formula_variables_rounding_and_numeric_edges():
+    model = _fully_symbolic([2, 2, 1], 2)
+    x, y = sympy.symbols("x y")
+    formulas, variables = symbolic_formula(model, var=["x", "y"], round_digits=2)
+    assert variables == [x, y] and formulas[0].free_symbols <= {x, y}
+    for number in formulas[0].atoms(sympy.Float):
+        assert float(number) == round(float(number), 2)
+    unfix_symbolic(model, 0, 1, 0)
+    (expr,), _ = symbolic_formula(model)
+    assert any(str(f.func) == "phi_0_1_0" for f in expr.atoms(sympy.Function))
+    with pytest.raises(ValueError, match="2 inputs"):
+        symbolic_formula(model, var=["x"])
+
+
+def test_formula_round_numbers():
+    x = sympy.Symbol("x")
+    expr = sympy.Float(3.14159) * sympy.sin(sympy.Float(2.71828) * x) + 2
+    assert round_numbers(expr, 2) == sympy.Float(3.14) * sympy.sin(sympy.Float(2.72) * x) + 2
+
+
+# ------------------------------------------------------------------------------ ops
+def _model_with_data(seed=0):
+    model = KAN([2, 3, 1], grid=5, dtype=torch.float64, seed=seed)
+    x = torch.rand(300, 2, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    model(x * 2 - 1)
+    return model
+
+
+def test_suggest_symbolic_recovers_a_symbolic_edge_and_changes_nothing():
+    model = _model_with_data()
+    fix_symbolic(model, 0, 1, 2, "sin", fit_params=False, params=(2.0, 0.5, 1.5, -0.3))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    versions = len(list(model.history))
+    candidates = suggest_symbolic(model, 0, 1, 2, topk=3)
+    assert candidates[0].name == "sin" and candidates[0].r2 > 0.999999
+    assert candidates[0].params == pytest.approx((2.0, 0.5, 1.5, -0.3), abs=1e-6)
+    assert len(candidates) == 3
+    after = model.state_dict()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert model.layers[0].sym_names[1][2] == "sin" and len(list(model.history)) == versions
+
+
+def test_fix_symbolic_sets_edge_and_returns_r2():
+    model = _model_with_data()
+    x, edge_y = model.forward_cache().inputs[0][:, 0], model.forward_cache().edge_acts[0][:, 1, 0]
+    version = model.version
+    r2 = fix_symbolic(model, 0, 0, 1, "x^2")
+    layer = model.layers[0]
+    assert 0.0 <= r2 <= 1.0
+    assert layer.sym_names[0][1] == "x^2"
+    assert float(layer.sym_mask[0, 1]) == 1.0 and float(layer.mask[0, 1]) == 0.0
+    assert model.version != version
+    a, b, c, d = layer.sym_params[0, 1].tolist()
+    fitted = c * (a * x + b) ** 2 + d
+    by_hand = 1 - ((edge_y - fitted) ** 2).sum() / ((edge_y - edge_y.mean()) ** 2).sum()
+    assert r2 == pytest.approx(float(by_hand), abs=1e-9)
+    # the edge activation is now the fitted curve
+    torch.testing.assert_close(model.forward_cache().edge_acts[0][:, 1, 0], fitted)
+    unfix_symbolic(model, 0, 0, 1)
+    assert float(layer.sym_mask[0, 1]) == 0.0 and float(layer.mask[0, 1]) == 1.0
+    assert layer.sym_names[0][1] == "0"
+
+
+def test_fix_symbolic_rejects_bad_edge_and_name():
+    model = _model_with_data()
+    with pytest.raises(ValueError, match=r"edge \(0, 2, 1\) does not exist: layer 0 has 2 inputs"):
+        fix_symbolic(model, 0, 2, 1, "sin")
+    with pytest.raises(ValueError, match="unknown symbolic function 'sine'"):
+        fix_symbolic(model, 0, 1, 1, "sine")
+    with pytest.raises(ValueError, match="the model has 2 layers"):
+        suggest_symbolic(model, 2, 0, 0)
+
+
+def test_auto_symbolic_fixes_active_edges_in_one_version():
+    torch.manual_seed(0)
+    dataset = create_dataset(
+        lambda x: torch.sin(math.pi * x[:, [0]]) + x[:, [1]] ** 2, n_var=2, train_num=200
+    )
+    model = KAN([2, 1], grid=5, seed=0)
+    model.fit(dataset, steps=20, progress=False)
+    versions = len(list(model.history))
+    model.auto_symbolic() if hasattr(model, "auto_symbolic") else auto_symbolic(model)
+    assert len(list(model.history)) == versions + 1
+    layer = model.layers[0]
+    assert {layer.sym_names[0][0], layer.sym_names[1][0]} == {"sin", "x^2"} or (
+        layer.sym_names[0][0] in ("sin", "cos") and layer.sym_names[1][0] == "x^2"
+    )
+    assert float(layer.mask.sum()) == 0.0
+    (expr,), (x1, x2) = symbolic_formula(model, round_digits=3)
+    pred = sympy.lambdify((x1, x2), expr, "math")
+    test_x = dataset["test_input"][:20].double()
+    truth = torch.sin(math.pi * test_x[:, 0]) + test_x[:, 1] ** 2
+    got = torch.tensor([pred(*row) for row in test_x.tolist()], dtype=torch.float64)
+    assert float((got - truth).abs().max()) < 0.05
