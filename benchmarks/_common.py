@@ -32,8 +32,12 @@ def base_parser(description: str) -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="fewer repetitions, skip slow pykan runs")
     p.add_argument("--no-pykan", action="store_true", help="skip the pykan side")
     p.add_argument("--out", type=Path, default=None, help="markdown output file")
-    p.add_argument("--clock", choices=["cpu", "wall"], default=None,
-                   help="timing clock (default: cpu time with 1 thread, wall otherwise)")
+    p.add_argument(
+        "--clock",
+        choices=["cpu", "wall"],
+        default=None,
+        help="timing clock (default: cpu time with 1 thread, wall otherwise)",
+    )
     return p
 
 
@@ -51,7 +55,8 @@ def setup(threads: int, clock: str | None = None) -> str:
     return (
         f"torch {torch.__version__}, threads={torch.get_num_threads()}, float32, clock={clock}, "
         f"pykan {pykan}, python {platform.python_version()}, "
-        f"{platform.machine()} x{os.cpu_count()} cores, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
+        f"{platform.machine()} x{os.cpu_count()} cores, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
         f"load avg {os.getloadavg()[0]:.1f}"
     )
 
@@ -124,7 +129,13 @@ def quiet_stdout():
 
 
 def fmt_ms(seconds: float | None) -> str:
-    return "—" if seconds is None else f"{seconds * 1e3:.2f}" if seconds < 0.1 else f"{seconds * 1e3:.0f}"
+    return (
+        "—"
+        if seconds is None
+        else f"{seconds * 1e3:.2f}"
+        if seconds < 0.1
+        else f"{seconds * 1e3:.0f}"
+    )
 
 
 def fmt_ratio(num: float | None, den: float | None) -> str:

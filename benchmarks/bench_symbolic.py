@@ -24,11 +24,9 @@ import io
 import math
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
-
 from _common import (
     RESULTS,
     base_parser,
@@ -81,7 +79,12 @@ def trained_pykan(steps=50):
 
 
 def edges(width):
-    return [(l, i, j) for l in range(len(width) - 1) for i in range(width[l]) for j in range(width[l + 1])]
+    return [
+        (l, i, j)
+        for l in range(len(width) - 1)
+        for i in range(width[l])
+        for j in range(width[l + 1])
+    ]
 
 
 def ours_suggest_fn(model):
@@ -106,7 +109,7 @@ def bench_suggest(args, log):
     fn, how = ours_suggest_fn(model)
     per_edge = []
     for l, i, j in edges([2, 5, 1]):
-        t, _ = time_fn(lambda: fn(l, i, j), warmup=1, reps=3 if args.quick else 5)
+        t, _ = time_fn(lambda e=(l, i, j): fn(*e), warmup=1, reps=3 if args.quick else 5)
         per_edge.append(t)
     ours = statistics.median(per_edge)
     log(f"  suggest ours ({how}): median {ours * 1e3:.1f} ms/edge, max {max(per_edge) * 1e3:.1f}")
@@ -193,7 +196,9 @@ def _recovered(formula, variables, ranges, expr_text) -> tuple[bool, float]:
     import numpy as np
     import sympy
 
-    formula = formula.xreplace({a: sympy.Float(round(float(a), ROUND_DIGITS)) for a in formula.atoms(sympy.Float)})
+    formula = formula.xreplace(
+        {a: sympy.Float(round(float(a), ROUND_DIGITS)) for a in formula.atoms(sympy.Float)}
+    )
     rng = np.random.default_rng(1)
     cols = [rng.uniform(lo, hi, 2000) for lo, hi in ranges]
     truth = _truth_fn(expr_text, len(ranges))(*cols) * np.ones(2000)
@@ -205,14 +210,15 @@ def _recovered(formula, variables, ranges, expr_text) -> tuple[bool, float]:
     return bool(np.isfinite(rel) and rel < RECOVER_TOL), rel
 
 
-def _pipeline(model, ds):
-    model.fit(ds, opt="LBFGS", steps=50, lamb=0.001)
+def _pipeline(model, ds, kw):
+    """pykan's tutorial; ``kw`` adds library-specific fit arguments (e.g. progress=False)."""
+    model.fit(ds, opt="LBFGS", steps=50, lamb=0.001, **kw)
     model = model.prune()
-    model.fit(ds, opt="LBFGS", steps=50)
+    model.fit(ds, opt="LBFGS", steps=50, **kw)
     model = model.refine(20)
-    model.fit(ds, opt="LBFGS", steps=50)
+    model.fit(ds, opt="LBFGS", steps=50, **kw)
     model.auto_symbolic()
-    model.fit(ds, opt="LBFGS", steps=50)
+    model.fit(ds, opt="LBFGS", steps=50, **kw)
     formulas, variables = model.symbolic_formula()
     return formulas[0], variables
 
@@ -255,16 +261,14 @@ def bench_pipeline(args, log):
                         model = MultKAN(width=[len(ranges), 5, 1], grid=5, k=3, seed=0)
                         kw = {}
                     t0 = now()
-                    if kw:
-                        _fit = model.fit
-                        model.fit = lambda d, **a: _fit(d, **a, **kw)  # type: ignore[method-assign]
-                    formula, variables = _pipeline(model, ds)
+                    formula, variables = _pipeline(model, ds, kw)
                     dt = now() - t0
                 ok, rel = _recovered(formula, variables, ranges, expr_text)
                 totals[lib][0] += ok
                 totals[lib][1] += dt
                 row += [f"{'yes' if ok else 'no'} ({rel:.1e})", f"{dt:.1f}"]
-                log(f"  pipeline {name} {lib}: {'recovered' if ok else 'not recovered'} rel {rel:.2e}, {dt:.1f} s")
+                verdict = "recovered" if ok else "not recovered"
+                log(f"  pipeline {name} {lib}: {verdict} rel {rel:.2e}, {dt:.1f} s")
             except Exception as e:  # report, keep going
                 row += [f"error: {type(e).__name__}", "—"]
                 import traceback
@@ -272,9 +276,17 @@ def bench_pipeline(args, log):
                 tb = traceback.format_exc().strip().splitlines()
                 log(f"  pipeline {name} {lib}: {type(e).__name__}: {e} | " + " | ".join(tb[-4:-1]))
         rows.append(row)
-    headers = ["case", "truth", "ours recovered (rel RMSE)", "ours s", "pykan recovered (rel RMSE)", "pykan s"]
+    headers = [
+        "case",
+        "truth",
+        "ours recovered (rel RMSE)",
+        "ours s",
+        "pykan recovered (rel RMSE)",
+        "pykan s",
+    ]
+    n_pyk = min(len(cases), args.pykan_cases)
     rows.append(["**total**", "", f"{totals['ours'][0]}/{len(cases)}", f"{totals['ours'][1]:.0f}",
-                 f"{totals['pykan'][0]}/{min(len(cases), args.pykan_cases)}", f"{totals['pykan'][1]:.0f}"])  # fmt: skip
+                 f"{totals['pykan'][0]}/{n_pyk}", f"{totals['pykan'][1]:.0f}"])  # fmt: skip
     note = f"kanwidget lacks {missing}; pipeline not run for ours.\n\n" if missing else ""
     return note + markdown_table(headers, rows)
 
@@ -282,9 +294,15 @@ def bench_pipeline(args, log):
 # ----------------------------------------------------------------------------- main
 def main(argv=None) -> int:
     p = base_parser(__doc__.splitlines()[0])
-    p.add_argument("--pykan-edges", type=int, default=2, help="edges timed for pykan suggest (~15 s each)")
-    p.add_argument("--pykan-auto", action="store_true", help="also time pykan auto_symbolic (minutes)")
-    p.add_argument("--pykan-cases", type=int, default=2, help="formula cases run through pykan's pipeline")
+    p.add_argument(
+        "--pykan-edges", type=int, default=2, help="edges timed for pykan suggest (~15 s each)"
+    )
+    p.add_argument(
+        "--pykan-auto", action="store_true", help="also time pykan auto_symbolic (minutes)"
+    )
+    p.add_argument(
+        "--pykan-cases", type=int, default=2, help="formula cases run through pykan's pipeline"
+    )
     p.add_argument("--no-pipeline", action="store_true")
     args = p.parse_args(argv)
     header = setup(args.threads, args.clock)

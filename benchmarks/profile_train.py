@@ -11,11 +11,9 @@ import io
 import pstats
 import sys
 
-import torch
-from torch.profiler import ProfilerActivity, profile
-
 from _common import base_parser, setup
 from bench_train import adam_step_fn, make_ours, random_data, target_fn
+from torch.profiler import ProfilerActivity, profile
 
 CASES = [([8, 32, 32, 1], 4096), ([4, 100, 100, 100, 1], 1000)]
 ALL_CASES = [([2, 5, 1], 1000), *CASES, ([100, 1000, 1], 1000)]
@@ -33,7 +31,11 @@ def profile_adam(width, batch, steps: int, rows: int) -> None:
     print(f"\n### Adam step {width} batch {batch}: {steps} steps, sorted by self CPU time\n")
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
     print(f"\n### same, grouped by input shape (top {rows})\n")
-    print(prof.key_averages(group_by_input_shape=True).table(sort_by="self_cpu_time_total", row_limit=rows))
+    print(
+        prof.key_averages(group_by_input_shape=True).table(
+            sort_by="self_cpu_time_total", row_limit=rows
+        )
+    )
 
 
 def profile_lbfgs(rows: int) -> None:

@@ -68,7 +68,13 @@ def _update_readme(summary: str) -> None:
         return
     # demote headings by one level so they nest under the README's own section
     body = re.sub(r"^(#+) ", lambda m: "#" + m.group(1) + " ", summary, flags=re.M)
-    new = text[: text.index(START) + len(START)] + "\n" + body.strip() + "\n" + text[text.index(END) :]
+    new = (
+        text[: text.index(START) + len(START)]
+        + "\n"
+        + body.strip()
+        + "\n"
+        + text[text.index(END) :]
+    )
     README.write_text(new)
     print("updated README.md benchmark block")
 

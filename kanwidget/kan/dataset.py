@@ -56,7 +56,12 @@ def create_dataset(
 
     train_x, train_y = sample(train_num)
     test_x, test_y = sample(test_num)
-    data = {"train_input": train_x, "train_label": train_y, "test_input": test_x, "test_label": test_y}
+    data = {
+        "train_input": train_x,
+        "train_label": train_y,
+        "test_input": test_x,
+        "test_label": test_y,
+    }
     if normalize_input:
         mean, std = train_x.mean(0, keepdim=True), train_x.std(0, keepdim=True)
         data["train_input"], data["test_input"] = (train_x - mean) / std, (test_x - mean) / std

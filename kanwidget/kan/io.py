@@ -85,8 +85,13 @@ def load(path: str | os.PathLike[str], map_location: Any = "cpu") -> KAN:
         config, tensors = obj["config"], obj["tensors"]
         history = VersionTree.from_state(obj["history"])
         _load_library_state(obj.get("library", []))
-        model = KAN(config["width"], grid=config["grid"][0], k=config["k"],
-                    mult_arity=config["mult_arity"], dtype=getattr(torch, config["dtype"]))  # fmt: skip
+        model = KAN(
+            config["width"],
+            grid=config["grid"][0],
+            k=config["k"],
+            mult_arity=config["mult_arity"],
+            dtype=getattr(torch, config["dtype"]),
+        )
         model.restore(config, tensors)
     except ValueError as exc:
         raise ValueError(f"{path!r} holds an inconsistent model: {exc}") from exc

@@ -1,4 +1,4 @@
-"""One KAN layer: every edge (i -> j) is phi(x) = s_b silu(x) + s_sp sum_n c_n B_n(x) (KAN eq. 2.10).
+"""One KAN layer: each edge (i -> j) is phi(x) = s_b silu(x) + s_sp sum_n c_n B_n(x) (KAN eq 2.10).
 
 The whole numeric branch is two matmuls over flattened features, as in efficient-kan:
 ``silu(x) @ W_base`` and ``B(x).view(B, in*n) @ W_spline`` with ``W`` folding in ``scale_base``,
@@ -10,6 +10,7 @@ Per-edge activations ``(B, out, in)`` are only formed on request (plots, attribu
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -42,6 +43,10 @@ class KANLayer(nn.Module):
     generator : torch.Generator for the initial noise and scale_base (no global RNG use)
     """
 
+    knots: Tensor  # (in, G+2k+1) buffer
+    mask: Tensor  # (in, out) buffer, 1 = numeric branch on
+    sym_mask: Tensor  # (in, out) buffer, 1 = symbolic branch on
+
     def __init__(
         self,
         in_dim: int,
@@ -71,7 +76,7 @@ class KANLayer(nn.Module):
         grid = uniform_grid(in_dim, num, grid_range, dtype=dtype, device=device)
         self.register_buffer("knots", extend_grid(grid, k))  # (in, G+2k+1)
         # small random curves, as in pykan: noise sampled at the grid points, fit by least squares
-        noise = (torch.rand(num + 1, in_dim, out_dim, generator=generator, dtype=dtype) - 0.5)
+        noise = torch.rand(num + 1, in_dim, out_dim, generator=generator, dtype=dtype) - 0.5
         noise = (noise * noise_scale / num).to(device)
         coef = curve_to_coef(grid.T.contiguous(), noise, self.knots, k)
         self.coef = nn.Parameter(coef)  # (in, out, G+k)
@@ -89,7 +94,7 @@ class KANLayer(nn.Module):
         params = torch.tensor([1.0, 0.0, 1.0, 0.0], dtype=dtype, device=device)
         self.sym_params = nn.Parameter(params.repeat(in_dim, out_dim, 1))  # (in, out, 4)
         self.sym_names: list[list[str]] = [["0"] * out_dim for _ in range(in_dim)]
-        self._sym_groups = None  # cache of edges grouped by function, rebuilt on change
+        self._sym_groups: Any = None  # cache of edges grouped by function, rebuilt on change
         self._basis_table: BasisTable | None = None  # cache for the knots, see basis()
 
     # ------------------------------------------------------------------ structure

@@ -78,6 +78,12 @@ class KAN(nn.Module):
     seed : seeds a private generator (the global RNG is not touched)
     """
 
+    layers: list[KANLayer]  # an nn.ModuleList at run time; typed by its items
+    node_scale: list[nn.Parameter]
+    node_bias: list[nn.Parameter]
+    subnode_scale: list[nn.Parameter]
+    subnode_bias: list[nn.Parameter]
+
     def __init__(
         self,
         width,
@@ -118,7 +124,7 @@ class KAN(nn.Module):
         self.input_ids = list(range(self.width[0][0]))  # original input index of each input
         gen = torch.Generator().manual_seed(seed)
         dtype = dtype or torch.get_default_dtype()
-        self.layers = nn.ModuleList()
+        self.layers = nn.ModuleList()  # type: ignore[assignment]
         for l in range(self.depth):
             self.layers.append(
                 KANLayer(
@@ -133,6 +139,7 @@ class KAN(nn.Module):
         self.node_scores: list[Tensor] | None = None
         self.edge_scores: list[Tensor] | None = None
         self.feature_score: Tensor | None = None
+        self.subnode_scores: list[Tensor] | None = None
         self._op_depth = 0
         self.loss_log: dict[str, list[float]] = {"train_loss": [], "test_loss": []}
         self.history = VersionTree()
@@ -162,7 +169,7 @@ class KAN(nn.Module):
         raise IndexError(f"subnode {j} out of range for layer {l}")
 
     @property
-    def act_fun(self) -> nn.ModuleList:
+    def act_fun(self) -> list[KANLayer]:
         """pykan's name for ``layers``."""
         return self.layers
 
@@ -179,10 +186,17 @@ class KAN(nn.Module):
             t = torch.full((n,), value, dtype=dtype, device=device)
             return nn.Parameter(t, requires_grad=self.affine_trainable)
 
-        self.node_scale = nn.ParameterList([param(self.n_nodes(l + 1), 1.0) for l in range(self.depth)])
-        self.node_bias = nn.ParameterList([param(self.n_nodes(l + 1), 0.0) for l in range(self.depth)])
-        self.subnode_scale = nn.ParameterList([param(self.n_subnodes(l + 1), 1.0) for l in range(self.depth)])
-        self.subnode_bias = nn.ParameterList([param(self.n_subnodes(l + 1), 0.0) for l in range(self.depth)])  # fmt: skip
+        self.node_scale = nn.ParameterList(  # type: ignore[assignment]
+            [param(self.n_nodes(l + 1), 1.0) for l in range(self.depth)]
+        )
+        self.node_bias = nn.ParameterList(  # type: ignore[assignment]
+            [param(self.n_nodes(l + 1), 0.0) for l in range(self.depth)]
+        )
+        self.subnode_scale = nn.ParameterList(  # type: ignore[assignment]
+            [param(self.n_subnodes(l + 1), 1.0) for l in range(self.depth)]
+        )
+        self.subnode_bias = nn.ParameterList(  # type: ignore[assignment]
+            [param(self.n_subnodes(l + 1), 0.0) for l in range(self.depth)])  # fmt: skip
 
     # ------------------------------------------------------------------ forward
     def check_input(self, x: Tensor, name: str = "x") -> Tensor:
@@ -334,7 +348,7 @@ class KAN(nn.Module):
         self.affine_trainable = config["affine_trainable"]
         self.input_ids = list(config["input_ids"])
         device = self.device
-        self.layers = nn.ModuleList(
+        self.layers = nn.ModuleList(  # type: ignore[assignment]
             KANLayer(self.n_nodes(l), self.n_subnodes(l + 1), config["grid"][l], self.k,
                      base_fun=self.base_fun_name, grid_eps=self.grid_eps, dtype=dtype,
                      device=device)
@@ -407,6 +421,44 @@ class KAN(nn.Module):
         from .pruning import remove_node
 
         return remove_node(self, l, i)
+
+    def suggest_symbolic(
+        self,
+        l: int,
+        i: int,
+        j: int,
+        lib=None,
+        topk: int = 5,
+        weight_simple: float = 0.8,
+        **pykan_args,
+    ):
+        from .symbolic.ops import suggest_symbolic
+
+        return suggest_symbolic(self, l, i, j, lib, topk, weight_simple, **pykan_args)
+
+    def fix_symbolic(
+        self, l: int, i: int, j: int, fun_name: str, fit_params_bool: bool = True, **kwargs
+    ):
+        from .symbolic.ops import fix_symbolic
+
+        return fix_symbolic(self, l, i, j, fun_name, fit_params_bool, **kwargs)
+
+    def unfix_symbolic(self, l: int, i: int, j: int, log_history: bool = True) -> KAN:
+        from .symbolic.ops import unfix_symbolic
+
+        return unfix_symbolic(self, l, i, j, log_history)
+
+    def auto_symbolic(
+        self, lib=None, weight_simple: float = 0.8, r2_threshold: float = 0.0, **pykan_args
+    ) -> KAN:
+        from .symbolic.ops import auto_symbolic
+
+        return auto_symbolic(self, lib, weight_simple, r2_threshold, **pykan_args)
+
+    def symbolic_formula(self, var=None, round_digits: int | None = None, **kwargs):
+        from .symbolic.formula import symbolic_formula
+
+        return symbolic_formula(self, var, round_digits, **kwargs)
 
     def save(self, path) -> None:
         from .io import save

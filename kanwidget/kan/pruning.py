@@ -27,7 +27,9 @@ def check_edge(model: KAN, l: int, i: int, j: int) -> None:
         raise ValueError(f"edge ({l}, {i}, {j}) does not exist: the model has {model.depth} layers")
     layer = model.layers[l]
     if not 0 <= i < layer.in_dim:
-        raise ValueError(f"edge ({l}, {i}, {j}) does not exist: layer {l} has {layer.in_dim} inputs")
+        raise ValueError(
+            f"edge ({l}, {i}, {j}) does not exist: layer {l} has {layer.in_dim} inputs"
+        )
     if not 0 <= j < layer.out_dim:
         raise ValueError(
             f"edge ({l}, {i}, {j}) does not exist: layer {l} has {layer.out_dim} outputs"

@@ -137,8 +137,8 @@ class BasisTable:
             cardinal = coef[0, k].T  # (r, p) interior interval of input 0
             powers = torch.arange(1, k + 1, dtype=torch.float64)
             deriv = cardinal[:, 1:] * powers  # (r, p-1) d/du
-            self.card = [c.to(dtype=dt, device=dev) for c in
-                         (cardinal[:, :1], cardinal[:, 1:], deriv[:, :1], deriv[:, 1:])]  # fmt: skip
+            parts = (cardinal[:, :1], cardinal[:, 1:], deriv[:, :1], deriv[:, 1:])
+            self.card = [c.to(dtype=dt, device=dev) for c in parts]
             inside = torch.cat([torch.zeros(1, k + 1), valid.double(), torch.zeros(1, k + 1)])
             self.valid = inside.T.contiguous().to(dtype=dt, device=dev)  # (k+1, M+2)
         coef = coef * valid.unsqueeze(1).to(coef.dtype)

@@ -33,16 +33,22 @@ def check_dataset(model: KAN, dataset: dict[str, Tensor]) -> dict[str, Tensor]:
         if not isinstance(t, Tensor):
             raise TypeError(f"dataset[{key!r}] must be a torch.Tensor, got {type(t).__name__}")
         if t.dim() != 2:
-            raise ValueError(f"dataset[{key!r}] must be 2-D (samples, features), got {tuple(t.shape)}")
+            raise ValueError(
+                f"dataset[{key!r}] must be 2-D (samples, features), got {tuple(t.shape)}"
+            )
         if not torch.isfinite(t).all():
             bad = int((~torch.isfinite(t)).any(1).sum())
-            raise ValueError(f"dataset[{key!r}] has NaN or inf values in {bad} rows; clean the data first")
+            raise ValueError(
+                f"dataset[{key!r}] has NaN or inf values in {bad} rows; clean the data first"
+            )
         out[key] = t.to(device=model.device, dtype=model.dtype)
     for split in ("train", "test"):
         x, y = out[f"{split}_input"], out[f"{split}_label"]
         model.check_input(x, f"dataset['{split}_input']")
         if y.shape[1] != n_out:
-            raise ValueError(f"dataset['{split}_label'] must have {n_out} columns, got {y.shape[1]}")
+            raise ValueError(
+                f"dataset['{split}_label'] must have {n_out} columns, got {y.shape[1]}"
+            )
         if x.shape[0] != y.shape[0] or x.shape[0] == 0:
             raise ValueError(f"{split} input and label need the same, non-zero number of rows")
     return out
@@ -137,18 +143,24 @@ def fit(
         state["train"], state["reg"] = train_loss.detach(), reg.detach()
         return train_loss + lamb * reg
 
-    with model.operation("fit", {"opt": opt, "steps": steps, "lr": lr, "lamb": lamb, "batch": batch}) as _:
+    with model.operation(
+        "fit", {"opt": opt, "steps": steps, "lr": lr, "lamb": lamb, "batch": batch}
+    ) as _:
         for step in range(steps):
             ids = None if bs == n_train else torch.randperm(n_train, generator=gen)[:bs]
             xb = x_train if ids is None else x_train[ids]
             yb = y_train if ids is None else y_train[ids]
-            if update_grid and step % grid_every == 0 and start_grid_update_step <= step < stop_grid_update_step:
+            if (
+                update_grid
+                and step % grid_every == 0
+                and start_grid_update_step <= step < stop_grid_update_step
+            ):
                 # before the first step hidden activations reflect the random init, not the
                 # function: adapting deeper grids to them traps e.g. x*y in a bad minimum
                 # (pykan does, and fails there); the input grid adapts to the data at once
                 update_grid_from_samples(model, xb, n_layers=1 if step == 0 else None)
 
-            def closure() -> Tensor:
+            def closure(xb: Tensor = xb, yb: Tensor = yb) -> Tensor:
                 optimizer.zero_grad()
                 loss = objective(xb, yb)
                 loss.backward()
@@ -173,8 +185,8 @@ def fit(
                 results[key].append(value)
             if bar is not None and step % max(1, log) == 0:
                 bar.set_description(
-                    f"| train_loss: {record['train_loss']:.2e} | test_loss: {record['test_loss']:.2e} "
-                    f"| reg: {record['reg']:.2e} |"
+                    f"| train_loss: {record['train_loss']:.2e} "
+                    f"| test_loss: {record['test_loss']:.2e} | reg: {record['reg']:.2e} |"
                 )
                 bar.update(1 if log <= 1 else min(log, steps - step))
             if not all(math.isfinite(v) for v in record.values()):

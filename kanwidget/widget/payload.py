@@ -128,13 +128,24 @@ def build_structure(
 def edge_formula(name: str, params: Sequence[float]) -> str:
     """``c*f(a*x+b)+d`` as readable text (4 significant digits); the name if unavailable."""
     try:
-        import sympy
+        from ..kan.symbolic.suggest import affine_formula
 
-        from ..kan.symbolic.fit import affine_formula
-
-        return str(sympy.N(affine_formula(name, params), 4))
+        return rounded(affine_formula(name, params))
     except Exception:  # a function the symbolic module does not know (yet)
         return name
+
+
+def rounded(formula: Any, digits: int = 4) -> str:
+    """A sympy formula as text with its numbers rounded to ``digits`` significant digits."""
+    try:
+        import sympy
+
+        if not isinstance(formula, sympy.Basic):
+            return str(formula)
+        floats = {f: sympy.Float(f, digits) for f in formula.atoms(sympy.Float)}
+        return str(formula.xreplace(floats))
+    except Exception:
+        return str(formula)
 
 
 # ---------------------------------------------------------------------------- arrays
@@ -220,6 +231,9 @@ def _np(t: Tensor) -> np.ndarray:
 def build_history(model: KAN) -> dict[str, Any]:
     """``{versions: [Version...], current: "r.s"}`` with the contract's Version keys."""
     versions = [{k: d.get(k) for k in VERSION_KEYS} for d in model.history.as_dicts()]
+    for v in versions:  # JSON has no NaN/inf
+        for key in ("train_loss", "test_loss", "time"):
+            v[key] = _finite(v[key])
     return {"versions": versions, "current": model.version}
 
 
@@ -253,23 +267,13 @@ def _finite(value: Any) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _rounded(formula: Any) -> str:
-    """A sympy formula as text with 4 significant digits (plain ``str`` otherwise)."""
-    try:
-        import sympy
-
-        return str(sympy.N(formula, 4)) if isinstance(formula, sympy.Basic) else str(formula)
-    except Exception:
-        return str(formula)
-
-
 def build_candidate(cand: Any, xs: torch.Tensor) -> dict[str, Any]:
     """A suggest_symbolic candidate -> the contract's dict, its curve sampled at ``xs``."""
     params = [float(p) for p in cand.params]
     if hasattr(cand, "curve") and callable(cand.curve):
         ys = cand.curve(xs)
     else:
-        from ..kan.symbolic.fit import evaluate
+        from ..kan.symbolic import evaluate
 
         ys = evaluate(cand.name, params, xs)
     ys = torch.as_tensor(ys, dtype=torch.float64)  # NaN/inf allowed: the plot skips them
@@ -278,6 +282,6 @@ def build_candidate(cand: Any, xs: torch.Tensor) -> dict[str, Any]:
         "r2": _finite(cand.r2),
         "complexity": _finite(cand.complexity),
         "params": [_finite(p) for p in params],
-        "formula": _rounded(cand.formula),
+        "formula": rounded(cand.formula),
         "curve": {"x": xs, "y": ys},
     }

@@ -175,7 +175,12 @@ class Trainer:
                 self.running_loss = {"train_loss": [], "test_loss": []}
                 for command in pending:
                     self._apply(command)
-                widget._push(structure=True, arrays=True, history=True, loss=True, training=True)
+                try:
+                    widget._push(
+                        structure=True, arrays=True, history=True, loss=True, training=True
+                    )
+                except Exception as exc:  # keep the thread's end clean; show what went wrong
+                    widget._set_error(f"redraw failed: {type(exc).__name__}: {exc}")
 
     def _between_steps(self) -> bool | None:
         """Inside ``fit``'s callback: apply queued commands, honour pause/stop, push a frame."""

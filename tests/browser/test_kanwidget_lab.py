@@ -172,6 +172,35 @@ def test_click_edge_lists_candidates_and_fixes_one(ilab: LabPage) -> None:
     assert state == [name, 1.0]
 
 
+def test_widget_answers_clicks_while_training_and_stops(ilab: LabPage) -> None:
+    clear_error(ilab)
+    n_versions = kernel_json(ilab, "len(model.history)")
+    ilab.page.locator(f"{WIDGET} input.kw-steps").first.fill("5000")
+    ilab.page.locator(f'{WIDGET} [data-action="fit"]').first.click()
+    running = "() => document.querySelector('.kw-toolbar').dataset.state === 'running'"
+    wait_widget(ilab, running, timeout=30)
+    try:
+        # The kernel is idle (training runs in a thread), so the click is answered mid-run.
+        ilab.page.locator('[data-edge="1,0,0"] .kw-thumb-bg').first.click()
+        wait_widget(
+            ilab,
+            "() => document.querySelector('.kw-inspector .kw-panel-title').textContent"
+            " === 'edge (1,0,0)' && !!document.querySelector('[data-candidate]')",
+            timeout=60,
+        )
+        assert ilab.page.evaluate(running), "training ended before the candidates arrived"
+    except BaseException:
+        ilab.execute("w.stop(); w.wait()", timeout=60)  # leave the next test an idle model
+        raise
+    ilab.page.locator(f'{WIDGET} [data-action="stop"]').first.click()
+    wait_widget(ilab, "() => document.querySelector('.kw-toolbar').dataset.state === 'idle'")
+    ilab.execute("w.wait()", timeout=60)
+    # Stopped early: one fit version, fewer than the 5000 steps asked for.
+    assert kernel_json(ilab, "len(model.history)") == n_versions + 1
+    assert kernel_json(ilab, "model.history.current.operation") == "fit"
+    assert kernel_json(ilab, "w.training['step']") < 5000
+
+
 def drag_out(lab: LabPage, key: str) -> None:
     """Drag an edge's thumbnail onto the trash zone with real pointer events."""
     thumb = lab.page.locator(f'[data-edge="{key}"] .kw-thumb-bg').first

@@ -81,7 +81,10 @@ def test_prune_edge_masks_weak_edges(trained):
 @pytest.mark.parametrize(
     "call, message",
     [
-        (lambda m: m.remove_edge(0, 2, 0), r"edge \(0, 2, 0\) does not exist: layer 0 has 2 inputs"),
+        (
+            lambda m: m.remove_edge(0, 2, 0),
+            r"edge \(0, 2, 0\) does not exist: layer 0 has 2 inputs",
+        ),
         (lambda m: m.remove_edge(0, 0, 7), "layer 0 has 5 outputs"),
         (lambda m: m.remove_edge(3, 0, 0), "the model has 2 layers"),
         (lambda m: m.remove_node(1, 9), r"node \(1, 9\) does not exist"),

@@ -25,7 +25,9 @@ def cox_de_boor(x, knots, k):
 
 
 def random_grid(n_in, n_points, gen):
-    return torch.sort(torch.rand(n_in, n_points, generator=gen, dtype=torch.float64) * 2 - 1, 1).values
+    return torch.sort(
+        torch.rand(n_in, n_points, generator=gen, dtype=torch.float64) * 2 - 1, 1
+    ).values
 
 
 @pytest.mark.parametrize("k", [0, 1, 2, 3, 4])
@@ -77,5 +79,9 @@ def test_basis_uniform_fast_path_matches_cox_de_boor(k):
     table = BasisTable(knots, k)
     assert table.uniform
     x = (torch.rand(300, 2, dtype=torch.float64) * 7 - 3).requires_grad_()
-    assert_close(bspline_basis(x, knots, k, table), cox_de_boor(x.detach(), knots, k), atol=1e-12, rtol=0)
-    assert torch.autograd.gradcheck(lambda t: bspline_basis(t, knots, k, table), (x[:40].detach().requires_grad_(),))
+    assert_close(
+        bspline_basis(x, knots, k, table), cox_de_boor(x.detach(), knots, k), atol=1e-12, rtol=0
+    )
+    assert torch.autograd.gradcheck(
+        lambda t: bspline_basis(t, knots, k, table), (x[:40].detach().requires_grad_(),)
+    )

@@ -10,6 +10,7 @@ import torch
 
 from kanwidget import KAN, create_dataset
 from kanwidget.kan.symbolic.formula import round_numbers, symbolic_formula
+from kanwidget.kan.symbolic.library import add_symbolic, get_function, remove_symbolic
 from kanwidget.kan.symbolic.ops import (
     auto_symbolic,
     fix_symbolic,
@@ -147,7 +148,7 @@ def test_auto_symbolic_fixes_active_edges_in_one_version():
     model = KAN([2, 1], grid=5, seed=0)
     model.fit(dataset, steps=20, progress=False)
     versions = len(list(model.history))
-    model.auto_symbolic() if hasattr(model, "auto_symbolic") else auto_symbolic(model)
+    assert model.auto_symbolic() is model
     assert len(list(model.history)) == versions + 1
     layer = model.layers[0]
     assert {layer.sym_names[0][0], layer.sym_names[1][0]} == {"sin", "x^2"} or (
@@ -160,3 +161,45 @@ def test_auto_symbolic_fixes_active_edges_in_one_version():
     truth = torch.sin(math.pi * test_x[:, 0]) + test_x[:, 1] ** 2
     got = torch.tensor([pred(*row) for row in test_x.tolist()], dtype=torch.float64)
     assert float((got - truth).abs().max()) < 0.05
+
+
+def test_auto_symbolic_respects_threshold_and_skips_pruned_edges():
+    model = _model_with_data()
+    model.layers[0].mask[1, 2] = 0.0
+    auto_symbolic(model, r2_threshold=1.01)  # nothing fits that well: all edges stay numeric
+    assert all(n == "0" for layer in model.layers for row in layer.sym_names for n in row)
+    auto_symbolic(model, lib=["x", "x^2", "sin"])
+    layer = model.layers[0]
+    assert layer.sym_names[1][2] == "0" and float(layer.sym_mask[1, 2]) == 0.0
+    assert {n for row in layer.sym_names for n in row} <= {"0", "x", "x^2", "sin"}
+
+
+def test_model_methods_are_pykan_compatible():
+    model = _model_with_data()
+    candidates = model.suggest_symbolic(0, 0, 0, topk=2, verbose=False)
+    assert len(candidates) == 2
+    r2 = model.fix_symbolic(0, 0, 0, candidates[0].name, verbose=False)
+    assert r2 == pytest.approx(candidates[0].r2, abs=1e-9)
+    assert model.fix_symbolic(0, 0, 1, "sin", fit_params_bool=False) is None
+    assert model.layers[0].sym_params[0, 1].tolist() == [1.0, 0.0, 1.0, 0.0]
+    formulas, variables = model.symbolic_formula()
+    assert [str(v) for v in variables] == ["x_1", "x_2"] and len(formulas) == 1
+    assert model.unfix_symbolic(0, 0, 1) is model
+
+
+def test_user_symbolic_function_survives_save_and_load(tmp_path):
+    add_symbolic("sinexp", None, "sin(x)*exp(-x**2)", 3)
+    try:
+        model = _model_with_data()
+        fix_symbolic(model, 0, 1, 0, "sinexp", fit_params=False, params=(1.5, 0.2, 2.0, 0.1))
+        x = torch.rand(20, 2, dtype=torch.float64)
+        expected = model(x)
+        model.save(tmp_path / "model.pt")
+        remove_symbolic("sinexp")  # as in a fresh session
+        loaded = KAN.load(tmp_path / "model.pt")
+        assert get_function("sinexp").complexity == 3
+        torch.testing.assert_close(loaded(x), expected)
+        (expr,), (x1, x2) = symbolic_formula(loaded)
+        assert expr.has(sympy.sin) and expr.has(sympy.exp)
+    finally:
+        remove_symbolic("sinexp")

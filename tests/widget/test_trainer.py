@@ -198,3 +198,19 @@ def test_trainer_actions_idle_after_training(widget, model):
     widget.prune_edge(0, 0, 2)
     assert len(model.history) == n + 1 and model.layers[0].mask[0, 2] == 0
     assert torch.isfinite(torch.as_tensor(widget.curves["y"])).all()
+
+
+def test_trainer_symbolify_and_select_during_training(widget, model):
+    widget.fit(steps=FOREVER, **FAST)
+    until(lambda: widget.trainer.step >= 2, what="2 steps")
+    widget.symbolify(0, 0, 1, "x^2")
+    widget.select_edge(0, 1, 0)
+    assert widget.selected == [0, 1, 0]
+    until(lambda: len(widget.candidates) > 0, what="candidates")
+    until(lambda: widget.history["current"] == "0.1", what="the fix to be drawn")
+    widget.stop()
+    assert widget.wait(timeout=30)
+    assert model.layers[0].sym_mask[0, 1] == 1 and model.layers[0].sym_names[0][1] == "x^2"
+    assert [v.operation for v in model.history] == ["init", "fix_symbolic", "fit"]
+    edge = next(e for e in widget.structure["edges"] if (e["l"], e["i"], e["j"]) == (0, 0, 1))
+    assert edge["symbolic"] == "x^2" and widget.error == {}
