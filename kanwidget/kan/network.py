@@ -460,6 +460,11 @@ class KAN(nn.Module):
 
         return symbolic_formula(self, var, round_digits, **kwargs)
 
+    def swap(self, l: int, i1: int, i2: int) -> KAN:
+        from .pruning import swap
+
+        return swap(self, l, i1, i2)
+
     def save(self, path) -> None:
         from .io import save
 

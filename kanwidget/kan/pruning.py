@@ -202,3 +202,33 @@ def remove_node(model: KAN, l: int, i: int):
                 nxt.sym_mask[i, :] = 0
                 nxt.symbolic_changed()
     return model
+
+
+def swap(model: KAN, l: int, i1: int, i2: int):
+    """Exchange nodes ``i1`` and ``i2`` of hidden layer ``l`` with everything attached to them
+    (incoming and outgoing edges, affine parameters); the model computes the same function.
+
+    Both must be sum nodes, or multiplication nodes of the same arity.
+    """
+    check_node(model, l, i1)
+    check_node(model, l, i2)
+    if not 0 < l < model.depth:
+        raise ValueError(f"only hidden nodes can be swapped; layer {l} is not hidden")
+    subs1, subs2 = subnodes_of(model, l, i1), subnodes_of(model, l, i2)
+    if len(subs1) != len(subs2) or (i1 < model.width[l][0]) != (i2 < model.width[l][0]):
+        raise ValueError(f"nodes ({l}, {i1}) and ({l}, {i2}) are of different kinds")
+    with model.operation("swap", {"l": l, "i1": i1, "i2": i2}):
+        nodes = list(range(model.n_nodes(l)))
+        nodes[i1], nodes[i2] = i2, i1
+        subs = list(range(model.n_subnodes(l)))
+        for a, b in zip(subs1, subs2):
+            subs[a], subs[b] = b, a
+        prev, nxt = model.layers[l - 1], model.layers[l]
+        prev.subset(list(range(prev.in_dim)), subs)
+        nxt.subset(nodes, list(range(nxt.out_dim)))
+        for plist, ids in ((model.subnode_scale, subs), (model.subnode_bias, subs),
+                           (model.node_scale, nodes), (model.node_bias, nodes)):  # fmt: skip
+            old = plist[l - 1]
+            plist[l - 1] = nn.Parameter(old.data[ids].clone(), old.requires_grad)
+        model.node_scores = model.edge_scores = model.feature_score = None
+    return model
