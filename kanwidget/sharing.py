@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["WidgetScripts", "export_html", "find_widget_scripts"]
+__all__ = ["WidgetScripts", "export_html", "find_widget_scripts", "main"]
 
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 
@@ -183,3 +183,25 @@ def export_html(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(body, encoding="utf-8")
     return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m kanwidget.sharing NOTEBOOK [OUT.html] [--js-dir DIR] [--theme dark]`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m kanwidget.sharing",
+        description="Export an executed notebook to one HTML file whose widgets render offline.",
+    )
+    parser.add_argument("notebook", type=Path)
+    parser.add_argument("out", type=Path, nargs="?", help="default: NOTEBOOK with .html")
+    parser.add_argument("--js-dir", type=Path, default=None, help="node_modules or script folder")
+    parser.add_argument("--theme", choices=["light", "dark"], default="light")
+    args = parser.parse_args(argv)
+    out = args.out or args.notebook.with_suffix(".html")
+    export_html(args.notebook, out, args.js_dir, theme=args.theme)
+    parser.exit(0, f"wrote {out}\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -465,6 +465,23 @@ class KAN(nn.Module):
 
         return swap(self, l, i1, i2)
 
+    def expand_width(
+        self, layer_id: int, n_added_nodes: int, sum_bool: bool = True, mult_arity: int = 2
+    ) -> KAN:
+        from .expansion import expand_width
+
+        return expand_width(self, layer_id, n_added_nodes, sum_bool, mult_arity)
+
+    def expand_depth(self) -> KAN:
+        from .expansion import expand_depth
+
+        return expand_depth(self)
+
+    def perturb(self, mag: float = 1.0, mode: str = "non-intrusive") -> KAN:
+        from .expansion import perturb
+
+        return perturb(self, mag, mode)
+
     def save(self, path) -> None:
         from .io import save
 

@@ -28,7 +28,7 @@ def as_float32(value: Any) -> np.ndarray:
 def encode_array(value: Any) -> dict[str, Any]:
     """One array -> ``{"view": memoryview, "dtype": "float32", "shape": [...]}``."""
     arr = as_float32(value)
-    return {"view": memoryview(arr.reshape(-1)).cast("B"), "dtype": DTYPE, "shape": list(arr.shape)}
+    return {"view": arr.reshape(-1).data.cast("B"), "dtype": DTYPE, "shape": list(arr.shape)}
 
 
 def decode_array(value: dict[str, Any]) -> np.ndarray:

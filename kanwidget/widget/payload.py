@@ -67,8 +67,12 @@ class DataSample:
     def for_model(self, model: KAN) -> tuple[Tensor, Tensor, Tensor]:
         """The subsample and ranges restricted to the model's (possibly pruned) inputs."""
         cols = list(model.input_ids)
-        opts = {"dtype": model.dtype, "device": model.device}
-        return self.x[:, cols].to(**opts), self.lo[cols].to(**opts), self.hi[cols].to(**opts)
+        dtype, device = model.dtype, model.device
+        return (
+            self.x[:, cols].to(device=device, dtype=dtype),
+            self.lo[cols].to(device=device, dtype=dtype),
+            self.hi[cols].to(device=device, dtype=dtype),
+        )
 
 
 # ---------------------------------------------------------------------------- structure

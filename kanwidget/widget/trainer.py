@@ -69,6 +69,7 @@ class Trainer:
         self.step = 0
         self.steps = 0
         self.frames = 0  # frames pushed by the current/last run
+        self.frame_seconds = 0.0  # thread CPU time spent on those frames
         self.result: dict[str, list[float]] | None = None
         self.running_loss: dict[str, list[float]] = {"train_loss": [], "test_loss": []}
         self._cond = threading.Condition()
@@ -96,6 +97,7 @@ class Trainer:
                 raise RuntimeError("the widget is already training: call stop() or wait() first")
             self._active, self._paused, self._stop = True, False, False
         self.state, self.step, self.steps, self.frames = "running", 0, steps, 0
+        self.frame_seconds = 0.0
         self.result = None
         self.running_loss = {"train_loss": [], "test_loss": []}
         self._last_frame = time.perf_counter()
@@ -233,8 +235,10 @@ class Trainer:
 
     def _frame(self, structure: bool = False) -> None:
         """Push curves, samples, scores, loss and progress (and structure/history if changed)."""
+        t0 = time.thread_time()
         self.widget._push(
             structure=structure, arrays=True, history=structure, loss=True, training=True
         )
         self.frames += 1
+        self.frame_seconds += time.thread_time() - t0
         self._last_frame = time.perf_counter()

@@ -332,15 +332,15 @@ class KANWidget(anywidget.AnyWidget):
 
     def _dispatch(self, action: str, args: dict[str, Any]) -> None:
         if action in ("select_edge", "prune_edge", "symbolify", "preview"):
-            edge = args["edge"]
+            l, i, j = args["edge"]
             if action == "select_edge":
-                self.select_edge(*edge)
+                self.select_edge(l, i, j)
             elif action == "prune_edge":
-                self.prune_edge(*edge)
+                self.prune_edge(l, i, j)
             elif action == "symbolify":
-                self.symbolify(*edge, args["name"])
+                self.symbolify(l, i, j, args["name"])
             else:
-                check_edge(self.model, *edge)  # hover: nothing to compute
+                check_edge(self.model, l, i, j)  # hover: nothing to compute
         elif action == "prune_node":
             self.prune_node(*args["node"])
         elif action == "prune":
@@ -372,7 +372,7 @@ class KANWidget(anywidget.AnyWidget):
 
     def _repr_mimebundle_(self, **kwargs: Any):
         bundle = super()._repr_mimebundle_(**kwargs)
-        data, meta = bundle if isinstance(bundle, tuple) else (bundle, {})
+        data, meta = bundle if isinstance(bundle, tuple) else (bundle or {}, {})
         data = dict(data)
         data["image/svg+xml"] = diagram_svg(
             self.structure, self.curves, self.scores, self.beta, self.show_pruned

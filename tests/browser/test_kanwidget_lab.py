@@ -9,6 +9,7 @@ interaction tests in order: fit -> inspect + fix symbolic -> drag-prune -> timel
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -61,18 +62,68 @@ def edge_has_class(key: str, cls: str, negate: bool = False) -> str:
 
 def test_quickstart_runs_and_draws_the_network(lab: LabPage) -> None:
     lab.open(QUICKSTART)
-    lab.run_all(timeout=150)
-    lab.page.locator("[data-edge]").first.wait_for(timeout=30_000)
-    n_active = kernel_json(lab, "int(model.n_edges())")
-    versions = kernel_json(lab, "[v.id for v in model.history]")
-    lab.wait_until(
-        "(n) => document.querySelectorAll('[data-edge]:not(.kw-inactive)').length === n",
-        n_active,
+    try:
+        lab.run_all(timeout=150)
+        lab.page.locator("[data-edge]").first.wait_for(timeout=30_000)
+        n_active = kernel_json(lab, "int(model.n_edges())")
+        n_symbolic = kernel_json(lab, "int(sum(float(l.sym_mask.sum()) for l in model.layers))")
+        versions = kernel_json(lab, "[v.id for v in model.history]")
+        wait_widget(
+            lab,
+            "(n) => document.querySelectorAll('[data-edge]:not(.kw-inactive)').length === n",
+            n_active,
+        )
+        wait_widget(
+            lab,
+            "(n) => document.querySelectorAll('[data-edge].kw-symbolic').length === n",
+            n_symbolic,
+        )
+        wait_widget(
+            lab, "(n) => document.querySelectorAll('[data-version]').length === n", len(versions)
+        )
+        assert lab.page.locator("[data-node]").count() > 0
+        lab.screenshot("quickstart_lab", selector=WIDGET)
+    finally:
+        lab.screenshot("quickstart_lab_page")
+
+
+def test_notebook_saved_from_lab_exports_and_renders_offline(
+    lab: LabPage, lab_root: Path, browser: Any, tmp_path: Path
+) -> None:
+    """DESIGN step 6: run in JupyterLab, save (widget state on), export, open with no kernel."""
+    import nbformat
+
+    from kanwidget.sharing import export_html
+    from tests.browser.test_sharing import assert_renders, open_offline
+
+    # JupyterLab saves widget state only with this setting (off by default).
+    lab.server.api(
+        "/lab/api/settings/@jupyter-widgets/jupyterlab-manager:plugin",
+        method="PUT",
+        body={"raw": json.dumps({"saveState": True})},
     )
-    lab.wait_until("(n) => document.querySelectorAll('[data-version]').length === n", len(versions))
-    assert lab.page.locator("[data-node]").count() > 0
-    lab.screenshot("quickstart_lab", selector=WIDGET)
-    lab.screenshot("quickstart_lab_page")
+    name = "saved_from_lab.ipynb"
+    write_notebook(lab_root / name, INTERACTIVE)
+    lab.open(name)
+    lab.run_all(timeout=90)
+    lab.page.locator("[data-edge]").first.wait_for(timeout=30_000)
+    lab.execute("w.fit(steps=5); w.wait()")  # a state that differs from the first frame
+    wait_widget(lab, "() => !!document.querySelector('[data-version=\"0.1\"]')")
+    lab.command("docmanager:save")
+    deadline = time.monotonic() + 30
+    while True:
+        nb = nbformat.read(str(lab_root / name), as_version=4)
+        if "widgets" in nb.metadata:
+            break
+        assert time.monotonic() < deadline, "JupyterLab saved no widget state"
+        time.sleep(0.25)
+    out = export_html(lab_root / name, tmp_path / "saved_from_lab.html")
+    page, blocked = open_offline(browser, out.as_uri(), ("file:", "data:", "blob:"))
+    try:
+        assert_renders(page, lab_root / name, blocked, "saved_from_lab_html")
+        assert page.locator('[data-version="0.1"]').count() == 1
+    finally:
+        page.context.close()
 
 
 INTERACTIVE = [
@@ -165,11 +216,31 @@ def test_click_edge_lists_candidates_and_fixes_one(ilab: LabPage) -> None:
     row = ilab.page.locator("[data-candidate]").first
     name = row.get_attribute("data-candidate")
     assert name
+    # Hovering a candidate overlays its fitted curve on the inspector's plot.
+    row.hover()
+    wait_widget(ilab, "() => !!document.querySelector('.kw-big-overlay')?.getAttribute('d')")
     row.click()
     wait_widget(ilab, edge_has_class("0,0,0", "kw-symbolic"), timeout=60)
     layer0 = "model.layers[0]"
     state = kernel_json(ilab, f"[{layer0}.sym_names[0][0], float({layer0}.sym_mask[0, 0])]")
     assert state == [name, 1.0]
+
+
+def test_unknown_function_is_refused_with_an_error(ilab: LabPage) -> None:
+    clear_error(ilab)
+    version = kernel_json(ilab, "model.version")
+    ilab.page.locator('[data-edge="0,1,0"] .kw-thumb-bg').first.click()
+    ilab.page.locator(f"{WIDGET} .kw-fn-input").first.fill("no_such_function")
+    ilab.page.locator(f'{WIDGET} .kw-inspector [data-action="symbolify"]').first.click()
+    banner = ilab.page.locator(f"{WIDGET} .kw-banner")
+    ilab.wait_until(
+        "() => { const b = document.querySelector('.kanwidget .kw-banner');"
+        " return !!b && !b.hidden && b.textContent.includes('no_such_function'); }"
+    )
+    assert "no_such_function" in (banner.first.text_content() or "")
+    assert kernel_json(ilab, "model.version") == version
+    assert kernel_json(ilab, "model.layers[0].sym_names[1][0]") == "0"
+    clear_error(ilab)
 
 
 def test_widget_answers_clicks_while_training_and_stops(ilab: LabPage) -> None:

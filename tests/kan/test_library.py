@@ -139,3 +139,12 @@ def test_library_sympy_to_torch_refuses_unknown_function():
 
 def test_library_module_keeps_builtins_first():
     assert list(lib_module.get_library())[: len(PYKAN_NAMES)] == list(BUILTIN_NAMES)
+
+
+def test_library_add_symbolic_accepts_pykan_keyword_and_refuses_missing_sympy(clean_library):
+    entry = add_symbolic("cube", lambda u: u**3, lambda x: x**3, c=2)
+    assert entry.complexity == 2
+    with pytest.raises(ValueError, match="needs sympy_fn"):
+        add_symbolic("J0", torch.special.bessel_j0, c=1)
+    with pytest.raises(ValueError, match="not allowed"):
+        add_symbolic("J0", torch.special.bessel_j0, lambda x: sympy.besselj(0, x), 1)

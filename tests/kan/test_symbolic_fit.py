@@ -69,6 +69,16 @@ def test_fit_r2_is_one_minus_ss_res_over_ss_tot():
     assert float(result.r2[result.names.index("0")]) == pytest.approx(0.0, abs=1e-12)
 
 
+def test_pykan_defect_r2_is_true_r2_for_small_activations():
+    # pykan divides by (SS + 1e-4): tiny edges get a tiny "r2"; R^2 is scale-invariant
+    y = evaluate("sin", (2.0, 0.5, 1.5, -0.3), X)
+    noise = 0.05 * torch.randn(X.shape, generator=torch.Generator().manual_seed(4), dtype=X.dtype)
+    big = fit_library(X, y + noise, ["sin", "x^2"]).r2
+    small = fit_library(X, 1e-4 * (y + noise), ["sin", "x^2"]).r2
+    torch.testing.assert_close(big, small, atol=1e-9, rtol=0)
+    assert 0.98 < float(big[0]) < 0.999
+
+
 def test_fit_affine_and_zero_are_closed_form():
     (a, b, c, d), r2 = fit_params(X, 3 * X - 2, "x")
     assert (a, b) == (1.0, 0.0) and c == pytest.approx(3) and d == pytest.approx(-2)
@@ -77,7 +87,7 @@ def test_fit_affine_and_zero_are_closed_form():
     assert c == 0 and d == pytest.approx(4.0) and r2 == pytest.approx(0.0, abs=1e-12)
 
 
-def test_fit_noisy_sine_is_not_beaten_by_zero():
+def test_pykan_defect_zero_does_not_beat_noisy_sine():
     gen = torch.Generator().manual_seed(0)
     noise = torch.randn(X.shape, generator=gen, dtype=torch.float64)
     y = torch.sin(3 * X) + 0.07 * noise  # R^2 about 0.99
@@ -112,7 +122,7 @@ def test_fit_lib_subset_and_unknown_name():
         suggest(X, y, lib=["nope"])
 
 
-def test_fit_latency_full_library():
+def test_pykan_defect_suggest_latency_full_library():
     torch_threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:

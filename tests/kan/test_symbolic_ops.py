@@ -62,7 +62,7 @@ def _assert_formula_matches(model, n_points=50, seed=1):
         ([2, [1, 2], [1, 1], 1], [[], [3, 2], [4], []]),  # mixed arities, two mult layers
     ],
 )
-def test_formula_equals_model_for_fully_symbolic_models(width, mult_arity):
+def test_pykan_defect_formula_equals_model_for_any_arity(width, mult_arity):
     model = _fully_symbolic(width, mult_arity)
     _assert_formula_matches(model)
 
@@ -95,7 +95,7 @@ def _model_with_data(seed=0):
     return model
 
 
-def test_suggest_symbolic_recovers_a_symbolic_edge_and_changes_nothing():
+def test_pykan_defect_suggest_keeps_symbolic_edge_and_model():
     model = _model_with_data()
     fix_symbolic(model, 0, 1, 2, "sin", fit_params=False, params=(2.0, 0.5, 1.5, -0.3))
     before = {k: v.clone() for k, v in model.state_dict().items()}
@@ -187,7 +187,7 @@ def test_model_methods_are_pykan_compatible():
     assert model.unfix_symbolic(0, 0, 1) is model
 
 
-def test_user_symbolic_function_survives_save_and_load(tmp_path):
+def test_pykan_defect_custom_symbolic_function_reloads(tmp_path):
     add_symbolic("sinexp", None, "sin(x)*exp(-x**2)", 3)
     try:
         model = _model_with_data()
@@ -203,3 +203,24 @@ def test_user_symbolic_function_survives_save_and_load(tmp_path):
         assert expr.has(sympy.sin) and expr.has(sympy.exp)
     finally:
         remove_symbolic("sinexp")
+
+
+TRAINED_CASES = {
+    "sin": lambda x: 1.5 * torch.sin(2 * x + 0.5) - 0.3,
+    "exp": lambda x: 0.5 * torch.exp(1.3 * x) + 0.1,
+    "x^2": lambda x: 0.8 * (x + 0.2) ** 2 - 0.5,
+    "1/x": lambda x: 0.5 / (x + 1.6),
+    "sqrt": lambda x: torch.sqrt(x + 1.3),
+    "tanh": lambda x: torch.tanh(3 * x - 0.5),
+}
+
+
+@pytest.mark.parametrize("name", list(TRAINED_CASES))
+def test_suggest_symbolic_on_trained_edge(name):
+    f = TRAINED_CASES[name]
+    dataset = create_dataset(lambda x: f(x[:, [0]]), n_var=1, train_num=500, test_num=100, seed=0)
+    model = KAN([1, 1], grid=10, seed=0)
+    model.fit(dataset, steps=30, progress=False)
+    model(dataset["train_input"])
+    best = model.suggest_symbolic(0, 0, 0)[0]
+    assert best.name == name and best.r2 > 0.999

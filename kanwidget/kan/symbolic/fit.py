@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import math
 from collections.abc import Iterator, Sequence
 
@@ -29,7 +30,7 @@ _DTYPE = torch.float64
 _GRID_POINTS = 64  # samples used to score the coarse grid
 _FIT_POINTS = 128  # samples used by Levenberg-Marquardt (final R^2 uses all)
 _STARTS = 3  # grid points refined per function (plus as many best rows of equal a)
-_LM_STEPS = 12
+_LM_STEPS = 8
 
 
 @dataclasses.dataclass
@@ -191,7 +192,12 @@ def _spread(xt: Tensor, count: int) -> Tensor:
 def _grid(name: str, unit_a: float) -> tuple[Tensor, Tensor, tuple[float, float]]:
     """Flattened (a, b) start grid in normalised x (in [-1, 1]) and the free-parameter mask."""
     fn = get_function(name)
-    kind, signs = fn.fit_kind, ([1.0] if fn.parity else [1.0, -1.0])
+    return _grid_for(fn.fit_kind, fn.parity, unit_a if fn.fit_kind == "shift" else 0.0)
+
+
+@functools.lru_cache(maxsize=256)
+def _grid_for(kind: str, parity: int, unit_a: float) -> tuple[Tensor, Tensor, tuple[float, float]]:
+    signs = [1.0] if parity else [1.0, -1.0]
 
     def mesh(a_vals: Tensor, b_vals: Tensor) -> tuple[Tensor, Tensor]:
         a_vals = torch.cat([s * a_vals for s in signs]).to(_DTYPE)
@@ -217,7 +223,7 @@ def _grid(name: str, unit_a: float) -> tuple[Tensor, Tensor, tuple[float, float]
         return (*mesh(torch.linspace(0.05, 1.5, 10), torch.linspace(-1.5, 1.5, 13)), (1.0, 1.0))
     if kind == "bounded":
         return (*mesh(torch.linspace(0.05, 1.0, 12), torch.linspace(-0.95, 0.95, 13)), (1.0, 1.0))
-    a_vals = torch.logspace(-1, 1, 16 if fn.parity else 12)
+    a_vals = torch.logspace(-1, 1, 16 if parity else 12)
     return (*mesh(a_vals, torch.linspace(-5, 5, 41)), (1.0, 1.0))
 
 

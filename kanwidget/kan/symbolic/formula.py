@@ -136,3 +136,6 @@ def round_numbers(expr: Any, digits: int) -> Any:
     expr = sympy.sympify(expr)
     replacements = {f: sympy.Float(round(float(f), digits)) for f in expr.atoms(sympy.Float)}
     return expr.xreplace(replacements)
+
+
+ex_round = round_numbers  # pykan's name (kan.utils.ex_round)

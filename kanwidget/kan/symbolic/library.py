@@ -218,6 +218,7 @@ def add_symbolic(
     torch_fn: TorchFn | None = None,
     sympy_fn: SympyFn | sympy.Expr | str | None = None,
     complexity: float = 1,
+    c: float | None = None,
 ) -> SymbolicFunction:
     """Register a user function (or replace a previous user function of the same name).
 
@@ -226,9 +227,10 @@ def add_symbolic(
     name : new library key (built-in names cannot be replaced)
     torch_fn : elementwise torch function; None builds one from the sympy expression
     sympy_fn : callable on a sympy symbol, a sympy expression in ``x``, or formula text in
-        ``x`` (parsed with the whitelist parser); it must describe the function exactly,
-        because that expression is what save/load keeps
+        ``x``; it must describe the function exactly with the whitelist parser's functions
+        (sin, exp, sqrt, tanh, ...), because that expression is what save/load keeps
     complexity : ranking cost (pykan: 1 for x ... 4 for arcsin)
+    c : pykan's name for ``complexity``
 
     Returns
     -------
@@ -240,9 +242,11 @@ def add_symbolic(
         raise ValueError(f"{name!r} is a built-in symbolic function; choose another name")
     if sympy_fn is None:
         raise ValueError(
-            f"add_symbolic({name!r}) needs sympy_fn (e.g. lambda x: sympy.besselj(0, x) or "
-            "'exp(-x)*sin(x)'): the sympy form is what symbolic_formula and save/load use"
+            f"add_symbolic({name!r}) needs sympy_fn (e.g. lambda x: sympy.exp(-x) * sympy.sin(x) "
+            "or 'exp(-x)*sin(x)'): the sympy form is what symbolic_formula and save/load use"
         )
+    if c is not None:
+        complexity = c
     expr = _expression_in_x(sympy_fn)
     fn = torch_fn if torch_fn is not None else sympy_to_torch(expr, _X)
     entry = SymbolicFunction(

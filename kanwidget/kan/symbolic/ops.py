@@ -168,7 +168,7 @@ def auto_symbolic(
         for l, layer in enumerate(layers_of(model)):
             for i in range(layer.in_dim):
                 for j in range(layer.out_dim):
-                    if float(cast(Tensor, layer.mask)[i, j]) == 0:
+                    if float(layer.mask[i, j]) == 0:
                         continue
                     x, y = trace.inputs[l][:, i], trace.edge_acts[l][:, j, i]
                     best = suggest(x, y, lib=names, topk=1, weight_simple=weight_simple)[0]
@@ -189,7 +189,7 @@ def _set_edge(
     layer = layers_of(model)[l]
     with torch.no_grad():
         layer.sym_params[i, j] = torch.tensor(params, dtype=layer.sym_params.dtype)
-        cast(Tensor, layer.sym_mask)[i, j] = 1.0 if symbolic else 0.0  # buffers
-        cast(Tensor, layer.mask)[i, j] = 0.0 if symbolic else 1.0
+        layer.sym_mask[i, j] = 1.0 if symbolic else 0.0
+        layer.mask[i, j] = 0.0 if symbolic else 1.0
     layer.sym_names[i][j] = name
     layer.symbolic_changed()
