@@ -95,6 +95,7 @@ class KANLayer(nn.Module):
         self.sym_params = nn.Parameter(params.repeat(in_dim, out_dim, 1))  # (in, out, 4)
         self.sym_names: list[list[str]] = [["0"] * out_dim for _ in range(in_dim)]
         self._sym_groups: Any = None  # cache of edges grouped by function, rebuilt on change
+        self._has_symbolic = False
         self._basis_table: BasisTable | None = None  # cache for the knots, see basis()
 
     # ------------------------------------------------------------------ structure
@@ -105,13 +106,18 @@ class KANLayer(nn.Module):
 
     @property
     def has_symbolic(self) -> bool:
-        return any(name != "0" for row in self.sym_names for name in row) and bool(
-            self.sym_mask.any()
-        )
+        """Whether any edge has its symbolic branch on (cached; see ``symbolic_changed``)."""
+        return self._has_symbolic
 
     def symbolic_changed(self) -> None:
-        """Call after editing ``sym_names``/``sym_mask`` so the grouping is rebuilt."""
+        """Call after editing ``sym_names``/``sym_mask``: rebuilds the grouping of edges by
+        function and the flag that lets the forward pass skip the symbolic branch."""
         self._sym_groups = None
+        self._has_symbolic = bool(self.sym_mask.any())
+
+    def _load_from_state_dict(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        super()._load_from_state_dict(*args, **kwargs)
+        self.symbolic_changed()  # sym_mask may have changed under the cached flag
 
     def _symbolic_groups(self):
         from .symbolic.branch import SymbolicGroups

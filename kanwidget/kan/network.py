@@ -18,6 +18,7 @@ from torch import Tensor, nn
 
 from .history import VersionTree
 from .layer import KANLayer
+from .verbs import PykanVerbs
 
 # pykan constructor arguments that are accepted and ignored (checkpoints are explicit here)
 _PYKAN_NOOP_ARGS = {"auto_save", "ckpt_path", "save_act", "state_id", "round", "first_init"}
@@ -68,7 +69,7 @@ class Trace:
     output: Tensor
 
 
-class KAN(nn.Module):
+class KAN(PykanVerbs, nn.Module):
     """Kolmogorov-Arnold network with optional multiplication nodes (pykan's ``MultKAN``).
 
     Parameters
@@ -256,8 +257,9 @@ class KAN(nn.Module):
         with torch.no_grad():
             for l, layer in enumerate(self.layers):
                 trace.inputs.append(x)
-                trace.edge_acts.append(layer.edge_activations(x))
-                y = layer(x) * self.subnode_scale[l] + self.subnode_bias[l]
+                acts = layer.edge_activations(x)  # (B, out, in)
+                trace.edge_acts.append(acts)
+                y = acts.sum(-1) * self.subnode_scale[l] + self.subnode_bias[l]
                 trace.subnodes.append(y)
                 x = self._multiply(l + 1, y) * self.node_scale[l] + self.node_bias[l]
                 trace.nodes.append(x)
@@ -282,6 +284,16 @@ class KAN(nn.Module):
         if self._op_depth == 0:
             self._commit(name, arguments or {}, **meta)
 
+    @contextlib.contextmanager
+    def separate_versions(self):
+        """Inside a running operation (e.g. a ``fit`` callback), let each call commit its own
+        version instead of folding into the enclosing one (used for edits during training)."""
+        depth, self._op_depth = self._op_depth, 0
+        try:
+            yield
+        finally:
+            self._op_depth = depth
+
     def _commit(self, operation: str, arguments: dict[str, Any], **meta) -> None:
         config, tensors = self.snapshot()
         log = self.loss_log
@@ -291,10 +303,10 @@ class KAN(nn.Module):
             config, tensors, operation, _jsonable(arguments), n_edges=self.n_edges(), **meta
         )
 
-    def _record_losses(self, results: dict[str, list[float]]) -> None:
-        """Append a fit's losses to the model's lifetime loss log."""
+    def _record_losses(self, record: dict[str, float]) -> None:
+        """Append one training step's losses to the model's lifetime loss log."""
         for key in ("train_loss", "test_loss"):
-            self.loss_log[key].extend(results[key])
+            self.loss_log[key].append(record[key])
 
     @property
     def version(self) -> str:
@@ -367,136 +379,6 @@ class KAN(nn.Module):
         import copy
 
         return copy.deepcopy(self)
-
-    # ------------------------------------------------------------------ verbs (thin)
-    def fit(self, dataset, **kwargs):
-        from .train import fit
-
-        return fit(self, dataset, **kwargs)
-
-    def update_grid_from_samples(self, x: Tensor) -> KAN:
-        from .train import update_grid_from_samples
-
-        update_grid_from_samples(self, x)
-        return self
-
-    update_grid = update_grid_from_samples
-
-    def refine(self, new_grid: int) -> KAN:
-        from .train import refine
-
-        return refine(self, new_grid)
-
-    def attribute(self):
-        from .attribution import attribute
-
-        return attribute(self)
-
-    def prune(self, node_th: float = 1e-2, edge_th: float = 3e-2) -> KAN:
-        from .pruning import prune
-
-        return prune(self, node_th, edge_th)
-
-    def prune_node(self, threshold: float = 1e-2, mode: str = "auto", active_neurons_id=None):
-        from .pruning import prune_node
-
-        return prune_node(self, threshold, mode, active_neurons_id)
-
-    def prune_edge(self, threshold: float = 3e-2) -> KAN:
-        from .pruning import prune_edge
-
-        return prune_edge(self, threshold)
-
-    def prune_input(self, threshold: float = 1e-2, active_inputs=None) -> KAN:
-        from .pruning import prune_input
-
-        return prune_input(self, threshold, active_inputs)
-
-    def remove_edge(self, l: int, i: int, j: int) -> KAN:
-        from .pruning import remove_edge
-
-        return remove_edge(self, l, i, j)
-
-    def remove_node(self, l: int, i: int) -> KAN:
-        from .pruning import remove_node
-
-        return remove_node(self, l, i)
-
-    def suggest_symbolic(
-        self,
-        l: int,
-        i: int,
-        j: int,
-        lib=None,
-        topk: int = 5,
-        weight_simple: float = 0.8,
-        **pykan_args,
-    ):
-        from .symbolic.ops import suggest_symbolic
-
-        return suggest_symbolic(self, l, i, j, lib, topk, weight_simple, **pykan_args)
-
-    def fix_symbolic(
-        self, l: int, i: int, j: int, fun_name: str, fit_params_bool: bool = True, **kwargs
-    ):
-        from .symbolic.ops import fix_symbolic
-
-        return fix_symbolic(self, l, i, j, fun_name, fit_params_bool, **kwargs)
-
-    def unfix_symbolic(self, l: int, i: int, j: int, log_history: bool = True) -> KAN:
-        from .symbolic.ops import unfix_symbolic
-
-        return unfix_symbolic(self, l, i, j, log_history)
-
-    def auto_symbolic(
-        self, lib=None, weight_simple: float = 0.8, r2_threshold: float = 0.0, **pykan_args
-    ) -> KAN:
-        from .symbolic.ops import auto_symbolic
-
-        return auto_symbolic(self, lib, weight_simple, r2_threshold, **pykan_args)
-
-    def symbolic_formula(self, var=None, round_digits: int | None = None, **kwargs):
-        from .symbolic.formula import symbolic_formula
-
-        return symbolic_formula(self, var, round_digits, **kwargs)
-
-    def swap(self, l: int, i1: int, i2: int) -> KAN:
-        from .pruning import swap
-
-        return swap(self, l, i1, i2)
-
-    def expand_width(
-        self, layer_id: int, n_added_nodes: int, sum_bool: bool = True, mult_arity: int = 2
-    ) -> KAN:
-        from .expansion import expand_width
-
-        return expand_width(self, layer_id, n_added_nodes, sum_bool, mult_arity)
-
-    def expand_depth(self) -> KAN:
-        from .expansion import expand_depth
-
-        return expand_depth(self)
-
-    def perturb(self, mag: float = 1.0, mode: str = "non-intrusive") -> KAN:
-        from .expansion import perturb
-
-        return perturb(self, mag, mode)
-
-    def save(self, path) -> None:
-        from .io import save
-
-        save(self, path)
-
-    @classmethod
-    def load(cls, path, map_location="cpu") -> KAN:
-        from .io import load
-
-        return load(path, map_location)
-
-    def plot(self, **kwargs):
-        from .plot import plot
-
-        return plot(self, **kwargs)
 
 
 MultKAN = KAN

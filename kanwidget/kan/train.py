@@ -183,6 +183,7 @@ def fit(
             }
             for key, value in record.items():
                 results[key].append(value)
+            model._record_losses(record)
             if bar is not None and step % max(1, log) == 0:
                 bar.set_description(
                     f"| train_loss: {record['train_loss']:.2e} "
@@ -202,7 +203,6 @@ def fit(
                 except StopTraining:
                     break
         _close(bar)
-        model._record_losses(results)
     return results
 
 

@@ -39,18 +39,6 @@ class Command:
     label: str = ""
 
 
-@contextlib.contextmanager
-def own_version(model: KAN) -> Iterator[None]:
-    """Let an edit made inside ``fit`` commit its own version instead of folding into the
-    enclosing ``fit`` operation (see KAN.operation: nested operations commit once)."""
-    depth = model._op_depth
-    model._op_depth = 0
-    try:
-        yield
-    finally:
-        model._op_depth = depth
-
-
 class Trainer:
     """Runs ``widget.model.fit`` off the kernel's main thread.
 
@@ -218,7 +206,7 @@ class Trainer:
                 if not self._queue or self._queue[0].kind == "restructure":
                     return ran
                 command = self._queue.popleft()
-            with own_version(self.widget.model):
+            with self.widget.model.separate_versions():
                 self._apply(command)
             ran = True
 

@@ -6,6 +6,8 @@ check, PyPI extension manager) turned off; `LabPage` wraps a Playwright page ope
 it with the few JupyterLab operations the tests need: open a notebook, run all its
 cells, wait for the kernel, and execute code in the notebook's own kernel (through
 `window.jupyterapp`, which the server exposes with `LabApp.expose_app_in_browser`).
+The last section opens exported HTML with every non-local request aborted and checks
+that the saved widget state is drawn.
 """
 
 from __future__ import annotations
@@ -403,3 +405,75 @@ def write_notebook(path: Path, cells: list[str | tuple[str, str]]) -> Path:
             nb.cells.append(nbformat.v4.new_code_cell(c))
     nbformat.write(nb, str(path))
     return path
+
+
+# ------------------------------------------------------------------ exported HTML
+STATE_MIME = "application/vnd.jupyter.widget-state+json"
+# MathJax is the one CDN script nbconvert's lab template keeps; its absence only leaves
+# TeX in markdown cells unrendered.
+ALLOWED_EXTERNAL = ("mathjax",)
+
+
+def kanwidget_states(nb_path: Path) -> list[dict[str, Any]]:
+    """The saved states of every KANWidget model in the notebook's widget metadata."""
+    import nbformat
+
+    nb = nbformat.read(str(nb_path), as_version=4)
+    states = nb.metadata["widgets"][STATE_MIME]["state"]
+    return [
+        s for s in states.values() if s["model_name"] == "AnyModel" and "structure" in s["state"]
+    ]
+
+
+def expected_counts(nb_path: Path) -> tuple[int, int]:
+    """(edges drawn, versions) implied by the saved state."""
+    [entry] = kanwidget_states(nb_path)
+    state = entry["state"]
+    edges = state["structure"]["edges"]
+    drawn = len(edges) if state["show_pruned"] else sum(1 for e in edges if e["active"])
+    return drawn, len(state["history"]["versions"])
+
+
+def open_offline(browser: Any, url: str, local_prefixes: tuple[str, ...]) -> tuple[Any, list[str]]:
+    """A page on `url` whose requests outside `local_prefixes` are aborted and recorded."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    blocked = guard_network(context, local_prefixes)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.errors = errors  # type: ignore[attr-defined]
+    page.goto(url)
+    return page, blocked
+
+
+def assert_renders(page: Any, nb_path: Path, blocked: list[str], name: str) -> None:
+    """The page draws the saved KANWidget (edges, versions, curves) offline and error-free.
+
+    Always leaves a screenshot of the widget in SCREENSHOT_DIR/<name>.png.
+    """
+    n_edges, n_versions = expected_counts(nb_path)
+    try:
+        page.locator("[data-edge]").first.wait_for(timeout=30_000)
+        page.wait_for_function(
+            "(n) => document.querySelectorAll('[data-edge]').length === n",
+            arg=n_edges,
+            timeout=10_000,
+        )
+        assert page.locator("[data-version]").count() == n_versions
+        # Curves came through the base64 buffers: every drawn edge has a path.
+        empty = page.evaluate(
+            "() => [...document.querySelectorAll('[data-edge] .kw-thumb-curve')]"
+            ".filter(p => !(p.getAttribute('d') || '').length).length"
+        )
+        assert empty == 0, f"{empty} edges have no curve"
+    finally:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        widget = page.locator(".kanwidget")
+        target = SCREENSHOT_DIR / f"{name}.png"
+        if widget.count():
+            widget.first.screenshot(path=str(target))
+        else:
+            page.screenshot(path=str(target), full_page=True)
+    external = [u for u in blocked if not any(a in u for a in ALLOWED_EXTERNAL)]
+    assert not external, f"the page asked for non-local resources: {external}"
+    assert not page.errors, page.errors

@@ -16,7 +16,15 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import REPO_ROOT, LabPage, LabServer, guard_network, write_notebook
+from tests.browser.harness import (
+    REPO_ROOT,
+    LabPage,
+    LabServer,
+    assert_renders,
+    guard_network,
+    open_offline,
+    write_notebook,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -94,7 +102,6 @@ def test_notebook_saved_from_lab_exports_and_renders_offline(
     import nbformat
 
     from kanwidget.sharing import export_html
-    from tests.browser.test_sharing import assert_renders, open_offline
 
     # JupyterLab saves widget state only with this setting (off by default).
     lab.server.api(

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import REPO_ROOT, SCREENSHOT_DIR, guard_network
+from tests.browser.harness import REPO_ROOT, assert_renders, kanwidget_states, open_offline
 
 pytestmark = [
     pytest.mark.browser,
@@ -34,7 +34,6 @@ pytestmark = [
     ),
 ]
 
-STATE_MIME = "application/vnd.jupyter.widget-state+json"
 QUICKSTART = REPO_ROOT / "notebooks" / "01_quickstart.ipynb"
 # Synced traits of docs/widget_contract.md that the saved state must carry.
 TRAITS = (
@@ -51,9 +50,6 @@ TRAITS = (
     "show_pruned",
     "beta",
 )
-# MathJax is the one CDN script nbconvert's lab template keeps; its absence only leaves
-# TeX in markdown cells unrendered.
-ALLOWED_EXTERNAL = ("mathjax",)
 
 
 @pytest.fixture(scope="module")
@@ -78,16 +74,6 @@ def executed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = work / "quickstart_executed.ipynb"
     nbformat.write(nb, str(out))
     return out
-
-
-def kanwidget_states(nb_path: Path) -> list[dict[str, Any]]:
-    import nbformat
-
-    nb = nbformat.read(str(nb_path), as_version=4)
-    states = nb.metadata["widgets"][STATE_MIME]["state"]
-    return [
-        s for s in states.values() if s["model_name"] == "AnyModel" and "structure" in s["state"]
-    ]
 
 
 def test_executed_notebook_stores_kanwidget_state(executed: Path) -> None:
@@ -120,56 +106,6 @@ def test_executed_output_carries_a_static_svg(executed: Path) -> None:
     svg = bundles[0].get("image/svg+xml", "")
     svg = "".join(svg) if isinstance(svg, list) else svg
     assert svg.lstrip().startswith("<svg") and "</svg>" in svg
-
-
-def expected_counts(nb_path: Path) -> tuple[int, int]:
-    """(edges drawn, versions) implied by the saved state."""
-    [entry] = kanwidget_states(nb_path)
-    state = entry["state"]
-    edges = state["structure"]["edges"]
-    drawn = len(edges) if state["show_pruned"] else sum(1 for e in edges if e["active"])
-    return drawn, len(state["history"]["versions"])
-
-
-def open_offline(browser: Any, url: str, local_prefixes: tuple[str, ...]) -> tuple[Any, list[str]]:
-    """A page on `url` whose requests outside `local_prefixes` are aborted and recorded."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    blocked = guard_network(context, local_prefixes)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.errors = errors  # type: ignore[attr-defined]
-    page.goto(url)
-    return page, blocked
-
-
-def assert_renders(page: Any, nb_path: Path, blocked: list[str], name: str) -> None:
-    n_edges, n_versions = expected_counts(nb_path)
-    try:
-        page.locator("[data-edge]").first.wait_for(timeout=30_000)
-        page.wait_for_function(
-            "(n) => document.querySelectorAll('[data-edge]').length === n",
-            arg=n_edges,
-            timeout=10_000,
-        )
-        assert page.locator("[data-version]").count() == n_versions
-        # Curves came through the base64 buffers: every drawn edge has a path.
-        empty = page.evaluate(
-            "() => [...document.querySelectorAll('[data-edge] .kw-thumb-curve')]"
-            ".filter(p => !(p.getAttribute('d') || '').length).length"
-        )
-        assert empty == 0, f"{empty} edges have no curve"
-    finally:
-        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-        widget = page.locator(".kanwidget")
-        target = SCREENSHOT_DIR / f"{name}.png"
-        if widget.count():
-            widget.first.screenshot(path=str(target))
-        else:
-            page.screenshot(path=str(target), full_page=True)
-    external = [u for u in blocked if not any(a in u for a in ALLOWED_EXTERNAL)]
-    assert not external, f"the page asked for non-local resources: {external}"
-    assert not page.errors, page.errors
 
 
 def test_export_html_renders_offline_from_file(

@@ -224,3 +224,29 @@ def test_suggest_symbolic_on_trained_edge(name):
     model(dataset["train_input"])
     best = model.suggest_symbolic(0, 0, 0)[0]
     assert best.name == name and best.r2 > 0.999
+
+
+def test_fix_symbolic_both_mode_keeps_numeric_residual_branch():
+    data = create_dataset(lambda x: torch.sin(2 * x[:, 0]) + 0.1 * x[:, 0] ** 3, 1, train_num=300)
+    both = KAN([1, 1], grid=5, seed=0)
+    both.fit(data, steps=20, progress=False)
+    only = both.copy()
+    only.fix_symbolic(0, 0, 0, "sin")
+    both.fix_symbolic(0, 0, 0, "sin", mode="both")
+    layer = both.layers[0]
+    assert layer.mask[0, 0] == 1 and layer.sym_mask[0, 0] == 1
+    x, y = data["test_input"], data["test_label"]
+    with torch.no_grad():
+        torch.testing.assert_close(both(x), only(x))  # the residual starts at zero
+        before = float(torch.sqrt(((both(x) - y) ** 2).mean()))
+    both.fit(data, steps=10, progress=False, update_grid=False)
+    with torch.no_grad():
+        after = float(torch.sqrt(((both(x) - y) ** 2).mean()))
+        assert after < before and layer.coef[0, 0].abs().sum() > 0
+
+
+def test_fix_symbolic_bad_mode_refused():
+    model = KAN([1, 1], grid=3)
+    with pytest.raises(ValueError, match="mode"):
+        model.fix_symbolic(0, 0, 0, "sin", fit_params_bool=False, mode="half")
+    assert len(model.history) == 1

@@ -102,7 +102,6 @@ def _edge_expr(layer: Any, l: int, i: int, j: int, x: Any) -> Any:
     if numeric_on != 0:
         expr += _affine(sympy.Function(f"phi_{l}_{i}_{j}")(x), numeric_on, 0.0)
     symbolic_on = float(layer.sym_mask[i, j])
-    # the layer skips its symbolic branch when no edge has a function other than '0'
     if symbolic_on != 0 and layer.has_symbolic:
         a, b, c, d = layer.sym_params[i, j].detach().tolist()
         inner = get_function(layer.sym_names[i][j]).sympy_fn(_affine(x, a, b))

@@ -9,6 +9,8 @@ and records one version in the history.
 
 from __future__ import annotations
 
+import contextlib
+
 from typing import TYPE_CHECKING, Any, cast
 
 import torch
@@ -95,9 +97,14 @@ def fix_symbolic(
     fit_params: bool = True,
     params: tuple[float, float, float, float] | None = None,
     log_history: bool = True,
+    mode: str = "symbolic",
     **pykan_args: Any,
 ) -> float | None:
     """Replace edge (l, i, j) by ``c name(a x + b) + d``.
+
+    ``mode='symbolic'`` switches the spline branch off; ``mode='both'`` keeps it on to learn
+    a residual on top of the formula: it starts at zero (the edge's function is unchanged at
+    the moment of fixing) and trains with the next ``fit``.
 
     Parameters
     ----------
@@ -115,6 +122,8 @@ def fix_symbolic(
     """
     check_edge(model, l, i, j)
     get_function(name)
+    if mode not in ("symbolic", "both"):
+        raise ValueError(f"mode must be 'symbolic' or 'both', got {mode!r}")
     fit_params = bool(pykan_args.get("fit_params_bool", fit_params))
     r2: float | None = None
     if fit_params:
@@ -124,12 +133,14 @@ def fix_symbolic(
         values = tuple(float(v) for v in (params or _UNSET_PARAMS))  # type: ignore[assignment]
         if len(values) != 4:
             raise ValueError(f"params must be (a, b, c, d), got {params!r}")
-    arguments = {"l": l, "i": i, "j": j, "name": name, "params": list(values)}
-    if log_history:
-        with model.operation("fix_symbolic", arguments):
-            _set_edge(model, l, i, j, name, values, symbolic=True)
-    else:
-        _set_edge(model, l, i, j, name, values, symbolic=True)
+    arguments = {"l": l, "i": i, "j": j, "name": name, "params": list(values), "mode": mode}
+    with model.operation("fix_symbolic", arguments) if log_history else contextlib.nullcontext():
+        _set_edge(model, l, i, j, name, values, symbolic=True, keep_numeric=mode == "both")
+        if mode == "both":
+            layer = layers_of(model)[l]
+            with torch.no_grad():
+                layer.coef[i, j] = 0.0
+                layer.scale_base[i, j] = 0.0
     return r2
 
 
@@ -185,11 +196,12 @@ def _set_edge(
     name: str,
     params: tuple[float, ...],
     symbolic: bool,
+    keep_numeric: bool = False,
 ) -> None:
     layer = layers_of(model)[l]
     with torch.no_grad():
         layer.sym_params[i, j] = torch.tensor(params, dtype=layer.sym_params.dtype)
         layer.sym_mask[i, j] = 1.0 if symbolic else 0.0
-        layer.mask[i, j] = 0.0 if symbolic else 1.0
+        layer.mask[i, j] = 1.0 if (keep_numeric or not symbolic) else 0.0
     layer.sym_names[i][j] = name
     layer.symbolic_changed()
