@@ -42,7 +42,6 @@ def save(model: KAN, path: str | os.PathLike[str]) -> None:
         "config": config,
         "tensors": {k: v.detach().cpu().clone().contiguous() for k, v in tensors.items()},
         "history": model.history.to_state(),
-        "loss_log": {k: list(v) for k, v in model.loss_log.items()},
         "library": _library_state(),
     }
     path = os.fspath(path)
@@ -98,5 +97,4 @@ def load(path: str | os.PathLike[str], map_location: Any = "cpu") -> KAN:
     except (KeyError, TypeError, RuntimeError, AttributeError) as exc:
         raise ValueError(f"{path!r} holds an inconsistent model: {exc!r}") from exc
     model.history = history
-    model.loss_log = {k: list(v) for k, v in obj.get("loss_log", {}).items()} or model.loss_log
     return model

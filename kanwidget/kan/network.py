@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import warnings
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -137,11 +139,13 @@ class KAN(PykanVerbs, nn.Module):
         self.affine_trainable = affine_trainable
         self._init_affine(dtype, device)
         self._last_input: Tensor | None = None
+        self._fit_data: dict[str, Tensor] | None = None  # the last fit's (checked) dataset
         self.node_scores: list[Tensor] | None = None
         self.edge_scores: list[Tensor] | None = None
         self.feature_score: Tensor | None = None
         self.subnode_scores: list[Tensor] | None = None
         self._op_depth = 0
+        self._listeners: list[Callable[[str], None]] = []
         self.loss_log: dict[str, list[float]] = {"train_loss": [], "test_loss": []}
         self.history = VersionTree()
         self._commit("init", {"width": width, "grid": grid, "k": k, "seed": seed})
@@ -296,12 +300,55 @@ class KAN(PykanVerbs, nn.Module):
 
     def _commit(self, operation: str, arguments: dict[str, Any], **meta) -> None:
         config, tensors = self.snapshot()
-        log = self.loss_log
-        meta.setdefault("train_loss", log["train_loss"][-1] if log["train_loss"] else None)
-        meta.setdefault("test_loss", log["test_loss"][-1] if log["test_loss"] else None)
+        if "train_loss" not in meta:
+            meta["train_loss"], meta["test_loss"] = self._current_losses(operation)
         self.history.commit(
             config, tensors, operation, _jsonable(arguments), n_edges=self.n_edges(), **meta
         )
+        self._notify(operation)
+
+    def add_listener(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(operation)`` after every new version, rewind and checkout (the
+        widget redraws itself this way when the model is changed from Python)."""
+        self._listeners.append(callback)
+
+    def remove_listener(self, callback: Callable[[str], None]) -> None:
+        if callback in self._listeners:
+            self._listeners.remove(callback)
+
+    def _notify(self, event: str) -> None:
+        for callback in list(self._listeners):
+            try:
+                callback(event)
+            except Exception as exc:  # a broken listener must not break the model
+                warnings.warn(f"model listener {callback!r} failed: {exc}", stacklevel=3)
+
+    def _current_losses(self, operation: str) -> tuple[float | None, float | None]:
+        """RMSE of the model as it is now, for the version being committed: a fit's last step,
+        otherwise a fresh evaluation on the last fit's data (None before any fit)."""
+        log = self.loss_log
+        if operation == "fit" and log["train_loss"]:
+            return log["train_loss"][-1], log["test_loss"][-1]
+        data = self._fit_data
+        if data is None:
+            return None, None
+        losses = []
+        with torch.no_grad():
+            for split in ("train", "test"):
+                x = self._own_columns(data[f"{split}_input"])
+                if x is None:
+                    return None, None
+                pred = self._forward(x)[0]
+                losses.append(float(torch.sqrt(((pred - data[f"{split}_label"]) ** 2).mean())))
+        return losses[0], losses[1]
+
+    def _own_columns(self, x: Tensor) -> Tensor | None:
+        """``x`` cut to this model's inputs (after ``prune_input`` data keeps all columns)."""
+        if x.shape[1] == self.width[0][0]:
+            return x
+        if x.shape[1] > max(self.input_ids, default=-1):
+            return x[:, self.input_ids]
+        return None
 
     def _record_losses(self, record: dict[str, float]) -> None:
         """Append one training step's losses to the model's lifetime loss log."""
@@ -315,11 +362,13 @@ class KAN(PykanVerbs, nn.Module):
     def rewind(self, version_id: str) -> KAN:
         """Start a new round from ``version_id`` (KAN 2.0 naming) and load its state."""
         self.restore(*self.history.rewind(str(version_id)))
+        self._notify("rewind")
         return self
 
     def checkout(self, version_id: str) -> KAN:
         """Load version ``version_id`` without starting a round."""
         self.restore(*self.history.checkout(str(version_id)))
+        self._notify("checkout")
         return self
 
     def n_edges(self) -> int:
@@ -344,6 +393,8 @@ class KAN(PykanVerbs, nn.Module):
             "dtype": str(self.dtype).replace("torch.", ""),
         }
         tensors = {name: t.detach() for name, t in self.state_dict().items()}
+        for key, values in self.loss_log.items():  # each branch keeps its own loss curve
+            tensors[f"loss_log.{key}"] = torch.tensor(values, dtype=torch.float64)
         return config, tensors
 
     def restore(self, config: dict[str, Any], tensors: dict[str, Tensor]) -> None:
@@ -369,7 +420,12 @@ class KAN(PykanVerbs, nn.Module):
         self._init_affine(dtype, device)
         for layer, names in zip(self.layers, config["sym_names"]):
             layer.sym_names = [list(row) for row in names]
-        self.load_state_dict({n: t.to(device).clone() for n, t in tensors.items()})
+        state = {n: t for n, t in tensors.items() if not n.startswith("loss_log.")}
+        self.load_state_dict({n: t.to(device).clone() for n, t in state.items()})
+        self.loss_log = {
+            key: tensors[f"loss_log.{key}"].tolist() if f"loss_log.{key}" in tensors else []
+            for key in ("train_loss", "test_loss")
+        }
         for layer in self.layers:
             layer.symbolic_changed()
         self.node_scores = self.edge_scores = self.feature_score = None
@@ -378,7 +434,11 @@ class KAN(PykanVerbs, nn.Module):
         """An independent model with the same structure, parameters and history."""
         import copy
 
-        return copy.deepcopy(self)
+        listeners, self._listeners = self._listeners, []
+        try:
+            return copy.deepcopy(self)
+        finally:
+            self._listeners = listeners
 
 
 MultKAN = KAN

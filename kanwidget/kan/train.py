@@ -134,6 +134,7 @@ def fit(
     results: dict[str, list[float]] = {"train_loss": [], "test_loss": [], "reg": []}
     bar = _progress(steps, progress)
     model._last_input = x_train
+    model._fit_data = data
     state: dict[str, Tensor] = {}
 
     def objective(xb: Tensor, yb: Tensor) -> Tensor:

@@ -241,12 +241,13 @@ def build_history(model: KAN) -> dict[str, Any]:
     return {"versions": versions, "current": model.version}
 
 
-def build_loss(model: KAN, running: dict[str, list[float]] | None = None) -> dict[str, np.ndarray]:
-    """``{train, test}`` RMSE per step over the model's life (+ the running fit's steps)."""
+def build_loss(model: KAN) -> dict[str, np.ndarray]:
+    """``{train, test}`` RMSE per step over the model's life on the current branch (the model
+    appends each step while it trains)."""
     log = model.loss_log
-    train = list(log["train_loss"]) + list((running or {}).get("train_loss", []))
-    test = list(log["test_loss"]) + list((running or {}).get("test_loss", []))
-    return {"train": np.asarray(train, np.float32), "test": np.asarray(test, np.float32)}
+    train, test = list(log["train_loss"]), list(log["test_loss"])
+    n = min(len(train), len(test))  # the training thread may be between the two appends
+    return {"train": np.asarray(train[:n], np.float32), "test": np.asarray(test[:n], np.float32)}
 
 
 def build_payload(

@@ -13,16 +13,14 @@ the training first and run after ``fit`` has returned.
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..kan.network import KAN
     from .widget import KANWidget
 
 
@@ -59,7 +57,7 @@ class Trainer:
         self.frames = 0  # frames pushed by the current/last run
         self.frame_seconds = 0.0  # thread CPU time spent on those frames
         self.result: dict[str, list[float]] | None = None
-        self.running_loss: dict[str, list[float]] = {"train_loss": [], "test_loss": []}
+        self.applying = 0  # commands being applied right now
         self._cond = threading.Condition()
         self._queue: deque[Command] = deque()
         self._active = False  # a fit thread owns the model (guarded by _cond)
@@ -87,7 +85,6 @@ class Trainer:
         self.state, self.step, self.steps, self.frames = "running", 0, steps, 0
         self.frame_seconds = 0.0
         self.result = None
-        self.running_loss = {"train_loss": [], "test_loss": []}
         self._last_frame = time.perf_counter()
         self.widget._push(training=True)
         self._thread = threading.Thread(
@@ -143,8 +140,6 @@ class Trainer:
 
         def callback(step: int, record: dict[str, float]) -> bool | None:
             self.step = step + 1
-            for key in ("train_loss", "test_loss"):
-                self.running_loss[key].append(record[key])
             if user_callback is not None and user_callback(step, record) is False:
                 return False
             return self._between_steps()
@@ -162,7 +157,6 @@ class Trainer:
                     pending = list(self._queue)
                     self._queue.clear()
                 self.state = "idle"
-                self.running_loss = {"train_loss": [], "test_loss": []}
                 for command in pending:
                     self._apply(command)
                 try:
@@ -212,6 +206,7 @@ class Trainer:
 
     def _apply(self, command: Command, reraise: bool = False) -> None:
         """Run one command; its error goes to the widget's ``error`` trait."""
+        self.applying += 1  # the command redraws itself: model events are not echoed
         try:
             command.apply()
         except Exception as exc:
@@ -220,6 +215,8 @@ class Trainer:
             if reraise:
                 exc._kanwidget_reported = True  # type: ignore[attr-defined]
                 raise
+        finally:
+            self.applying -= 1
 
     def _frame(self, structure: bool = False) -> None:
         """Push curves, samples, scores, loss and progress (and structure/history if changed)."""

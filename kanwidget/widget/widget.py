@@ -12,6 +12,8 @@ from __future__ import annotations
 import pathlib
 import threading
 import warnings
+import weakref
+from collections.abc import Callable
 from typing import Any
 
 import anywidget
@@ -121,6 +123,7 @@ class KANWidget(anywidget.AnyWidget):
         super().__init__(beta=float(beta), **payload, **kwargs)
         self.on_msg(self._on_msg)
         self.observe(self._on_selected, names="selected")
+        model.add_listener(_model_listener(self))
 
     # ------------------------------------------------------------------ sync
     def _push(
@@ -146,7 +149,7 @@ class KANWidget(anywidget.AnyWidget):
             if history:
                 self.history = build_history(model)
             if loss:
-                self.loss = build_loss(model, trainer.running_loss)
+                self.loss = build_loss(model)
             if training:
                 self.training = {
                     "state": trainer.state,
@@ -389,3 +392,22 @@ def _symbolic_verb(model: KAN, name: str):
 
     verb = getattr(ops, name)
     return lambda *args: verb(model, *args)
+
+
+def _model_listener(widget: KANWidget) -> Callable[[str], None]:
+    """Redraw ``widget`` when its model changes from Python (``model.prune()`` in a cell);
+    holds the widget weakly so a closed widget is not kept alive by its model."""
+    ref = weakref.ref(widget)
+
+    def on_model_event(event: str) -> None:
+        w = ref()
+        if w is None:
+            widget_model.remove_listener(on_model_event)
+            return
+        trainer = w.trainer
+        if trainer.applying or trainer.state != "idle":
+            return  # widget actions and training frames redraw themselves
+        w.refresh()
+
+    widget_model = widget.model
+    return on_model_event

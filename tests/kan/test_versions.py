@@ -107,3 +107,26 @@ def test_versions_history_stays_compact():
     per_version = sum(t.numel() * t.element_size() for t in model.snapshot()[1].values())
     assert model.history.nbytes() < 50 * 2**20
     assert model.history.nbytes() < 60 * per_version  # remove_edge versions share most tensors
+
+
+def test_versions_losses_follow_the_branch(data):
+    model = KAN([3, 3, 1], grid=3, seed=0)
+    model.fit(data, steps=4, progress=False)
+    log_01 = {k: list(v) for k, v in model.loss_log.items()}
+    model.fit(data, steps=6, progress=False)
+    model.remove_edge(0, 0, 0)
+    # a non-fit version records the loss of the model as it is after the call
+    x, y = data["test_input"], data["test_label"]
+    with torch.no_grad():
+        rmse = float(torch.sqrt(((model(x) - y) ** 2).mean()))
+    assert model.history.current.test_loss == pytest.approx(rmse, rel=1e-5)
+    model.rewind("0.1")
+    assert model.loss_log == log_01  # the loss curve of that branch, not the newest one
+    model.remove_edge(0, 1, 0)
+    assert model.history.current.test_loss != model.history["0.3"].test_loss
+
+
+def test_versions_losses_none_before_any_fit():
+    model = KAN([2, 2, 1], grid=3)
+    model.remove_edge(0, 0, 0)
+    assert model.history.current.train_loss is None

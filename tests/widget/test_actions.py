@@ -212,3 +212,19 @@ def test_widget_dashboard_follows_loss(widget, model, dataset):
     lines = widget._dashboard.lines
     assert lines.y.shape == (2, 5)
     np.testing.assert_allclose(lines.y[0], model.loss_log["train_loss"], rtol=1e-6)
+
+
+def test_widget_follows_model_changed_from_python(widget, model):
+    edges_before = sum(e["active"] for e in widget.structure["edges"])
+    model.remove_edge(0, 1, 2)  # in a notebook cell, not through the widget
+    assert sum(e["active"] for e in widget.structure["edges"]) == edges_before - 1
+    assert widget.history["current"] == model.version
+    model.checkout("0.0")
+    assert sum(e["active"] for e in widget.structure["edges"]) == edges_before
+
+
+def test_widget_copy_of_model_does_not_drive_widget(widget, model):
+    clone = model.copy()
+    seen = widget.history["current"]
+    clone.remove_edge(0, 0, 0)
+    assert widget.history["current"] == seen and len(clone._listeners) == 0

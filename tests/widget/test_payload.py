@@ -142,10 +142,11 @@ def test_payload_history_and_loss_match_model(model, dataset):
     assert [v["operation"] for v in h["versions"]] == ["init", "fit", "remove_edge"]
     assert set(h["versions"][0]) == {"id", "parent", "operation", "train_loss", "test_loss",
                                      "n_edges", "formula", "time"}  # fmt: skip
-    loss = build_loss(model, {"train_loss": [0.5], "test_loss": [0.25]})
-    expected = torch.tensor(model.loss_log["train_loss"] + [0.5], dtype=torch.float32)
+    loss = build_loss(model)
+    expected = torch.tensor(model.loss_log["train_loss"], dtype=torch.float32)
     assert_close(torch.from_numpy(loss["train"]), expected)
-    assert loss["test"].shape == (5,) and loss["test"][-1] == np.float32(0.25)
+    assert loss["test"].shape == (4,)
+    assert loss["test"][-1] == np.float32(model.history["0.1"].test_loss)
 
 
 def test_payload_build_time_4_10_10_1():

@@ -10,7 +10,6 @@ and records one version in the history.
 from __future__ import annotations
 
 import contextlib
-
 from typing import TYPE_CHECKING, Any, cast
 
 import torch
