@@ -1,7 +1,8 @@
 """Run every ``benchmarks/bench_*.py`` and collect their tables in ``benchmarks/results/``.
 
 Each benchmark runs in its own process (same ``--threads``/``--quick``/``--no-pykan``) and
-writes ``results/<name>.md``; this script concatenates them into ``results/summary.md``.
+writes ``results/<name>.md``; this script concatenates all ``results/bench_*.md`` (including
+ones not re-run with ``--only``) into ``results/summary.md``.
 With ``--update-readme`` the summary also replaces the block between
 ``<!-- bench:start -->`` and ``<!-- bench:end -->`` in the top-level README.md (if present).
 
@@ -48,9 +49,10 @@ def main(argv=None) -> int:
         print(f"== {script.name}: exit {rc} in {time.perf_counter() - t0:.0f} s", flush=True)
         if rc != 0:
             failed.append(script.name)
-            sections.append(f"# {script.stem}\n\nfailed (exit {rc}); see the console output.\n")
-        elif out.exists():
-            sections.append(out.read_text())
+            out.write_text(f"# {script.stem}\n\nfailed (exit {rc}); see the console output.\n")
+    # every benchmark's latest table (also those not re-run this time, e.g. with --only)
+    for md in sorted(RESULTS.glob("bench_*.md")):
+        sections.append(md.read_text())
     summary = "\n".join(sections)
     (RESULTS / "summary.md").write_text(summary)
     print(f"wrote {RESULTS / 'summary.md'}")

@@ -187,6 +187,8 @@ class KAN(PykanVerbs, nn.Module):
         return self.layers[0].knots.dtype
 
     def _init_affine(self, dtype, device) -> None:
+        self._affine_cache: dict[int, tuple[tuple, tuple, bool]] = {}
+
         def param(n: int, value: float) -> nn.Parameter:
             t = torch.full((n,), value, dtype=dtype, device=device)
             return nn.Parameter(t, requires_grad=self.affine_trainable)
@@ -231,10 +233,31 @@ class KAN(PykanVerbs, nn.Module):
                 stds.append((edge_std, x.std(0)))
             else:
                 y = layer(x)
-            y = y * self.subnode_scale[l] + self.subnode_bias[l]
-            x = self._multiply(l + 1, y)
-            x = x * self.node_scale[l] + self.node_bias[l]
+            if self._affine_is_identity(l):  # the default: skip four no-op kernels per layer
+                x = self._multiply(l + 1, y)
+            else:
+                y = y * self.subnode_scale[l] + self.subnode_bias[l]
+                x = self._multiply(l + 1, y) * self.node_scale[l] + self.node_bias[l]
         return x, stds
+
+    def _affine_is_identity(self, l: int) -> bool:
+        """Whether layer l's subnode and node affine maps are fixed at scale 1, bias 0
+        (cached on the parameter objects and their in-place version counters)."""
+        params = (self.subnode_scale[l], self.subnode_bias[l], self.node_scale[l],
+                  self.node_bias[l])  # fmt: skip
+        state = tuple((p._version, p.requires_grad) for p in params)
+        cached = self._affine_cache.get(l)
+        if (
+            cached is None
+            or cached[1] != state
+            or any(a is not b for a, b in zip(cached[0], params))
+        ):
+            identity = not any(p.requires_grad for p in params) and bool(
+                (params[0] == 1).all() and (params[1] == 0).all()
+                and (params[2] == 1).all() and (params[3] == 0).all()
+            )  # fmt: skip
+            cached = self._affine_cache[l] = (params, state, identity)
+        return cached[2]
 
     def _multiply(self, l: int, y: Tensor) -> Tensor:
         """Subnodes (B, n_subnodes(l)) -> nodes (B, n_nodes(l)): sums pass, products multiply."""

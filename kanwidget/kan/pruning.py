@@ -90,6 +90,7 @@ def keep_nodes(model: KAN, l: int, keep: list[int]) -> None:
                            (model.node_scale, keep), (model.node_bias, keep)):  # fmt: skip
             old = plist[l - 1]
             plist[l - 1] = nn.Parameter(old.data[ids].clone(), old.requires_grad)
+        model._affine_cache.clear()
         model.mult_arity[l] = [model.mult_arity[l][n - n_sum] for n in keep if n >= n_sum]
     else:
         model.input_ids = [model.input_ids[n] for n in keep]
@@ -230,5 +231,6 @@ def swap(model: KAN, l: int, i1: int, i2: int):
                            (model.node_scale, nodes), (model.node_bias, nodes)):  # fmt: skip
             old = plist[l - 1]
             plist[l - 1] = nn.Parameter(old.data[ids].clone(), old.requires_grad)
+        model._affine_cache.clear()
         model.node_scores = model.edge_scores = model.feature_score = None
     return model

@@ -91,3 +91,17 @@ def test_network_structure_changes_commit_one_version_each():
     # the stored state is the state after the call
     config, tensors = model.history.state("0.1")
     assert tensors["layers.0.mask"][1, 2] == 0 and tensors["layers.1.mask"][0, 0] == 1
+
+
+def test_network_affine_maps_apply_when_set():
+    # the forward skips identity affine maps; a changed scale/bias must take effect again
+    model = KAN([2, 3, 1], grid=3, seed=0)
+    x = torch.rand(10, 2)
+    base = model(x)
+    with torch.no_grad():
+        model.node_bias[1].add_(0.5)
+    assert_close(model(x), base + 0.5)
+    with torch.no_grad():
+        model.node_bias[1].sub_(0.5)
+        model.node_scale[1].mul_(2.0)
+    assert_close(model(x), 2 * base)
