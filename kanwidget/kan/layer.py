@@ -16,7 +16,17 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .spline import BasisTable, bspline_basis, curve_to_coef, extend_grid, uniform_grid
+from .spline import (
+    BasisTable,
+    bspline_basis,
+    curve_to_coef,
+    extend_grid,
+    spline_linear,
+    uniform_grid,
+)
+
+# layers with at most this many outputs use the gather path (see spline.spline_linear)
+GATHER_MAX_OUT = 2
 
 BASE_FUNCTIONS = {
     "silu": F.silu,
@@ -92,7 +102,7 @@ class KANLayer(nn.Module):
         # symbolic branch: c * f(a * x + b) + d per edge, on where sym_mask == 1
         self.register_buffer("sym_mask", torch.zeros(in_dim, out_dim, dtype=dtype, device=device))
         params = torch.tensor([1.0, 0.0, 1.0, 0.0], dtype=dtype, device=device)
-        self.sym_params = nn.Parameter(params.repeat(in_dim, out_dim, 1))  # (in, out, 4)
+        self.sym_params = nn.Parameter(params.repeat(in_dim, out_dim, 1), requires_grad=False)
         self.sym_names: list[list[str]] = [["0"] * out_dim for _ in range(in_dim)]
         self._sym_groups: Any = None  # cache of edges grouped by function, rebuilt on change
         self._has_symbolic = False
@@ -114,6 +124,8 @@ class KANLayer(nn.Module):
         function and the flag that lets the forward pass skip the symbolic branch."""
         self._sym_groups = None
         self._has_symbolic = bool(self.sym_mask.any())
+        # (a, b, c, d) only train while some edge is symbolic: optimisers skip them otherwise
+        self.sym_params.requires_grad_(self._has_symbolic)
 
     def _load_from_state_dict(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super()._load_from_state_dict(*args, **kwargs)
@@ -127,15 +139,19 @@ class KANLayer(nn.Module):
         return self._sym_groups
 
     # ------------------------------------------------------------------ forward
-    def basis(self, x: Tensor) -> Tensor:
-        """B-spline basis ``(B, in, G+k)`` of the inputs, with the interval table cached
-        until the knots change (grid update, refine, pruning, load)."""
+    def basis_table(self) -> BasisTable:
+        """Interval table of the current knots, rebuilt only when they change (grid update,
+        refine, pruning, load)."""
         table = self._basis_table
         if table is None or table.knots is not self.knots or table.version != self.knots._version:
             table = BasisTable(self.knots, self.k)
             table.version = self.knots._version
             self._basis_table = table
-        return bspline_basis(x, self.knots, self.k, table)
+        return table
+
+    def basis(self, x: Tensor) -> Tensor:
+        """B-spline basis ``(B, in, G+k)`` of the inputs."""
+        return bspline_basis(x, self.knots, self.k, self.basis_table())
 
     def numeric_weights(self) -> tuple[Tensor, Tensor]:
         """Masked weights: base ``(in, out)`` and spline ``(in, out, n)``."""
@@ -147,12 +163,16 @@ class KANLayer(nn.Module):
         """``x`` (B, in) -> ``(B, out)``; with ``with_std`` also the per-edge numeric
         activation std ``(in, out)`` (for the regulariser), without forming ``(B, out, in)``."""
         batch = x.shape[0]
-        basis = self.basis(x)  # (B, in, n)
         base = self.base_fun(x)  # (B, in)
         base_w, spline_w = self.numeric_weights()
-        n = basis.shape[-1]
-        w_flat = spline_w.permute(1, 0, 2).reshape(self.out_dim, self.in_dim * n)
-        y = F.linear(basis.reshape(batch, self.in_dim * n), w_flat)  # (B, out)
+        if self.out_dim <= GATHER_MAX_OUT and not with_std:
+            # narrow layer: gather each point's k+1 coefficients, no dense basis
+            y = spline_linear(x, spline_w, self.knots, self.k, self.basis_table())
+        else:
+            basis = self.basis(x)  # (B, in, n)
+            n = basis.shape[-1]
+            w_flat = spline_w.permute(1, 0, 2).reshape(self.out_dim, self.in_dim * n)
+            y = F.linear(basis.reshape(batch, self.in_dim * n), w_flat)  # (B, out)
         y = torch.addmm(y, base, base_w)
         if self.has_symbolic:
             from .symbolic.branch import symbolic_forward

@@ -136,9 +136,11 @@ class BasisTable:
             self.shift = (-kd[:, 0] * inv).to(dtype=dt, device=dev)  # u_full = x / h - t0 / h
             cardinal = coef[0, k].T  # (r, p) interior interval of input 0
             powers = torch.arange(1, k + 1, dtype=torch.float64)
-            deriv = cardinal[:, 1:] * powers  # (r, p-1) d/du
-            parts = (cardinal[:, :1], cardinal[:, 1:], deriv[:, :1], deriv[:, 1:])
-            self.card = [c.to(dtype=dt, device=dev) for c in parts]
+            deriv = cardinal[:, 1:] * powers  # (r, p): d/du coefficients of u^0..u^(k-1)
+            deriv = torch.cat([deriv, torch.zeros(k + 1, 1, dtype=torch.float64)], 1)
+            # values then derivatives: one matmul gives both, (2(k+1), 1) + (2(k+1), k) @ u^1..k
+            both = torch.cat([cardinal, deriv], 0)
+            self.card = [c.to(dtype=dt, device=dev) for c in (both[:, :1], both[:, 1:])]
             inside = torch.cat([torch.zeros(1, k + 1), valid.double(), torch.zeros(1, k + 1)])
             self.valid = inside.T.contiguous().to(dtype=dt, device=dev)  # (k+1, M+2)
         coef = coef * valid.unsqueeze(1).to(coef.dtype)
@@ -158,21 +160,23 @@ class BasisTable:
 
 
 def _uniform_values(x: Tensor, table: BasisTable, need_grad: bool):
-    """Uniform knots: interval from a floor, values from one cardinal polynomial (a matmul)."""
+    """Uniform knots: interval from a floor, values from one cardinal polynomial (a matmul).
+
+    Returns the row index ``s``, values ``(k+1, N)``, d/du ``(k+1, N)`` (or None) and the
+    per-input ``1/h`` that turns d/du into d/dx (applied to the gradient in backward).
+    """
     k = table.k
     u_full = torch.addcmul(table.shift, x, table.inv_h)  # (B, in): position in intervals
     s = (u_full.floor() + 1).clamp_(0, table.n_int + 1)  # row: 0 / M+1 outside the span
     s_flat = s.reshape(-1).long()
     u = (u_full - s + 1).reshape(1, -1)  # (1, N) local coordinate
     pw = u.expand(k, -1).cumprod(0)  # (k, N): u, u^2, ..., u^k
-    c0, c1, d0, d1 = table.card
+    bias, mat = table.card  # (2(k+1), 1), (2(k+1), k)
     mask = table.valid.index_select(1, s_flat)  # (k+1, N): 0 outside / off the ends
-    values = torch.addmm(c0, c1, pw) * mask  # (k+1, N)
-    deriv = None
-    if need_grad:
-        deriv = d0 if k == 1 else torch.addmm(d0, d1, pw[: k - 1])
-        deriv = deriv * mask * table.inv_h.repeat(x.shape[0])
-    return s_flat, values, deriv
+    if not need_grad:
+        return s_flat, torch.addmm(bias[: k + 1], mat[: k + 1], pw) * mask, None, None
+    both = torch.addmm(bias, mat, pw).view(2, k + 1, -1) * mask  # values and d/du
+    return s_flat, both[0], both[1], table.inv_h
 
 
 def _table_values(x: Tensor, table: BasisTable, need_grad: bool):
@@ -192,33 +196,96 @@ def _table_values(x: Tensor, table: BasisTable, need_grad: bool):
         values = torch.addcmul(coef[p], values, u)  # (k+1, B*in)
     if need_grad:
         deriv = torch.zeros_like(values) if deriv is None else deriv * rows[1]  # d/dx
-    return s_flat, values, deriv
+    return s_flat, values, deriv, None
 
 
 class _BSplineBasis(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, table: BasisTable) -> Tensor:  # type: ignore[override]
         batch, n_in = x.shape
-        n, n_basis = batch * n_in, table.n_basis
+        n, n_basis = batch * n_in, table.n_basis  # n: points, one per (sample, input)
         need_grad = ctx.needs_input_grad[0]
         values_of = _uniform_values if table.uniform else _table_values
-        s_flat, values, deriv = values_of(x, table, need_grad)
-        # flat position in the (B, in, G+k) output: row (b, i), column of basis function r
+        s_flat, values, deriv, grad_scale = values_of(x, table, need_grad)
+        # each point's k+1 values go to consecutive columns of its row of the (B*in, G+k)
+        # output; off-the-end functions are clamped onto a valid column with value 0, so
+        # the scatter must add (a plain scatter could let that 0 overwrite a real value)
         cols = table.columns.index_select(1, s_flat)  # (k+1, B*in)
-        flat = cols + torch.arange(0, n * n_basis, n_basis, device=x.device)
-        dense = x.new_zeros(n * n_basis)
-        dense.index_add_(0, flat.reshape(-1), values.reshape(-1))
+        dense = x.new_zeros(n, n_basis)
+        dense.scatter_add_(1, cols.T, values.T)
         if need_grad:
-            ctx.save_for_backward(flat, deriv)
+            ctx.save_for_backward(cols, deriv, grad_scale)
             ctx.shape = (batch, n_in)
         return dense.view(batch, n_in, n_basis)
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):  # type: ignore[override]
-        flat, deriv = ctx.saved_tensors
-        picked = grad_out.reshape(-1).index_select(0, flat.reshape(-1)).view_as(flat)
-        grad_x = (picked * deriv).sum(0)  # (B*in,)
-        return grad_x.view(ctx.shape), None
+        cols, deriv, grad_scale = ctx.saved_tensors  # (k+1, B*in), (k+1, B*in), (in,)|None
+        rows = grad_out.reshape(-1, grad_out.shape[-1])  # (B*in, G+k)
+        grad_x = (rows.gather(1, cols.T) * deriv.T).sum(1).view(ctx.shape)  # (B, in)
+        if grad_scale is not None:
+            grad_x = grad_x * grad_scale  # d/du -> d/dx
+        return grad_x, None
+
+
+class _GatherSplineLinear(torch.autograd.Function):
+    """``y[b, o] = sum_i sum_n B_n(x[b, i]) w[i, o, n]`` without the dense basis.
+
+    Each point touches k+1 coefficients; gathering them costs ``(k+1) * out`` numbers per
+    point against ``G + k`` for the dense basis and its matmul, so for narrow layers (the
+    output layer of most KANs) this saves the basis fill, scatter and the ``(B, in*(G+k))``
+    gradient.  Work is done one output at a time on flat vectors (1-D ``take`` and
+    ``scatter_add`` are several times faster than their row-wise forms here).
+    Gradients flow to ``x`` and ``w``.
+    """
+
+    @staticmethod
+    def forward(ctx, x: Tensor, w: Tensor, table: BasisTable) -> Tensor:  # type: ignore[override]
+        batch, n_in = x.shape
+        n_out, n_basis, k = w.shape[1], table.n_basis, table.k
+        need_grad = ctx.needs_input_grad[0]
+        values_of = _uniform_values if table.uniform else _table_values
+        s_flat, values, deriv, grad_scale = values_of(x, table, need_grad)  # (k+1, B*in)
+        cols = table.columns.index_select(1, s_flat)  # (k+1, B*in)
+        flat = cols + (torch.arange(n_in, device=x.device) * n_basis).repeat(batch)
+        w_by_out = w.detach().permute(1, 0, 2).reshape(n_out, n_in * n_basis)  # (out, in*n)
+        picked = [torch.take(w_by_out[o], flat) for o in range(n_out)]  # (k+1, B*in) each
+        y = torch.stack([(p * values).sum(0).view(batch, n_in).sum(1) for p in picked], 1)
+        ctx.save_for_backward(flat, values, deriv, grad_scale, *picked)
+        ctx.dims = (batch, n_in, n_out, n_basis, need_grad)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y: Tensor):  # type: ignore[override]
+        flat, values, deriv, grad_scale, *picked = ctx.saved_tensors
+        batch, n_in, n_out, n_basis, need_grad = ctx.dims
+        grad_x = grad_w = None
+        per_point = [grad_y[:, o].repeat_interleave(n_in) for o in range(n_out)]  # (B*in,)
+        if ctx.needs_input_grad[1]:
+            index = flat.reshape(-1)
+            grad_w = torch.stack(
+                [
+                    grad_y.new_zeros(n_in * n_basis).scatter_add_(
+                        0, index, (values * g).reshape(-1)
+                    )
+                    for g in per_point
+                ]
+            )  # (out, in*n)
+            grad_w = grad_w.view(n_out, n_in, n_basis).permute(1, 0, 2)
+        if need_grad:
+            slope = sum(p * g for p, g in zip(picked, per_point))  # (k+1, B*in): dy/dB_r
+            grad_x = (slope * deriv).sum(0).view(batch, n_in)
+            if grad_scale is not None:
+                grad_x = grad_x * grad_scale
+        return grad_x, grad_w, None
+
+
+def spline_linear(x: Tensor, w: Tensor, knots: Tensor, k: int, table: BasisTable | None = None):
+    """``sum_i sum_n B_n(x_i) w[i, :, n]`` for ``x`` (B, in), ``w`` (in, out, G+k) -> (B, out),
+    gathering the k+1 active coefficients per point instead of forming the dense basis."""
+    if table is None:
+        table = BasisTable(knots, k)
+    return _GatherSplineLinear.apply(x, w, table)
 
 
 def bspline_basis(x: Tensor, knots: Tensor, k: int, table: BasisTable | None = None) -> Tensor:
