@@ -242,7 +242,7 @@ class _GatherSplineLinear(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, w: Tensor, table: BasisTable) -> Tensor:  # type: ignore[override]
         batch, n_in = x.shape
-        n_out, n_basis, k = w.shape[1], table.n_basis, table.k
+        n_out, n_basis = w.shape[1], table.n_basis
         need_grad = ctx.needs_input_grad[0]
         values_of = _uniform_values if table.uniform else _table_values
         s_flat, values, deriv, grad_scale = values_of(x, table, need_grad)  # (k+1, B*in)
