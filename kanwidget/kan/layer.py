@@ -21,12 +21,8 @@ from .spline import (
     bspline_basis,
     curve_to_coef,
     extend_grid,
-    spline_linear,
     uniform_grid,
 )
-
-# layers with at most this many outputs use the gather path (see spline.spline_linear)
-GATHER_MAX_OUT = 2
 
 BASE_FUNCTIONS = {
     "silu": F.silu,
@@ -165,14 +161,10 @@ class KANLayer(nn.Module):
         batch = x.shape[0]
         base = self.base_fun(x)  # (B, in)
         base_w, spline_w = self.numeric_weights()
-        if self.out_dim <= GATHER_MAX_OUT and not with_std:
-            # narrow layer: gather each point's k+1 coefficients, no dense basis
-            y = spline_linear(x, spline_w, self.knots, self.k, self.basis_table())
-        else:
-            basis = self.basis(x)  # (B, in, n)
-            n = basis.shape[-1]
-            w_flat = spline_w.permute(1, 0, 2).reshape(self.out_dim, self.in_dim * n)
-            y = F.linear(basis.reshape(batch, self.in_dim * n), w_flat)  # (B, out)
+        basis = self.basis(x)  # (B, in, n)
+        n = basis.shape[-1]
+        w_flat = spline_w.permute(1, 0, 2).reshape(self.out_dim, self.in_dim * n)
+        y = F.linear(basis.reshape(batch, self.in_dim * n), w_flat)  # (B, out)
         y = torch.addmm(y, base, base_w)
         if self.has_symbolic:
             from .symbolic.branch import symbolic_forward

@@ -228,66 +228,6 @@ class _BSplineBasis(torch.autograd.Function):
         return grad_x, None
 
 
-class _GatherSplineLinear(torch.autograd.Function):
-    """``y[b, o] = sum_i sum_n B_n(x[b, i]) w[i, o, n]`` without the dense basis.
-
-    Each point touches k+1 coefficients; gathering them costs ``(k+1) * out`` numbers per
-    point against ``G + k`` for the dense basis and its matmul, so for narrow layers (the
-    output layer of most KANs) this saves the basis fill, scatter and the ``(B, in*(G+k))``
-    gradient.  Work is done one output at a time on flat vectors (1-D ``take`` and
-    ``scatter_add`` are several times faster than their row-wise forms here).
-    Gradients flow to ``x`` and ``w``.
-    """
-
-    @staticmethod
-    def forward(ctx, x: Tensor, w: Tensor, table: BasisTable) -> Tensor:  # type: ignore[override]
-        batch, n_in = x.shape
-        n_out, n_basis = w.shape[1], table.n_basis
-        need_grad = ctx.needs_input_grad[0]
-        values_of = _uniform_values if table.uniform else _table_values
-        s_flat, values, deriv, grad_scale = values_of(x, table, need_grad)  # (k+1, B*in)
-        cols = table.columns.index_select(1, s_flat)  # (k+1, B*in)
-        flat = cols + (torch.arange(n_in, device=x.device) * n_basis).repeat(batch)
-        w_by_out = w.detach().permute(1, 0, 2).reshape(n_out, n_in * n_basis)  # (out, in*n)
-        picked = [torch.take(w_by_out[o], flat) for o in range(n_out)]  # (k+1, B*in) each
-        y = torch.stack([(p * values).sum(0).view(batch, n_in).sum(1) for p in picked], 1)
-        ctx.save_for_backward(flat, values, deriv, grad_scale, *picked)
-        ctx.dims = (batch, n_in, n_out, n_basis, need_grad)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad_y: Tensor):  # type: ignore[override]
-        flat, values, deriv, grad_scale, *picked = ctx.saved_tensors
-        batch, n_in, n_out, n_basis, need_grad = ctx.dims
-        grad_x = grad_w = None
-        per_point = [grad_y[:, o].repeat_interleave(n_in) for o in range(n_out)]  # (B*in,)
-        if ctx.needs_input_grad[1]:
-            index = flat.reshape(-1)
-            grad_w = torch.stack(
-                [
-                    grad_y.new_zeros(n_in * n_basis).scatter_add_(
-                        0, index, (values * g).reshape(-1)
-                    )
-                    for g in per_point
-                ]
-            )  # (out, in*n)
-            grad_w = grad_w.view(n_out, n_in, n_basis).permute(1, 0, 2)
-        if need_grad:
-            slope = sum(p * g for p, g in zip(picked, per_point))  # (k+1, B*in): dy/dB_r
-            grad_x = (slope * deriv).sum(0).view(batch, n_in)
-            if grad_scale is not None:
-                grad_x = grad_x * grad_scale
-        return grad_x, grad_w, None
-
-
-def spline_linear(x: Tensor, w: Tensor, knots: Tensor, k: int, table: BasisTable | None = None):
-    """``sum_i sum_n B_n(x_i) w[i, :, n]`` for ``x`` (B, in), ``w`` (in, out, G+k) -> (B, out),
-    gathering the k+1 active coefficients per point instead of forming the dense basis."""
-    if table is None:
-        table = BasisTable(knots, k)
-    return _GatherSplineLinear.apply(x, w, table)
-
-
 def bspline_basis(x: Tensor, knots: Tensor, k: int, table: BasisTable | None = None) -> Tensor:
     """B-spline basis values of order ``k``.
 

@@ -10,7 +10,6 @@ from kanwidget.kan.spline import (
     coef_to_curve,
     curve_to_coef,
     extend_grid,
-    spline_linear,
 )
 
 
@@ -86,19 +85,3 @@ def test_basis_uniform_fast_path_matches_cox_de_boor(k):
     assert torch.autograd.gradcheck(
         lambda t: bspline_basis(t, knots, k, table), (x[:40].detach().requires_grad_(),)
     )
-
-
-@pytest.mark.parametrize("uniform", [True, False])
-def test_spline_linear_matches_dense_basis_and_gradients(uniform):
-    gen = torch.Generator().manual_seed(3)
-    grid = (
-        torch.linspace(-1, 1, 6, dtype=torch.float64).expand(3, 6).contiguous()
-        if uniform
-        else random_grid(3, 6, gen)
-    )
-    knots = extend_grid(grid, 3)
-    w = torch.randn(3, 2, 8, generator=gen, dtype=torch.float64, requires_grad=True)
-    x = (torch.rand(40, 3, generator=gen, dtype=torch.float64) * 3 - 1.5).requires_grad_()
-    expected = torch.einsum("bin,ion->bo", bspline_basis(x, knots, 3), w)
-    assert_close(spline_linear(x, w, knots, 3), expected)
-    assert torch.autograd.gradcheck(lambda a, b: spline_linear(a, b, knots, 3), (x, w))
