@@ -174,11 +174,11 @@ class KANLayer(nn.Module):
             return y
         # std over the batch of phi_ij(x_i) = w_ij . f_i(x) with features f = (b(x), B_1..B_n):
         # Var = w^T Cov_i w, Cov_i the (n+1)x(n+1) feature covariance of input i.
-        feats = torch.cat([base.unsqueeze(-1), basis], -1)  # (B, in, n+1)
-        feats = feats - feats.mean(0, keepdim=True)
-        cov = torch.einsum("bif,big->ifg", feats, feats) / max(batch - 1, 1)  # (in, n+1, n+1)
+        feats = torch.cat([base.unsqueeze(-1), basis], -1).transpose(0, 1)  # (in, B, n+1)
+        feats = feats - feats.mean(1, keepdim=True)
+        cov = feats.transpose(1, 2) @ feats  # (in, n+1, n+1), times (B - 1)
         w = torch.cat([base_w.unsqueeze(-1), spline_w], -1)  # (in, out, n+1)
-        var = torch.einsum("iof,ifg,iog->io", w, cov, w)
+        var = ((w @ cov) * w).sum(-1) / max(batch - 1, 1)  # (in, out)
         return y, torch.sqrt(var.clamp_min(0) + 1e-12)
 
     def edge_activations(self, x: Tensor, numeric_only: bool = False) -> Tensor:
