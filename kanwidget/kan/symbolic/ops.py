@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, cast
 import torch
 from torch import Tensor
 
+from ..pruning import check_edge
 from .fit import fit_params as _fit_params
 from .library import get_function, resolve_names
 from .suggest import Candidate, suggest
@@ -29,23 +30,6 @@ _UNSET_PARAMS = (1.0, 0.0, 1.0, 0.0)
 def layers_of(model: KAN) -> list[KANLayer]:
     """``model.layers`` typed as KAN layers."""
     return cast("list[KANLayer]", list(model.layers))
-
-
-def check_edge(model: KAN, l: int, i: int, j: int) -> None:
-    """``ValueError`` naming the problem if edge (l, i, j) does not exist."""
-    if not 0 <= l < len(model.layers):
-        raise ValueError(
-            f"edge ({l}, {i}, {j}) does not exist: the model has {len(model.layers)} layers"
-        )
-    layer = layers_of(model)[l]
-    if not 0 <= i < layer.in_dim:
-        raise ValueError(
-            f"edge ({l}, {i}, {j}) does not exist: layer {l} has {layer.in_dim} inputs"
-        )
-    if not 0 <= j < layer.out_dim:
-        raise ValueError(
-            f"edge ({l}, {i}, {j}) does not exist: layer {l} has {layer.out_dim} outputs (subnodes)"
-        )
 
 
 def edge_samples(

@@ -1,0 +1,152 @@
+"""Every example notebook in notebooks/ runs top to bottom in a real kernel and shows what its
+text says it shows.
+
+Each notebook is copied to a temporary directory and executed there with nbclient (kernel
+``python3`` = this interpreter, so the repository's ``kanwidget``). A first cell is added to the
+copy to check which ``kanwidget`` the kernel imports. The test asserts that no cell raises or
+writes to stderr, that the notebook writes no files next to itself, that the widget state is
+stored (so the executed notebook renders without a kernel), and a few values per notebook.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+PROBE = (
+    "import sys, kanwidget\nprint('KANWIDGET', kanwidget.__file__)\nprint('PYTHON', sys.executable)"
+)
+
+
+def _text(cell) -> str:
+    """Everything a code cell showed as text: stdout plus the text/plain of its results."""
+    parts = []
+    for out in cell.get("outputs", []):
+        if out["output_type"] == "stream" and out["name"] == "stdout":
+            parts.append(out["text"])
+        elif out["output_type"] in ("execute_result", "display_data"):
+            parts.append(out["data"].get("text/plain", ""))
+    return "".join(parts)
+
+
+def _number(pattern: str, text: str) -> float:
+    match = re.search(pattern, text)
+    assert match, f"{pattern!r} not found in:\n{text}"
+    return float(match.group(1))
+
+
+# ------------------------------------------------------------------ per-notebook checks
+def _check_quickstart(out: Callable[[str], str]) -> None:
+    formula = out("quickstart-18")
+    assert "sin" in formula and "exp" in formula, formula
+    assert "3.1416" in formula, formula  # pi, rounded to four digits
+    assert _number(r"active edges:\s*(\d+)", out("quickstart-10")) <= 4
+    versions = out("quickstart-21")
+    assert re.search(r"^\s*1\.4\s+rewind\s+parent\s+0\.4\b", versions, re.M), versions
+
+
+def _check_branches(out: Callable[[str], str]) -> None:
+    assert "now at 1.1 | parent 0.1" in out("branches-13")
+    tree = out("branches-23")
+    ids = re.findall(r"^\s*(\d+\.\d+)\s", tree, re.M)
+    assert ids == ["0.0", "0.1", "0.2", "0.3", "1.1", "1.2", "1.3", "2.1", "2.2"], tree
+    # the three branches hang off 0.1: 0.2, 1.1 and 2.1 are indented one level below it
+    assert re.search(r"^ {8}1\.1\s+rewind", tree, re.M) and re.search(
+        r"^ {8}2\.1\s+rewind", tree, re.M
+    ), tree
+    compare = out("branches-19")
+    assert re.search(r"n_edges\s+A \(0\.3\) 9\s+B \(1\.3\) 11", compare), compare
+    ratios = out("branches-20")
+    a = _number(r"hypothesis A / control: ([\d.]+)x", ratios)
+    b = _number(r"hypothesis B / control: ([\d.]+)x", ratios)
+    assert a > 2.0 and b < 1.5, ratios  # A rejected, B survives (what the text concludes)
+    assert "model is at 1.3 with 11 active edges" in out("branches-25")
+
+
+def _check_formulas(out: Callable[[str], str]) -> None:
+    first = out("formulas-07").splitlines()[1]
+    assert first.split()[0] in ("sin", "cos", "x^2"), first  # the tie the text explains
+    assert "chosen: ['x^2', 'x^2'] ['sqrt']" in out("formulas-11")
+    assert "sqrt" in out("formulas-13")
+    assert out("formulas-15").strip() == "1.0*dx**2 + 1.0*dy**2"  # Pythagoras
+    assert "width [[2, 0], [1, 0], [1, 0]] | version 0.1 | edges 3" in out("formulas-17")
+    compiled = out("formulas-19")
+    assert "exp(y**2 + sin(pi*x))" in compiled
+    assert "same as the input formula: True" in compiled
+    before = _number(r"test RMSE ([\d.e+-]+)", out("formulas-21"))
+    after = _number(r"after fine-tuning: test RMSE ([\d.e+-]+)", out("formulas-23"))
+    assert before > 0.1 and after < 1e-3 * before
+    assert "(1.0*y + 0.1)**2" in out("formulas-25")  # the missing 0.2*y term, found
+    refused = out("formulas-29")
+    assert refused.count("refused ") == 3, refused
+    assert "pwned" not in refused.splitlines(), "the formula text was executed"
+
+
+CHECKS: dict[str, Callable[[Callable[[str], str]], None]] = {
+    "01_quickstart.ipynb": _check_quickstart,
+    "02_branches.ipynb": _check_branches,
+    "03_formulas.ipynb": _check_formulas,
+}
+
+
+def test_every_notebook_has_checks():
+    assert NOTEBOOKS, "no notebooks found"
+    assert sorted(p.name for p in NOTEBOOKS) == sorted(CHECKS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_executes(path: Path, tmp_path: Path):
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    copy = tmp_path / path.name
+    shutil.copy(path, copy)
+    nb = nbformat.read(copy, as_version=4)
+    assert all(not c.get("outputs") for c in nb.cells if c.cell_type == "code"), (
+        f"{path.name} is stored with outputs; clear them before committing"
+    )
+    ids = [c.id for c in nb.cells]
+    assert len(set(ids)) == len(ids), "cell ids must be unique"
+    nb.cells.insert(0, nbformat.v4.new_code_cell(PROBE, id="test-probe"))
+
+    client = nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+    )
+    start = time.monotonic()
+    client.execute()  # raises CellExecutionError on the first failing cell
+    elapsed = time.monotonic() - start
+    print(f"{path.name}: {elapsed:.1f} s")
+
+    probe = _text(nb.cells.pop(0))
+    assert f"KANWIDGET {REPO / 'kanwidget' / '__init__.py'}" in probe, probe
+
+    cells = {c.id: c for c in nb.cells}
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            assert out["output_type"] != "error", f"cell {cell.id}: {out.get('evalue')}"
+            assert not (out["output_type"] == "stream" and out["name"] == "stderr"), (
+                f"cell {cell.id} wrote to stderr:\n{out['text']}"
+            )
+    assert sorted(p.name for p in workdir.iterdir()) == [], "the notebook wrote files"
+
+    views = [o for c in nb.cells for o in c.get("outputs", []) if WIDGET_VIEW in o.get("data", {})]
+    assert views, "no widget was displayed"
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    for view in views:
+        assert view["data"][WIDGET_VIEW]["model_id"] in state, "widget state not stored"
+
+    CHECKS[path.name](lambda cell_id: _text(cells[cell_id]))
