@@ -207,3 +207,15 @@ def test_branch_rejects_unknown_name_and_bad_shape():
     x, params, mask = _branch_inputs()
     with pytest.raises(ValueError, match="shape mismatch"):
         symbolic_edge_acts(x[:, :2], NAMES, params, mask)
+
+
+def test_rank_parabola_shaped_edge_prefers_x2_over_bent_sine():
+    # a learned parabola is never exact: a sine's four parameters can bend it to fit the
+    # wiggle slightly better, yet x^2 (as simple, about as accurate) must come first
+    gen = torch.Generator().manual_seed(0)
+    x = torch.linspace(-1, 1, 400, dtype=torch.float64)
+    y = 0.8 * x**2 - 0.1 + 1e-3 * torch.randn(400, generator=gen, dtype=torch.float64)
+    candidates = suggest(x, y, topk=3)
+    by_name = {c.name: c for c in candidates}
+    assert by_name["sin"].r2 > by_name["x^2"].r2  # the sine does fit the noise a bit better
+    assert candidates[0].name == "x^2"

@@ -8,8 +8,8 @@ test is *relative to the best candidate* instead:
 - ``u_i = 1 - R^2_i`` is candidate i's unexplained variance, ``u* = min_i u_i``;
 - candidate i is *eligible* if ``u_i <= u* / (1 - w) + w * 1e-6`` (``w = weight_simple``;
   1e-6 treats R^2 values closer than that as equal);
-- eligible candidates come first, simplest first (ties: higher R^2, then library order,
-  R^2 values within a relative 1e-6 of the best's unexplained variance counting as equal);
+- eligible candidates come first, simplest first (ties: unexplained variance in factor-2
+  buckets relative to the best, then library order);
   the others follow by decreasing R^2; fits that leave their function's domain come last.
 
 So w = 0 is pure accuracy, w = 0.8 accepts a simpler function that leaves at most 5x the
@@ -21,6 +21,7 @@ more accurate (or simpler and at least as accurate).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 R2_RESOLUTION = 1e-6
@@ -74,10 +75,14 @@ def rank_candidates(
     ]
 
     def key(i: int) -> tuple[int, float, float, int]:
-        # R^2 differences below ~1e-9 of the best are noise: library order breaks the tie
-        u = round(unexplained[i] / (best * 1e-6 + 1e-12))
         if eligible[i]:
-            return (0, float(complexity[i]), u, i)
-        return (1 if ok[i] else 2, 0.0, u, i)
+            # among equally simple eligible candidates, unexplained variance within a factor 2
+            # is a tie broken by library order: a sine bent into a parabola by its four free
+            # parameters must not beat x^2 on a parabola-shaped edge (pykan's order does this)
+            ratio = unexplained[i] / max(best, 1e-12)
+            bucket = float(math.floor(math.log2(ratio))) if ratio > 1 else 0.0
+            return (0, float(complexity[i]), bucket, i)
+        # R^2 differences below ~1e-9 of the best are noise: library order breaks the tie
+        return (1 if ok[i] else 2, 0.0, round(unexplained[i] / (best * 1e-6 + 1e-12)), i)
 
     return sorted(range(n), key=key), pareto, eligible
