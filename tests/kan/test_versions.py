@@ -5,6 +5,8 @@ import math
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kanwidget import KAN, create_dataset
 
@@ -130,3 +132,38 @@ def test_versions_losses_none_before_any_fit():
     model = KAN([2, 2, 1], grid=3)
     model.remove_edge(0, 0, 0)
     assert model.history.current.train_loss is None
+
+
+OPS = st.lists(
+    st.tuples(st.sampled_from(["remove_edge", "fit", "rewind", "checkout"]), st.integers(0, 50)),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(ops=OPS)
+def test_versions_random_operations_keep_tree_consistent(ops):
+    data = create_dataset(lambda x: x[:, 0] * x[:, 1], 2, train_num=64, test_num=32)
+    model = KAN([2, 2, 1], grid=3, seed=0)
+    for op, n in ops:
+        ids = [v.id for v in model.history]
+        if op == "remove_edge":
+            model.remove_edge(n % 2, (n // 2) % 2, (n // 4) % model.layers[n % 2].out_dim)
+        elif op == "fit":
+            model.fit(data, opt="Adam", steps=1, lr=0.01, progress=False, update_grid=False)
+        elif op == "rewind":
+            model.rewind(ids[n % len(ids)])
+        else:
+            model.checkout(ids[n % len(ids)])
+        # the model is exactly its current version
+        config, tensors = model.history.state(model.version)
+        now_config, now_tensors = model.snapshot()
+        assert config == now_config
+        assert all(torch.equal(tensors[k], now_tensors[k]) for k in tensors)
+    ids = [v.id for v in model.history]
+    assert len(ids) == len(set(ids)) and ids[0] == "0.0"
+    seen = set()
+    for version in model.history:  # parents exist and were created earlier
+        assert version.parent is None or version.parent in seen
+        seen.add(version.id)
