@@ -60,7 +60,7 @@ build: $(NODE_STAMP)
 	npm run build
 
 lab: install
-	$(BIN)/jupyter lab notebooks/01_quickstart.ipynb
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root,) notebooks/01_quickstart.ipynb
 
 browser-deps:
 	@if [ ! -x $(CHROMIUM) ]; then \
