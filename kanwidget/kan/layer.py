@@ -103,6 +103,7 @@ class KANLayer(nn.Module):
         self._sym_groups: Any = None  # cache of edges grouped by function, rebuilt on change
         self._has_symbolic = False
         self._basis_table: BasisTable | None = None  # cache for the knots, see basis()
+        self._mask_full: tuple[Tensor, int, bool] | None = None  # see _mask_is_full()
 
     # ------------------------------------------------------------------ structure
     @property
@@ -151,9 +152,19 @@ class KANLayer(nn.Module):
 
     def numeric_weights(self) -> tuple[Tensor, Tensor]:
         """Masked weights: base ``(in, out)`` and spline ``(in, out, n)``."""
+        if self._mask_is_full():  # no edge switched off: skip two products and their grads
+            return self.scale_base, self.coef * self.scale_sp.unsqueeze(-1)
         base_w = self.scale_base * self.mask
         spline_w = self.coef * (self.scale_sp * self.mask).unsqueeze(-1)
         return base_w, spline_w
+
+    def _mask_is_full(self) -> bool:
+        """Whether every numeric edge is on (cached on the mask object and its version)."""
+        mask = self.mask
+        cached = self._mask_full
+        if cached is None or cached[0] is not mask or cached[1] != mask._version:
+            cached = self._mask_full = (mask, mask._version, bool((mask == 1).all()))
+        return cached[2]
 
     def forward(self, x: Tensor, with_std: bool = False):
         """``x`` (B, in) -> ``(B, out)``; with ``with_std`` also the per-edge numeric

@@ -105,3 +105,17 @@ def test_network_affine_maps_apply_when_set():
         model.node_bias[1].sub_(0.5)
         model.node_scale[1].mul_(2.0)
     assert_close(model(x), 2 * base)
+
+
+def test_network_mask_change_takes_effect_after_full_mask_fast_path():
+    model = KAN([2, 3, 1], grid=3, seed=0)
+    x = torch.rand(20, 2)
+    layer = model.layers[0]
+    full = model(x)
+    acts = layer.edge_activations(x)  # (B, out, in)
+    acts[:, 2, 1] = 0
+    with torch.no_grad():
+        layer.mask[1, 2] = 0  # in place, as a user might
+        assert_close(model(x), model.layers[1](acts.sum(-1)))
+        layer.mask[1, 2] = 1
+        assert_close(model(x), full)
