@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from .history import FORMAT as HISTORY_FORMAT
 from .history import VersionTree
 
 if TYPE_CHECKING:
@@ -55,17 +56,16 @@ def save(model: KAN, path: str | os.PathLike[str]) -> None:
 
 
 def load(path: str | os.PathLike[str], map_location: Any = "cpu") -> KAN:
-    """Read a model written by :func:`save`.
+    """Read a model written by :func:`save`, or the version history written by
+    ``model.history.save`` (the model is then the history's current version).
 
     Raises
     ------
     FileNotFoundError
         If there is no such file.
     ValueError
-        If the file is truncated, corrupted, or not a kanwidget model.
+        If the file is truncated, corrupted, or not a kanwidget model or history.
     """
-    from .network import KAN
-
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no model file at {path!r}")
@@ -75,26 +75,38 @@ def load(path: str | os.PathLike[str], map_location: Any = "cpu") -> KAN:
         raise ValueError(
             f"{path!r} is not a readable kanwidget model (truncated or corrupted?): {exc}"
         ) from exc
-    if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+    tag = obj.get("format") if isinstance(obj, dict) else None
+    if tag not in (FORMAT, HISTORY_FORMAT):
         raise ValueError(f"{path!r} is not a kanwidget model file (format tag missing)")
-    if obj.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"{path!r} has format version {obj.get('format_version')!r}; "
-                         f"this kanwidget reads version {FORMAT_VERSION}")  # fmt: skip
     try:
-        config, tensors = obj["config"], obj["tensors"]
-        history = VersionTree.from_state(obj["history"])
-        _load_library_state(obj.get("library", []))
-        model = KAN(
-            config["width"],
-            grid=config["grid"][0],
-            k=config["k"],
-            mult_arity=config["mult_arity"],
-            dtype=getattr(torch, config["dtype"]),
-        )
-        model.restore(config, tensors)
+        if tag == HISTORY_FORMAT:
+            history = VersionTree.from_state(obj)
+            model = _build(*history.state(history.current.id))
+        else:
+            if obj.get("format_version") != FORMAT_VERSION:
+                raise ValueError(f"format version {obj.get('format_version')!r}; this "
+                                 f"kanwidget reads version {FORMAT_VERSION}")  # fmt: skip
+            history = VersionTree.from_state(obj["history"])
+            _load_library_state(obj.get("library", []))
+            model = _build(obj["config"], obj["tensors"])
     except ValueError as exc:
         raise ValueError(f"{path!r} holds an inconsistent model: {exc}") from exc
-    except (KeyError, TypeError, RuntimeError, AttributeError) as exc:
+    except (KeyError, TypeError, RuntimeError, AttributeError, LookupError) as exc:
         raise ValueError(f"{path!r} holds an inconsistent model: {exc!r}") from exc
     model.history = history
+    return model
+
+
+def _build(config: dict[str, Any], tensors: dict[str, torch.Tensor]) -> KAN:
+    """A model with the structure and tensors of a snapshot."""
+    from .network import KAN
+
+    model = KAN(
+        config["width"],
+        grid=config["grid"][0],
+        k=config["k"],
+        mult_arity=config["mult_arity"],
+        dtype=getattr(torch, config["dtype"]),
+    )
+    model.restore(config, tensors)
     return model

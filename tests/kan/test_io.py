@@ -79,3 +79,25 @@ def test_io_nothing_written_by_default(in_tmp_dir):
     m.fit(data, steps=2, progress=False)
     m.prune()
     m.plot()
+
+
+def test_io_history_file_loads_as_model_with_whole_tree(model, tmp_path):
+    path = tmp_path / "history.pt"
+    model.history.save(path)
+    loaded = KAN.load(path)
+    assert [v.id for v in loaded.history] == [v.id for v in model.history]
+    assert loaded.version == model.version == "1.1"
+    x = torch.rand(50, 3)
+    assert torch.equal(loaded(x), model(x))
+    loaded.checkout("0.2")  # every version of the tree is there to browse
+    model.checkout("0.2")
+    assert torch.equal(loaded(x), model(x))
+
+
+def test_io_truncated_history_file_gives_clear_error(model, tmp_path):
+    path = tmp_path / "history.pt"
+    model.history.save(path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 3])
+    with pytest.raises(ValueError, match="truncated or corrupted"):
+        KAN.load(path)
