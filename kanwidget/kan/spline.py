@@ -166,16 +166,17 @@ def _uniform_values(x: Tensor, table: BasisTable, need_grad: bool):
     per-input ``1/h`` that turns d/du into d/dx (applied to the gradient in backward).
     """
     k = table.k
-    u_full = torch.addcmul(table.shift, x, table.inv_h)  # (B, in): position in intervals
-    s = (u_full.floor() + 1).clamp_(0, table.n_int + 1)  # row: 0 / M+1 outside the span
+    # in-place steps: fresh multi-MB temporaries cost page faults on every call
+    u = torch.addcmul(table.shift, x, table.inv_h)  # (B, in): position in intervals
+    s = u.floor().add_(1).clamp_(0, table.n_int + 1)  # row: 0 / M+1 outside the span
     s_flat = s.reshape(-1).long()
-    u = (u_full - s + 1).reshape(1, -1)  # (1, N) local coordinate
+    u = u.sub_(s).add_(1).reshape(1, -1)  # (1, N) local coordinate
     pw = u.expand(k, -1).cumprod(0)  # (k, N): u, u^2, ..., u^k
     bias, mat = table.card  # (2(k+1), 1), (2(k+1), k)
     mask = table.valid.index_select(1, s_flat)  # (k+1, N): 0 outside / off the ends
     if not need_grad:
-        return s_flat, torch.addmm(bias[: k + 1], mat[: k + 1], pw) * mask, None, None
-    both = torch.addmm(bias, mat, pw).view(2, k + 1, -1) * mask  # values and d/du
+        return s_flat, torch.addmm(bias[: k + 1], mat[: k + 1], pw).mul_(mask), None, None
+    both = torch.addmm(bias, mat, pw).view(2, k + 1, -1).mul_(mask)  # values and d/du
     return s_flat, both[0], both[1], table.inv_h
 
 
