@@ -311,3 +311,10 @@ def test_compiled_model_save_load_round_trip(tmp_path):
     model.save(tmp_path / "compiled.pt")
     loaded = KAN.load(tmp_path / "compiled.pt")
     _assert_computes(loaded, reference, [(-1, 1)] * 2)
+
+
+def test_compiler_formula_keeps_pi_exact():
+    model = kanpiler(["x", "y"], "exp(sin(pi*x) + y**2)")
+    (formula,), (x, y) = model.symbolic_formula()
+    assert formula.has(sympy.pi)
+    assert sympy.simplify(formula - sympy.exp(sympy.sin(sympy.pi * x) + y**2)) == 0

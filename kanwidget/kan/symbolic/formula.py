@@ -10,6 +10,7 @@ arity were 2); node values get ``node_scale * v + node_bias``.  A symbolic edge 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -112,9 +113,19 @@ def _edge_expr(layer: Any, l: int, i: int, j: int, x: Any) -> Any:
 def _affine(expr: Any, scale: float, bias: float) -> Any:
     """``scale * expr + bias`` without writing factors of exactly 1 or terms of exactly 0."""
     if scale == 0:
-        return sympy.Float(bias) if bias != 0 else sympy.Integer(0)
-    out = expr if scale == 1 else sympy.Float(scale) * expr
-    return out + sympy.Float(bias) if bias != 0 else out
+        return _number(bias) if bias != 0 else sympy.Integer(0)
+    out = expr if scale == 1 else _number(scale) * expr
+    return out + _number(bias) if bias != 0 else out
+
+
+def _number(value: float) -> Any:
+    """A float as sympy; a float64 that is p/q * pi to full precision (q <= 12, as the
+    compiler writes pi) becomes the exact multiple of pi, so compiled formulas round-trip."""
+    if value != 0 and math.isfinite(value):
+        ratio = sympy.Rational(value / math.pi).limit_denominator(12)
+        if abs(float(ratio) * math.pi - value) <= 4e-16 * abs(value):
+            return ratio * sympy.pi
+    return sympy.Float(value)
 
 
 def _nodes(subnodes: list[Any], n_sum: int, arity: Sequence[int]) -> list[Any]:
