@@ -124,7 +124,8 @@ def fit(
     grid_every = max(1, stop_grid_update_step // max(1, grid_update_num))
     params = [p for p in model.parameters() if p.requires_grad]
     if opt == "Adam":
-        optimizer: torch.optim.Optimizer = torch.optim.Adam(params, lr=lr)
+        # foreach: one kernel per step for all parameters instead of one loop per tensor
+        optimizer: torch.optim.Optimizer = torch.optim.Adam(params, lr=lr, foreach=True)
     else:
         optimizer = torch.optim.LBFGS(
             params, lr=lr, history_size=10, line_search_fn="strong_wolfe",
