@@ -322,3 +322,34 @@ def test_timeline_click_checks_out_an_older_version(ilab: LabPage) -> None:
     state = kernel_json(ilab, f"[float({layer0}.mask[1, 2]), {layer0}.sym_names[0][0]]")
     assert state == [1.0, "0"]
     ilab.screenshot("interactive_lab", selector=WIDGET)
+
+
+def test_widget_follows_the_dark_theme(ilab: LabPage) -> None:
+    # the widget's colours come from --jp-* variables: switching JupyterLab to its dark theme
+    # must turn the widget background dark and its text light
+    colours = (
+        "() => { const w = document.querySelector('.kanwidget');"
+        " const s = getComputedStyle(w); return [s.backgroundColor, s.color]; }"
+    )
+
+    def luminance(css: str) -> float:
+        r, g, b = (float(v) for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3])
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light_bg, light_fg = ilab.page.evaluate(colours)
+    ilab.command("apputils:change-theme", {"theme": "JupyterLab Dark"})
+    try:
+        ilab.wait_until("() => document.body.dataset.jpThemeLight === 'false'", timeout=30)
+        wait_widget(
+            ilab,
+            "() => { const s = getComputedStyle(document.querySelector('.kanwidget'));"
+            " return s.backgroundColor !== " + json.dumps(light_bg) + "; }",
+            timeout=30,
+        )
+        ilab.wait_until("() => !document.querySelector('#jupyterlab-splash')", timeout=30)
+        dark_bg, dark_fg = ilab.page.evaluate(colours)
+        assert luminance(dark_bg) < luminance(light_bg)
+        assert luminance(dark_fg) > luminance(light_fg)
+        ilab.screenshot("interactive_lab_dark", selector=WIDGET)
+    finally:
+        ilab.command("apputils:change-theme", {"theme": "JupyterLab Light"})
