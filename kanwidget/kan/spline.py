@@ -200,24 +200,27 @@ def _table_values(x: Tensor, table: BasisTable, need_grad: bool):
     return s_flat, values, deriv, None
 
 
+def _dense_basis(x: Tensor, table: BasisTable, need_grad: bool):
+    """Basis ``(B, in, G+k)`` and, with ``need_grad``, what the backward needs."""
+    batch, n_in = x.shape
+    values_of = _uniform_values if table.uniform else _table_values
+    s_flat, values, deriv, grad_scale = values_of(x, table, need_grad)
+    # each point's k+1 values go to consecutive columns of its row of the (B*in, G+k)
+    # output; off-the-end functions are clamped onto a valid column with value 0, so
+    # the scatter must add (a plain scatter could let that 0 overwrite a real value)
+    cols = table.columns.index_select(1, s_flat)  # (k+1, B*in)
+    dense = x.new_zeros(batch * n_in, table.n_basis)
+    dense.scatter_add_(1, cols.T, values.T)
+    return dense.view(batch, n_in, table.n_basis), (cols, deriv, grad_scale)
+
+
 class _BSplineBasis(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, table: BasisTable) -> Tensor:  # type: ignore[override]
-        batch, n_in = x.shape
-        n, n_basis = batch * n_in, table.n_basis  # n: points, one per (sample, input)
-        need_grad = ctx.needs_input_grad[0]
-        values_of = _uniform_values if table.uniform else _table_values
-        s_flat, values, deriv, grad_scale = values_of(x, table, need_grad)
-        # each point's k+1 values go to consecutive columns of its row of the (B*in, G+k)
-        # output; off-the-end functions are clamped onto a valid column with value 0, so
-        # the scatter must add (a plain scatter could let that 0 overwrite a real value)
-        cols = table.columns.index_select(1, s_flat)  # (k+1, B*in)
-        dense = x.new_zeros(n, n_basis)
-        dense.scatter_add_(1, cols.T, values.T)
-        if need_grad:
-            ctx.save_for_backward(cols, deriv, grad_scale)
-            ctx.shape = (batch, n_in)
-        return dense.view(batch, n_in, n_basis)
+        dense, saved = _dense_basis(x, table, True)
+        ctx.save_for_backward(*saved)
+        ctx.shape = x.shape
+        return dense
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):  # type: ignore[override]
@@ -246,6 +249,8 @@ def bspline_basis(x: Tensor, knots: Tensor, k: int, table: BasisTable | None = N
     """
     if table is None:
         table = BasisTable(knots, k)
+    if not (x.requires_grad and torch.is_grad_enabled()):
+        return _dense_basis(x, table, False)[0]  # e.g. the data layer: no autograd node needed
     return _BSplineBasis.apply(x, table)
 
 
