@@ -116,6 +116,8 @@ class KANWidget(anywidget.AnyWidget):
         self._data = DataSample.from_dataset(dataset)
         self._lock = threading.RLock()  # model access outside the training thread
         self._error_seq = 0
+        self._display_handles: list[Any] = []  # outputs showing this widget (see _update_static)
+        self._in_browser_message = 0
         self._fit_kwargs: dict[str, Any] = {}
         self._dashboard: Any = None
         self.trainer = Trainer(self, fps)
@@ -201,7 +203,10 @@ class KANWidget(anywidget.AnyWidget):
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until training (and edits queued during it) has finished; True if it has."""
-        return self.trainer.wait(timeout)
+        done = self.trainer.wait(timeout)
+        if done:
+            self._update_static()
+        return done
 
     # ------------------------------------------------------------------ edge actions
     def select_edge(self, l: int, i: int, j: int) -> None:
@@ -300,6 +305,7 @@ class KANWidget(anywidget.AnyWidget):
             if self.error:
                 self.error = {}
             self._push_all()
+        self._update_static()
 
     def _ensure_input(self) -> None:
         """suggest/fix/prune read the model's last input: give it the training data."""
@@ -324,6 +330,7 @@ class KANWidget(anywidget.AnyWidget):
     # ------------------------------------------------------------------ messages
     def _on_msg(self, widget: Any, content: Any, buffers: Any) -> None:
         """Handle one browser action; any problem is answered through ``error``."""
+        self._in_browser_message += 1
         try:
             action, args = parse_message(content)
             self._dispatch(action, args)
@@ -332,6 +339,8 @@ class KANWidget(anywidget.AnyWidget):
         except Exception as exc:  # the message boundary: never let an action crash the comm
             if not getattr(exc, "_kanwidget_reported", False):
                 self._set_error(str(exc) or type(exc).__name__)
+        finally:
+            self._in_browser_message -= 1
 
     def _dispatch(self, action: str, args: dict[str, Any]) -> None:
         if action in ("select_edge", "prune_edge", "symbolify", "preview"):
@@ -372,6 +381,33 @@ class KANWidget(anywidget.AnyWidget):
         if trainer is not None:
             trainer.stop()
         super().close()
+
+    def _ipython_display_(self) -> None:
+        """Display the live view, keeping a handle on the output so the static SVG stored
+        beside it (what renderers without widgets show) can follow the model."""
+        from IPython.display import display
+
+        data, meta = self._repr_mimebundle_()
+        handle = display(data, metadata=meta, raw=True, display_id=True)
+        if handle is not None:
+            self._display_handles.append(handle)
+
+    def _update_static(self) -> None:
+        """Refresh the stored SVG after a change made from Python (a notebook cell).
+
+        Updating an output re-creates the live view in JupyterLab, so this is skipped for
+        clicks in the widget and off the kernel's main thread (edits applied during
+        training); ``wait()`` and the next Python-side action catch up.
+        """
+        if (
+            not self._display_handles
+            or self._in_browser_message
+            or threading.current_thread() is not threading.main_thread()
+        ):
+            return
+        data, meta = self._repr_mimebundle_()
+        for handle in self._display_handles:
+            handle.update(data, metadata=meta, raw=True)
 
     def _repr_mimebundle_(self, **kwargs: Any):
         bundle = super()._repr_mimebundle_(**kwargs)
