@@ -145,6 +145,7 @@ def kanpiler(
     model = KAN(width, grid=grid, k=k, mult_arity=arity, **kan_args)
     arguments = {"variables": [s.name for s in symbols], "expr": [str(e) for e in parsed]}
     with model.operation("kanpiler", arguments):
+        model.input_names = [s.name for s in symbols]
         _write(model, node_layers)
     return model
 

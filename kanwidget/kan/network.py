@@ -125,6 +125,7 @@ class KAN(PykanVerbs, nn.Module):
         self.grid_eps = grid_eps
         self.grid_range = (float(grid_range[0]), float(grid_range[1]))
         self.input_ids = list(range(self.width[0][0]))  # original input index of each input
+        self.input_names: list[str] | None = None  # names of the original inputs, if known
         gen = torch.Generator().manual_seed(seed)
         dtype = dtype or torch.get_default_dtype()
         self.layers = nn.ModuleList()  # type: ignore[assignment]
@@ -413,6 +414,7 @@ class KAN(PykanVerbs, nn.Module):
             "affine_trainable": self.affine_trainable,
             "sym_names": [layer.sym_names for layer in self.layers],
             "input_ids": list(self.input_ids),
+            "input_names": None if self.input_names is None else list(self.input_names),
             "dtype": str(self.dtype).replace("torch.", ""),
         }
         tensors = {name: t.detach() for name, t in self.state_dict().items()}
@@ -433,6 +435,8 @@ class KAN(PykanVerbs, nn.Module):
         self.symbolic_enabled = config["symbolic_enabled"]
         self.affine_trainable = config["affine_trainable"]
         self.input_ids = list(config["input_ids"])
+        names = config.get("input_names")
+        self.input_names = None if names is None else list(names)
         device = self.device
         self.layers = nn.ModuleList(  # type: ignore[assignment]
             KANLayer(self.n_nodes(l), self.n_subnodes(l + 1), config["grid"][l], self.k,

@@ -313,8 +313,9 @@ def test_compiled_model_save_load_round_trip(tmp_path):
     _assert_computes(loaded, reference, [(-1, 1)] * 2)
 
 
-def test_compiler_formula_keeps_pi_exact():
+def test_compiler_formula_keeps_pi_exact_and_variable_names():
     model = kanpiler(["x", "y"], "exp(sin(pi*x) + y**2)")
     (formula,), (x, y) = model.symbolic_formula()
+    assert (x.name, y.name) == ("x", "y")  # the names given to kanpiler, not x_1, x_2
     assert formula.has(sympy.pi)
     assert sympy.simplify(formula - sympy.exp(sympy.sin(sympy.pi * x) + y**2)) == 0

@@ -82,6 +82,9 @@ def symbolic_formula(
 def _variables(model: KAN, var: Any, n_in: int) -> list[sympy.Symbol]:
     if var is None:
         ids = getattr(model, "input_ids", list(range(n_in)))
+        names = getattr(model, "input_names", None)
+        if names:  # e.g. a compiled model keeps its formula's variables
+            return [sympy.Symbol(names[k]) for k in ids]
         return [sympy.Symbol(f"x_{k + 1}") for k in ids]
     if len(var) != n_in:
         raise ValueError(f"var has {len(var)} names but the model has {n_in} inputs")
