@@ -155,6 +155,8 @@ class BasisTable:
         columns = torch.cat([index[:1], index, index[-1:]], 0).clamp(0, n_basis - 1)
         self.columns = columns.T.contiguous().to(knots.device)  # (k+1, M+2): column by row s
         self.offsets = torch.arange(n_in, device=knots.device) * (n_int + 2)  # (in,)
+        # column of function r for row s on interior intervals: s - k - 1 + r
+        self.col_offsets = (torch.arange(k + 1, device=knots.device) - k - 1).unsqueeze(1)
         self.knots, self.k, self.n_basis, self.n_int = knots, k, n_basis, n_int
         self.version = 0
 
@@ -173,11 +175,18 @@ def _uniform_values(x: Tensor, table: BasisTable, need_grad: bool):
     u = u.sub_(s).add_(1).reshape(1, -1)  # (1, N) local coordinate
     pw = u.expand(k, -1).cumprod(0)  # (k, N): u, u^2, ..., u^k
     bias, mat = table.card  # (2(k+1), 1), (2(k+1), k)
-    mask = table.valid.index_select(1, s_flat)  # (k+1, N): 0 outside / off the ends
+    # every point on an interior interval (the usual case: data inside the grid range)?
+    # then no basis function falls off the ends and no mask is needed
+    lo, hi = torch.aminmax(s)
+    interior = bool(lo >= k + 1) and bool(hi <= table.n_int - k)
+    mask = None if interior else table.valid.index_select(1, s_flat)  # (k+1, N)
     if not need_grad:
-        return s_flat, torch.addmm(bias[: k + 1], mat[: k + 1], pw).mul_(mask), None, None
-    both = torch.addmm(bias, mat, pw).view(2, k + 1, -1).mul_(mask)  # values and d/du
-    return s_flat, both[0], both[1], table.inv_h
+        values = torch.addmm(bias[: k + 1], mat[: k + 1], pw)
+        return s_flat, values if mask is None else values.mul_(mask), None, None, interior
+    both = torch.addmm(bias, mat, pw).view(2, k + 1, -1)  # values and d/du
+    if mask is not None:
+        both.mul_(mask)
+    return s_flat, both[0], both[1], table.inv_h, interior
 
 
 def _table_values(x: Tensor, table: BasisTable, need_grad: bool):
@@ -197,18 +206,21 @@ def _table_values(x: Tensor, table: BasisTable, need_grad: bool):
         values = torch.addcmul(coef[p], values, u)  # (k+1, B*in)
     if need_grad:
         deriv = torch.zeros_like(values) if deriv is None else deriv * rows[1]  # d/dx
-    return s_flat, values, deriv, None
+    return s_flat, values, deriv, None, False
 
 
 def _dense_basis(x: Tensor, table: BasisTable, need_grad: bool):
     """Basis ``(B, in, G+k)`` and, with ``need_grad``, what the backward needs."""
     batch, n_in = x.shape
     values_of = _uniform_values if table.uniform else _table_values
-    s_flat, values, deriv, grad_scale = values_of(x, table, need_grad)
+    s_flat, values, deriv, grad_scale, interior = values_of(x, table, need_grad)
     # each point's k+1 values go to consecutive columns of its row of the (B*in, G+k)
     # output; off-the-end functions are clamped onto a valid column with value 0, so
     # the scatter must add (a plain scatter could let that 0 overwrite a real value)
-    cols = table.columns.index_select(1, s_flat)  # (k+1, B*in)
+    if interior:  # row s starts at column s - k - 1, nothing to clamp
+        cols = s_flat + table.col_offsets
+    else:
+        cols = table.columns.index_select(1, s_flat)  # (k+1, B*in)
     dense = x.new_zeros(batch * n_in, table.n_basis)
     dense.scatter_add_(1, cols.T, values.T)
     return dense.view(batch, n_in, table.n_basis), (cols, deriv, grad_scale)

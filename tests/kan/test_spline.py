@@ -85,3 +85,18 @@ def test_basis_uniform_fast_path_matches_cox_de_boor(k):
     assert torch.autograd.gradcheck(
         lambda t: bspline_basis(t, knots, k, table), (x[:40].detach().requires_grad_(),)
     )
+
+
+@pytest.mark.parametrize("k", [1, 3])
+def test_basis_uniform_interior_points_match_cox_de_boor(k):
+    # all points inside the grid range take the unmasked path
+    grid = torch.linspace(-1.0, 1.0, 6, dtype=torch.float64).expand(3, 6).contiguous()
+    knots = extend_grid(grid, k)
+    table = BasisTable(knots, k)
+    gen = torch.Generator().manual_seed(k)
+    x = (torch.rand(200, 3, generator=gen, dtype=torch.float64) * 1.98 - 0.99).requires_grad_()
+    expected = cox_de_boor(x.detach(), knots, k)
+    assert_close(bspline_basis(x, knots, k, table), expected, atol=1e-12, rtol=0)
+    assert torch.autograd.gradcheck(
+        lambda t: bspline_basis(t, knots, k, table), (x[:30].detach().requires_grad_(),)
+    )
