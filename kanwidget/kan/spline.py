@@ -1,11 +1,12 @@
 """B-splines of order k on per-input, possibly non-uniform grids (KAN paper eq. 2.2).
 
 Only ``k + 1`` basis functions are non-zero at any ``x``.  ``bspline_basis`` finds the knot
-interval with ``searchsorted``, evaluates those ``k + 1`` values with de Boor's triangular
-recurrence (The NURBS Book, A2.2) and scatters them into the dense ``(B, in, G + k)`` tensor
-the spline matmul needs.  Its backward pass is written by hand: it saves ``x``'s interval
-and the ``k + 1`` derivative values instead of an autograd tape over ``(B, in, G + 2k)``
-tensors, which is what makes the eager spline layer fast (see DESIGN.md, performance notes).
+interval (a floor on uniform grids, ``searchsorted`` otherwise), evaluates those ``k + 1``
+values from a per-interval polynomial table (``BasisTable``, built once per grid with de
+Boor's recurrence, The NURBS Book A2.2) and scatters them into the dense ``(B, in, G + k)``
+tensor the spline matmul needs.  Its backward pass is written by hand: it saves the columns
+and the ``k + 1`` slopes instead of an autograd tape over ``(B, in, G + 2k)`` tensors, which
+is what makes the eager spline layer fast (see DESIGN.md, performance notes).
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ def uniform_grid(n_in: int, num: int, grid_range: tuple[float, float], dtype=Non
     return g.expand(n_in, num + 1).contiguous()
 
 
-def _local_basis(x: Tensor, knots: Tensor, k: int, need_grad: bool):
-    """Non-zero basis values at ``x``.
+def _local_basis(x: Tensor, knots: Tensor, k: int) -> Tensor:
+    """Non-zero basis values at ``x`` by de Boor's recurrence (used to build ``BasisTable``).
 
     Parameters
     ----------
@@ -44,10 +45,7 @@ def _local_basis(x: Tensor, knots: Tensor, k: int, need_grad: bool):
 
     Returns
     -------
-    first : (B, in) long, index of the first non-zero basis function (may be < 0 or
-        > G + k - 1 - k near the ends; the caller clips)
-    values : (B, in, k+1) basis values B_{first..first+k}(x); zero outside the knot span
-    derivs : (B, in, k+1) d/dx of those values, or None
+    (B, in, k+1) basis values B_{j-k..j}(x) for x in interval j; zero outside the knot span
     """
     n_in, n_knots = knots.shape
     n_int = n_knots - 1
@@ -69,7 +67,6 @@ def _local_basis(x: Tensor, knots: Tensor, k: int, need_grad: bool):
     xe = x.unsqueeze(-1)
     # de Boor: N has p+1 entries at order p; left[r] = x - t[j+1-r], right[r] = t[j+r] - x
     values = torch.ones_like(x).unsqueeze(-1)  # (B, in, 1)
-    lower = values
     for p in range(1, k + 1):
         left = xe - local[..., k + 1 - p : k + 1].flip(-1)  # r = 1..p -> t[j+1-r]
         right = local[..., k + 1 : k + 1 + p] - xe  # r = 1..p -> t[j+r]
@@ -77,20 +74,8 @@ def _local_basis(x: Tensor, knots: Tensor, k: int, need_grad: bool):
         denom = right + left.flip(-1)
         temp = values / denom
         zero = torch.zeros_like(temp[..., :1])
-        lower = values
         values = torch.cat([right * temp, zero], -1) + torch.cat([zero, left.flip(-1) * temp], -1)
-    values = values * inside.unsqueeze(-1)
-    derivs = None
-    if need_grad and k > 0:
-        # dB_{i,k} = k (B_{i,k-1}/(t_{i+k}-t_i) - B_{i+1,k-1}/(t_{i+k+1}-t_{i+1})), i = j-k+r
-        span = local[..., k + 1 : 2 * k + 1] - local[..., 1 : k + 1]  # (B, in, k): t_{s+k}-t_s
-        scaled = k * lower / span  # order-(k-1) basis j-k+1+s over its span
-        zero = torch.zeros_like(scaled[..., :1])
-        derivs = torch.cat([zero, scaled], -1) - torch.cat([scaled, zero], -1)
-        derivs = derivs * inside.unsqueeze(-1)
-    elif need_grad:
-        derivs = torch.zeros_like(values)
-    return j - k, values, derivs
+    return values * inside.unsqueeze(-1)
 
 
 class BasisTable:
@@ -118,7 +103,7 @@ class BasisTable:
         u = (torch.arange(k + 1, dtype=torch.float64) + 0.5) / (k + 1)  # (k+1,) inside (0, 1)
         left, h = kd[:, :-1], kd[:, 1:] - kd[:, :-1]  # (in, M)
         pts = left.unsqueeze(-1) + h.unsqueeze(-1) * u  # (in, M, k+1)
-        _, vals, _ = _local_basis(pts.reshape(n_in, -1).T.contiguous(), kd, k, False)
+        vals = _local_basis(pts.reshape(n_in, -1).T.contiguous(), kd, k)
         vals = vals.reshape(n_int, k + 1, n_in, k + 1).permute(2, 0, 1, 3)  # (in, M, q, r)
         vander = u.unsqueeze(-1) ** torch.arange(k + 1, dtype=torch.float64)  # (q, p)
         coef = torch.linalg.solve(vander, vals)  # (in, M, p, r)

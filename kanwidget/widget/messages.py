@@ -83,10 +83,8 @@ def check_function_name(name: Any) -> None:
     """ValueError unless ``name`` is a function of the symbolic library."""
     if not isinstance(name, str):
         raise ValueError(f"function name must be a string, got {name!r}")
-    try:
-        from ..kan.symbolic import get_library
-    except ImportError:  # symbolic module not available: fix_symbolic will check
-        return
+    from ..kan.symbolic import get_library
+
     names = list(get_library())
     if name not in names:
         raise ValueError(f"unknown symbolic function {name!r}; available: {', '.join(names)}")

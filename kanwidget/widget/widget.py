@@ -220,7 +220,7 @@ class KANWidget(anywidget.AnyWidget):
             return  # another edge was selected meanwhile
         check_edge(self.model, l, i, j)
         self._ensure_input()
-        found = _symbolic_verb(self.model, "suggest_symbolic")(l, i, j)
+        found = self.model.suggest_symbolic(l, i, j)
         e = self._edge_index(l, i, j)
         xs = torch.as_tensor(np.asarray(self.curves["x"][e]), dtype=torch.float64)
         self.candidates = [build_candidate(c, xs) for c in found]
@@ -233,7 +233,7 @@ class KANWidget(anywidget.AnyWidget):
         def apply() -> None:
             check_edge(self.model, l, i, j)
             self._ensure_input()
-            _symbolic_verb(self.model, "fix_symbolic")(l, i, j, name)
+            self.model.fix_symbolic(l, i, j, name)
             self._changed()
 
         self.trainer.submit(Command(apply, "edit", f"symbolify ({l}, {i}, {j}) -> {name}"))
@@ -417,17 +417,6 @@ class KANWidget(anywidget.AnyWidget):
             self.structure, self.curves, self.scores, self.beta, self.show_pruned
         )
         return data, meta
-
-
-def _symbolic_verb(model: KAN, name: str):
-    """``model.<name>`` (pykan's method), else the same verb of ``kanwidget.kan.symbolic.ops``."""
-    method = getattr(model, name, None)
-    if method is not None:
-        return method
-    from ..kan.symbolic import ops
-
-    verb = getattr(ops, name)
-    return lambda *args: verb(model, *args)
 
 
 def _model_listener(widget: KANWidget) -> Callable[[str], None]:

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 from .library import get_function
-from .ops import layers_of
 from .parse import parse_formula
 
 if TYPE_CHECKING:
@@ -54,7 +53,7 @@ def symbolic_formula(
     if normalizer is not None:
         mean, std = normalizer
         values = [(v - float(mean[k])) / float(std[k]) for k, v in enumerate(values)]
-    for l, layer in enumerate(layers_of(model)):
+    for l, layer in enumerate(model.layers):
         subnodes = []
         for j in range(layer.out_dim):
             total: Any = sympy.Integer(0)

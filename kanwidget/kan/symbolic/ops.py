@@ -10,7 +10,7 @@ and records one version in the history.
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -21,15 +21,9 @@ from .library import get_function, resolve_names
 from .suggest import Candidate, suggest
 
 if TYPE_CHECKING:
-    from ..layer import KANLayer
     from ..network import KAN
 
 _UNSET_PARAMS = (1.0, 0.0, 1.0, 0.0)
-
-
-def layers_of(model: KAN) -> list[KANLayer]:
-    """``model.layers`` typed as KAN layers."""
-    return cast("list[KANLayer]", list(model.layers))
 
 
 def edge_samples(
@@ -120,7 +114,7 @@ def fix_symbolic(
     with model.operation("fix_symbolic", arguments) if log_history else contextlib.nullcontext():
         _set_edge(model, l, i, j, name, values, symbolic=True, keep_numeric=mode == "both")
         if mode == "both":
-            layer = layers_of(model)[l]
+            layer = model.layers[l]
             with torch.no_grad():
                 layer.coef[i, j] = 0.0
                 layer.scale_base[i, j] = 0.0
@@ -159,7 +153,7 @@ def auto_symbolic(
     trace = model.forward_cache()
     with model.operation("auto_symbolic", {"lib": lib, "weight_simple": weight_simple,
                                            "r2_threshold": r2_threshold}):  # fmt: skip
-        for l, layer in enumerate(layers_of(model)):
+        for l, layer in enumerate(model.layers):
             for i in range(layer.in_dim):
                 for j in range(layer.out_dim):
                     if float(layer.mask[i, j]) == 0:
@@ -181,7 +175,7 @@ def _set_edge(
     symbolic: bool,
     keep_numeric: bool = False,
 ) -> None:
-    layer = layers_of(model)[l]
+    layer = model.layers[l]
     with torch.no_grad():
         layer.sym_params[i, j] = torch.tensor(params, dtype=layer.sym_params.dtype)
         layer.sym_mask[i, j] = 1.0 if symbolic else 0.0
