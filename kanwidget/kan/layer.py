@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from . import native
 from .spline import (
     BasisTable,
     bspline_basis,
@@ -172,6 +173,20 @@ class KANLayer(nn.Module):
         batch = x.shape[0]
         base = self.base_fun(x)  # (B, in)
         base_w, spline_w = self.numeric_weights()
+        if native.usable(x) and native.use_fused(self.out_dim, with_std):
+            # fused C kernel: no dense basis (see native.py)
+            ws = spline_w.transpose(1, 2).contiguous()  # (in, n, out): out innermost
+            table = self.basis_table()
+            y, var = native.fused_layer(x, base, base_w, ws, table, with_std)
+            if self.has_symbolic:
+                from .symbolic.branch import symbolic_forward
+
+                sym = symbolic_forward(x, self._symbolic_groups(), self.sym_params, self.sym_mask)
+                y = y + sym
+            if not with_std:
+                return y
+            assert var is not None
+            return y, torch.sqrt(var + 1e-12)
         basis = self.basis(x)  # (B, in, n)
         n = basis.shape[-1]
         w_flat = spline_w.permute(1, 0, 2).reshape(self.out_dim, self.in_dim * n)

@@ -1,0 +1,436 @@
+/* Native kernels for the KAN layer (built by kanwidget/kan/native.py, called via ctypes).
+ *
+ * 1. Dense basis (B, I, NB) in one pass, and the x-gradient from the basis gradient with
+ *    the slopes recomputed (nothing saved): the BLAS path, for wide layers.
+ * 2. Fused layer: y[b, o] = sum_i phi_io(x[b, i]),
+ *      phi_io(x) = base[b, i] wb[i, o] + sum_a B_a(x) ws[i, a, o],
+ *    walking each point's k + 1 non-zero basis values straight into the output, so the
+ *    dense basis is never formed; optionally with the per-edge sums of phi and phi^2 over
+ *    the batch (the activation std of the sparsity regulariser), accumulated in double.
+ *    Its backward recomputes the basis.  For narrow layers (few outputs), where the dense
+ *    basis is mostly memory traffic.
+ *
+ * Plain C, no torch headers; parallel over the batch with OpenMP when nthreads > 1 (weight
+ * gradients reduced from per-thread buffers).  Shapes (row-major, contiguous):
+ *   x, base      (B, I)        T = float or double
+ *   t            (I, M + 1)    double: extended knots, M = G + 2k intervals, increasing
+ *   lut          (I, 2)        double: t[i][0] and M / (t[i][M] - t[i][0]) (uniform lookup)
+ *   table        (I, M, F)     double, F = 2 + (k+1)^2: per interval [t_j, 1/h_j, C[p][r]],
+ *                              the k + 1 non-zero basis functions as polynomials in
+ *                              u = (x - t_j) / h_j (BasisTable.body in spline.py)
+ *   wb (I, O), ws (I, NB, O), NB = M - k basis functions, y (B, O), s1, s2 (I, O) double
+ *   (sums of phi and phi^2, scratch), mean, var (I, O): per-edge mean and unbiased variance
+ */
+#ifndef KAN_T
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#define THREAD_ID() omp_get_thread_num()
+#else
+#define THREAD_ID() 0
+#endif
+
+#define KMAX 15
+#define INLINE static inline __attribute__((always_inline))
+
+/* interval j with t[j] <= x < t[j + 1], or -1 outside [t[0], t[M]) (and for NaN) */
+INLINE int find_interval(const double *t, const double *lut, int M, double x, int uniform) {
+    if (!(x >= t[0] && x < t[M])) return -1;
+    if (uniform) { /* x >= t[0], so truncation is floor; a rounding slip of one interval
+                      only evaluates the neighbouring polynomial piece at its edge */
+        int j = (int)((x - lut[0]) * lut[1]);
+        return j > M - 1 ? M - 1 : j;
+    }
+    const double *p = t; /* branchless binary search: last knot <= x among t[0..M] */
+    int n = M + 1;
+    while (n > 1) {
+        int half = n >> 1;
+        p = (p[half] <= x) ? p + half : p;
+        n -= half;
+    }
+    return (int)(p - t);
+}
+
+/* N[r] = B_{j-k+r}(x) from the table row of interval j (Horner in u); dN[r] = d/dx */
+INLINE void basis_poly(const double *row, int k, double x, double *N, double *dN) {
+    const double inv_h = row[1], u = (x - row[0]) * inv_h;
+    const double *C = row + 2;
+    for (int r = 0; r <= k; r++) {
+        double v = C[k * (k + 1) + r], d = 0.0;
+        for (int p = k - 1; p >= 0; p--) {
+            d = d * u + v;
+            v = v * u + C[p * (k + 1) + r];
+        }
+        N[r] = v;
+        if (dN) dN[r] = d * inv_h;
+    }
+}
+
+/* Horner on the cardinal pieces at local coordinate u; inv_h scales the slopes */
+INLINE void cardinal(const double *row, int k, double u, double inv_h, double *N, double *dN) {
+    const double *C = row + 2;
+    for (int r = 0; r <= k; r++) {
+        double v = C[k * (k + 1) + r], d = 0.0;
+        for (int p = k - 1; p >= 0; p--) {
+            d = d * u + v;
+            v = v * u + C[p * (k + 1) + r];
+        }
+        N[r] = v;
+        if (dN) dN[r] = d * inv_h;
+    }
+}
+
+/* the same with k a compile-time constant for the usual orders, so the loops unroll */
+INLINE void basis_at(const double *row, int k, double x, double *N, double *dN) {
+    switch (k) {
+    case 3: basis_poly(row, 3, x, N, dN); break;
+    case 2: basis_poly(row, 2, x, N, dN); break;
+    case 1: basis_poly(row, 1, x, N, dN); break;
+    default: basis_poly(row, k, x, N, dN);
+    }
+}
+
+/* locate x and evaluate its basis: uniform knots use one polynomial for every interval (the
+ * cardinal B-spline pieces, from the table row of interior interval k of input 0), so no
+ * per-interval row is read; returns j (or -1 outside the knot span) */
+INLINE int locate_eval(const double *t, const double *lut, const double *table, int i, int M,
+                       int k, double x, int uniform, double *N, double *dN) {
+    const int F = 2 + (k + 1) * (k + 1);
+    const double *ti = t + (size_t)i * (M + 1);
+    if (!(x >= ti[0] && x < ti[M])) return -1;
+    if (uniform) {
+        const double *li = lut + 2 * i;
+        const double pos = (x - li[0]) * li[1];
+        int j = (int)pos;
+        if (j > M - 1) j = M - 1;
+        const double *card = table + (size_t)k * F;
+        const double u = pos - j; /* in [0, 1); 1/h = li[1] scales the slopes */
+        switch (k) {
+        case 3: cardinal(card, 3, u, li[1], N, dN); break;
+        case 2: cardinal(card, 2, u, li[1], N, dN); break;
+        case 1: cardinal(card, 1, u, li[1], N, dN); break;
+        default: cardinal(card, k, u, li[1], N, dN);
+        }
+        return j;
+    }
+    int j = find_interval(ti, lut + 2 * i, M, x, 0);
+    basis_at(table + ((size_t)i * M + j) * F, k, x, N, dN);
+    return j;
+}
+
+/* narrow layers: the output count as a compile-time constant, so the short loops unroll */
+#define SWITCH_O(CALL)                                                                    \
+    switch (O) {                                                                          \
+    case 1: CALL(1); break;                                                               \
+    case 2: CALL(2); break;                                                               \
+    case 3: CALL(3); break;                                                               \
+    case 4: CALL(4); break;                                                               \
+    case 5: CALL(5); break;                                                               \
+    case 6: CALL(6); break;                                                               \
+    case 7: CALL(7); break;                                                               \
+    case 8: CALL(8); break;                                                               \
+    default: CALL(O);                                                                     \
+    }
+
+#define CAT_(a, b) a##b
+#define CAT(a, b) CAT_(a, b)
+
+#define KAN_T float
+#define SUF(name) CAT(name, _f32)
+#include __FILE__
+#undef KAN_T
+#undef SUF
+
+#define KAN_T double
+#define SUF(name) CAT(name, _f64)
+#include __FILE__
+#undef KAN_T
+#undef SUF
+
+/* dense basis and slopes in double, for tests */
+int kan_basis_f64(const double *x, const double *t, const double *lut, const double *table,
+                  double *N_out, double *dN_out, int B, int I, int M, int k, int uniform) {
+    if (k > KMAX || k < 0) return -2;
+    const int NB = M - k, F = 2 + (k + 1) * (k + 1);
+    memset(N_out, 0, sizeof(double) * (size_t)B * I * NB);
+    memset(dN_out, 0, sizeof(double) * (size_t)B * I * NB);
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < I; i++) {
+            double xv = x[(size_t)b * I + i], N[KMAX + 1], dN[KMAX + 1];
+            int j = locate_eval(t, lut, table, i, M, k, xv, uniform, N, dN);
+            if (j < 0) continue;
+            for (int r = 0; r <= k; r++) {
+                int a = j - k + r;
+                if (a < 0 || a >= NB) continue;
+                N_out[((size_t)b * I + i) * NB + a] = N[r];
+                dN_out[((size_t)b * I + i) * NB + a] = dN[r];
+            }
+        }
+    return 0;
+}
+
+#else /* ------------------------------------------------------------ per-type kernels */
+
+#define T KAN_T
+
+int SUF(kan_dense_basis)(const T *x, const double *t, const double *lut, const double *table,
+                         T *out, int B, int I, int M, int k, int uniform, int nthreads) {
+    if (k > KMAX || k < 0) return -2;
+    const int NB = M - k, F = 2 + (k + 1) * (k + 1);
+    const int nt = nthreads < 1 ? 1 : nthreads;
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int b = 0; b < B; b++) {
+        for (int i = 0; i < I; i++) {
+            T *row = out + ((size_t)b * I + i) * NB;
+            for (int a = 0; a < NB; a++) row[a] = 0;
+            const double xv = (double)x[(size_t)b * I + i];
+            double N[KMAX + 1];
+            int j = locate_eval(t, lut, table, i, M, k, xv, uniform, N, NULL);
+            if (j < 0) continue;
+            for (int r = 0; r <= k; r++) {
+                int a = j - k + r;
+                if (a >= 0 && a < NB) row[a] = (T)N[r];
+            }
+        }
+    }
+    return 0;
+}
+
+int SUF(kan_dense_grad)(const T *x, const double *t, const double *lut, const double *table,
+                        const T *g, T *gx, int B, int I, int M, int k, int uniform,
+                        int nthreads) {
+    if (k > KMAX || k < 0) return -2;
+    const int NB = M - k, F = 2 + (k + 1) * (k + 1);
+    const int nt = nthreads < 1 ? 1 : nthreads;
+#pragma omp parallel for num_threads(nt) schedule(static)
+    for (int b = 0; b < B; b++) {
+        for (int i = 0; i < I; i++) {
+            const T *row = g + ((size_t)b * I + i) * NB;
+            const double xv = (double)x[(size_t)b * I + i];
+            double N[KMAX + 1], dN[KMAX + 1];
+            int j = locate_eval(t, lut, table, i, M, k, xv, uniform, N, dN);
+            double acc = 0.0;
+            if (j >= 0) {
+                for (int r = 0; r <= k; r++) {
+                    int a = j - k + r;
+                    if (a >= 0 && a < NB) acc += dN[r] * (double)row[a];
+                }
+            }
+            gx[(size_t)b * I + i] = (T)acc;
+        }
+    }
+    return 0;
+}
+
+/* one (b, i) pair of the fused forward; O is a literal 1 in the narrow-layer copy */
+INLINE void SUF(fwd_pair)(T *restrict yb, T *restrict phi, double *restrict r1,
+                          double *restrict r2, const T *restrict wbi, const T *restrict wsi,
+                          T bv, const double *N, int j, int k, int NB, int O, int stats) {
+    if (!stats) {
+        for (int o = 0; o < O; o++) yb[o] += bv * wbi[o];
+        if (j < 0) return;
+        for (int r = 0; r <= k; r++) {
+            int a = j - k + r;
+            if (a < 0 || a >= NB) continue;
+            const T v = (T)N[r];
+            const T *restrict w = wsi + (size_t)a * O;
+            for (int o = 0; o < O; o++) yb[o] += v * w[o];
+        }
+        return;
+    }
+    for (int o = 0; o < O; o++) phi[o] = bv * wbi[o];
+    if (j >= 0) {
+        for (int r = 0; r <= k; r++) {
+            int a = j - k + r;
+            if (a < 0 || a >= NB) continue;
+            const T v = (T)N[r];
+            const T *restrict w = wsi + (size_t)a * O;
+            for (int o = 0; o < O; o++) phi[o] += v * w[o];
+        }
+    }
+    for (int o = 0; o < O; o++) {
+        yb[o] += phi[o];
+        r1[o] += (double)phi[o];
+        r2[o] += (double)phi[o] * (double)phi[o];
+    }
+}
+
+int SUF(kan_forward)(const T *x, const T *base, const double *t, const double *lut,
+                     const double *table, const T *wb, const T *ws, T *y, double *s1,
+                     double *s2, T *mean, T *var, int B, int I, int O, int M, int k,
+                     int uniform, int nthreads) {
+    if (k > KMAX || k < 0) return -2;
+    const int NB = M - k, F = 2 + (k + 1) * (k + 1);
+    const int stats = s1 != NULL;
+    int nt = nthreads < 1 ? 1 : nthreads;
+    if (nt > B) nt = B > 0 ? B : 1;
+    const size_t nio = (size_t)I * O;
+    double *acc = NULL; /* stats of threads 1.. (thread 0 writes s1, s2 directly) */
+    if (stats) {
+        memset(s1, 0, sizeof(double) * nio);
+        memset(s2, 0, sizeof(double) * nio);
+        if (nt > 1 && !(acc = (double *)calloc((size_t)(nt - 1) * 2 * nio, sizeof(double))))
+            return -1;
+    }
+    T *phis = (T *)malloc(sizeof(T) * (size_t)nt * (O > 0 ? O : 1));
+    if (!phis) { free(acc); return -1; }
+#pragma omp parallel num_threads(nt)
+    {
+        const int tid = THREAD_ID();
+        T *phi = phis + (size_t)tid * (O > 0 ? O : 1);
+        double *a1 = !stats ? NULL : (tid == 0 ? s1 : acc + (size_t)(tid - 1) * 2 * nio);
+        double *a2 = !stats ? NULL : (tid == 0 ? s2 : a1 + nio);
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) {
+            T *yb = y + (size_t)b * O;
+            for (int o = 0; o < O; o++) yb[o] = 0;
+            for (int i = 0; i < I; i++) {
+                const double xv = (double)x[(size_t)b * I + i];
+                double N[KMAX + 1];
+                int j = locate_eval(t, lut, table, i, M, k, xv, uniform, N, NULL);
+                const T bv = base[(size_t)b * I + i];
+                const T *wbi = wb + (size_t)i * O, *wsi = ws + (size_t)i * NB * O;
+                double *r1 = stats ? a1 + (size_t)i * O : NULL;
+                double *r2 = stats ? a2 + (size_t)i * O : NULL;
+#define FWD(OO) SUF(fwd_pair)(yb, phi, r1, r2, wbi, wsi, bv, N, j, k, NB, OO, stats)
+                SWITCH_O(FWD)
+#undef FWD
+            }
+        }
+    }
+    if (acc) {
+        for (int q = 0; q < nt - 1; q++) {
+            const double *p1 = acc + (size_t)q * 2 * nio, *p2 = p1 + nio;
+            for (size_t e = 0; e < nio; e++) { s1[e] += p1[e]; s2[e] += p2[e]; }
+        }
+    }
+    if (stats) { /* mean and unbiased variance per edge, from the double sums */
+        const double denom = B > 1 ? (double)(B - 1) : 1.0;
+        for (size_t e = 0; e < nio; e++) {
+            const double m = B > 0 ? s1[e] / B : 0.0, v = (s2[e] - s1[e] * m) / denom;
+            mean[e] = (T)m;
+            var[e] = (T)(v > 0 ? v : 0);
+        }
+    }
+    free(acc);
+    free(phis);
+    return 0;
+}
+
+/* one (b, i) pair of the fused backward */
+INLINE void SUF(bwd_pair)(const T *restrict gyb, T *restrict G, const T *restrict ci,
+                          const T *restrict mi, const T *restrict wbi, const T *restrict wsi,
+                          T *gbase_bi, T *restrict gwbi, T *restrict gwsi, T *gx_bi, T bv,
+                          const double *N, const double *dN, int j, int k, int NB, int O,
+                          int stats) {
+    const T *restrict g = gyb;
+    if (stats) { /* upstream gradient of phi: gy + c (phi - mean) */
+        for (int o = 0; o < O; o++) G[o] = bv * wbi[o];
+        if (j >= 0) {
+            for (int r = 0; r <= k; r++) {
+                int a = j - k + r;
+                if (a < 0 || a >= NB) continue;
+                const T v = (T)N[r];
+                const T *restrict w = wsi + (size_t)a * O;
+                for (int o = 0; o < O; o++) G[o] += v * w[o];
+            }
+        }
+        for (int o = 0; o < O; o++) G[o] = gyb[o] + ci[o] * (G[o] - mi[o]);
+        g = G;
+    }
+    if (gbase_bi) {
+        T s = 0;
+#pragma omp simd reduction(+ : s)
+        for (int o = 0; o < O; o++) s += g[o] * wbi[o];
+        *gbase_bi = s;
+    }
+    if (gwbi)
+        for (int o = 0; o < O; o++) gwbi[o] += bv * g[o];
+    double acc = 0.0;
+    if (j >= 0) {
+        for (int r = 0; r <= k; r++) {
+            int a = j - k + r;
+            if (a < 0 || a >= NB) continue;
+            if (gwsi) {
+                const T v = (T)N[r];
+                T *restrict gw = gwsi + (size_t)a * O;
+                for (int o = 0; o < O; o++) gw[o] += v * g[o];
+            }
+            if (gx_bi) {
+                const T *restrict w = wsi + (size_t)a * O;
+                T s = 0;
+#pragma omp simd reduction(+ : s)
+                for (int o = 0; o < O; o++) s += g[o] * w[o];
+                acc += dN[r] * (double)s;
+            }
+        }
+    }
+    if (gx_bi) *gx_bi = (T)acc;
+}
+
+/* gy (B, O); c, mean (I, O) or NULL: the stats part of phi's upstream gradient is
+ * c[i, o] (phi[b, i, o] - mean[i, o]).  Outputs (NULL to skip): gx, gbase (B, I),
+ * gwb (I, O), gws (I, NB, O), all overwritten. */
+int SUF(kan_backward)(const T *x, const T *base, const double *t, const double *lut,
+                      const double *table, const T *wb, const T *ws, const T *gy, const T *c,
+                      const T *mean, T *gx, T *gbase, T *gwb, T *gws, int B, int I, int O,
+                      int M, int k, int uniform, int nthreads) {
+    if (k > KMAX || k < 0) return -2;
+    const int NB = M - k, F = 2 + (k + 1) * (k + 1);
+    const int stats = c != NULL;
+    int nt = nthreads < 1 ? 1 : nthreads;
+    if (nt > B) nt = B > 0 ? B : 1;
+    const size_t nwb = (size_t)I * O, nws = (size_t)I * NB * O;
+    T *buf = NULL; /* weight gradients of threads 1.. (thread 0 writes gwb, gws directly) */
+    if (nt > 1 && (gwb || gws) && !(buf = (T *)calloc((size_t)(nt - 1) * (nwb + nws), sizeof(T))))
+        return -1;
+    if (gwb) memset(gwb, 0, sizeof(T) * nwb);
+    if (gws) memset(gws, 0, sizeof(T) * nws);
+    T *Gs = (T *)malloc(sizeof(T) * (size_t)nt * (O > 0 ? O : 1));
+    if (!Gs) { free(buf); return -1; }
+#pragma omp parallel num_threads(nt)
+    {
+        const int tid = THREAD_ID();
+        T *G = Gs + (size_t)tid * (O > 0 ? O : 1);
+        T *mywb = gwb, *myws = gws;
+        if (tid > 0 && buf) {
+            T *mine = buf + (size_t)(tid - 1) * (nwb + nws);
+            mywb = gwb ? mine : NULL;
+            myws = gws ? mine + nwb : NULL;
+        }
+#pragma omp for schedule(static)
+        for (int b = 0; b < B; b++) {
+            const T *gyb = gy + (size_t)b * O;
+            for (int i = 0; i < I; i++) {
+                const double xv = (double)x[(size_t)b * I + i];
+                double N[KMAX + 1], dN[KMAX + 1];
+                int j = locate_eval(t, lut, table, i, M, k, xv, uniform, N, gx ? dN : NULL);
+                const size_t bi = (size_t)b * I + i, io = (size_t)i * O;
+                const T *ci = stats ? c + io : NULL, *mi = stats ? mean + io : NULL;
+                T *gb = gbase ? gbase + bi : NULL, *gxx = gx ? gx + bi : NULL;
+                T *gwbi = mywb ? mywb + io : NULL, *gwsi = myws ? myws + io * NB : NULL;
+                const T *wbi = wb + io, *wsi = ws + io * NB;
+#define BWD(OO) SUF(bwd_pair)(gyb, G, ci, mi, wbi, wsi, gb, gwbi, gwsi, gxx, base[bi], N, dN, \
+                              j, k, NB, OO, stats)
+                SWITCH_O(BWD)
+#undef BWD
+            }
+        }
+    }
+    if (buf) {
+        for (int q = 0; q < nt - 1; q++) {
+            const T *mine = buf + (size_t)q * (nwb + nws);
+            if (gwb) for (size_t e = 0; e < nwb; e++) gwb[e] += mine[e];
+            if (gws) for (size_t e = 0; e < nws; e++) gws[e] += mine[nwb + e];
+        }
+    }
+    free(buf);
+    free(Gs);
+    return 0;
+}
+
+#undef T
+#endif

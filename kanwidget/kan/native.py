@@ -1,0 +1,321 @@
+"""Fused C kernel for the layer forward/backward (``_native.c``), built on first use.
+
+The eager torch path forms the dense ``(B, in, G + k)`` basis and multiplies it; the kernel
+instead walks each point's ``k + 1`` non-zero basis values straight into the output, and
+recomputes them in the backward pass, so neither the dense basis nor its gradient is ever
+stored.  It is plain C (no torch headers), compiled with the system C compiler in about a
+second into a per-user cache and called through :mod:`ctypes` on contiguous CPU tensors;
+ctypes releases the GIL during the call, so the widget's training thread does not block
+the kernel.
+
+Used automatically for float32/float64 CPU tensors when a C compiler is available.
+``KANWIDGET_NATIVE=0`` turns it off (the torch path gives the same numbers to rounding);
+:func:`status` says whether it loaded and, if not, why.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from .spline import BasisTable
+
+# Which layers use the fused kernel rather than the dense basis + BLAS (measured with
+# benchmarks/bench_train.py, 1 thread): single-output layers always (the dense basis of a
+# 1000-input layer is 8 floats per input per sample, all memory traffic); layers up to
+# FUSED_MAX_OUT_STD outputs when the regulariser needs per-edge stds (the dense path then
+# also forms an (in, G+k+1, G+k+1) covariance).
+FUSED_MAX_OUT = int(os.environ.get("KANWIDGET_FUSED_MAX_OUT", "1"))
+FUSED_MAX_OUT_STD = int(os.environ.get("KANWIDGET_FUSED_MAX_OUT_STD", "64"))
+
+
+def use_fused(n_out: int, with_std: bool) -> bool:
+    """Whether a layer with ``n_out`` outputs should run the fused kernel."""
+    return n_out <= (FUSED_MAX_OUT_STD if with_std else FUSED_MAX_OUT)
+
+
+SOURCE = Path(__file__).with_name("_native.c")
+_LOCK = threading.Lock()
+_STATE: dict[str, Any] = {"lib": None, "tried": False, "reason": "not loaded yet"}
+
+
+def _cache_dir() -> Path:
+    root = os.environ.get("KANWIDGET_CACHE") or os.environ.get("XDG_CACHE_HOME")
+    base = Path(root) if root else Path.home() / ".cache"
+    return base / "kanwidget" if not os.environ.get("KANWIDGET_CACHE") else base
+
+
+def _cpu_key() -> str:
+    """Identifies the CPU's instruction sets, since the library is built with -march=native."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+        flags = next((ln for ln in text.splitlines() if ln.startswith("flags")), "")
+    except OSError:
+        flags = ""
+    return platform.machine() + flags
+
+
+def _compiler() -> str | None:
+    for name in (os.environ.get("CC"), "cc", "gcc", "clang"):
+        if name and shutil.which(name):
+            return name
+    return None
+
+
+def _flags() -> list[str]:
+    return ["-O3", "-march=native", "-fPIC", "-shared", "-std=c11", "-fopenmp", "-fno-math-errno"]
+
+
+def library_path() -> Path:
+    src = SOURCE.read_bytes()
+    key = hashlib.sha256(src + " ".join(_flags()).encode() + _cpu_key().encode()).hexdigest()
+    return _cache_dir() / f"kanwidget_native_{key[:16]}.so"
+
+
+def build(verbose: bool = False) -> Path:
+    """Compile ``_native.c`` into the cache (atomic rename; safe to race).  Returns the path."""
+    path = library_path()
+    if path.exists():
+        return path
+    cc = _compiler()
+    if cc is None:
+        raise RuntimeError("no C compiler (cc/gcc/clang) on PATH")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".so", dir=path.parent)
+    os.close(fd)
+    cmd = [cc, *_flags(), str(SOURCE), "-o", tmp, "-lm"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr.strip()[-2000:]}")
+        if verbose:
+            print(" ".join(cmd), file=sys.stderr)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def _declare(lib: ctypes.CDLL) -> None:
+    p, i = ctypes.c_void_p, ctypes.c_int
+    for suf in ("f32", "f64"):
+        fwd = getattr(lib, f"kan_forward_{suf}")
+        fwd.argtypes = [p] * 12 + [i] * 7
+        fwd.restype = i
+        bwd = getattr(lib, f"kan_backward_{suf}")
+        bwd.argtypes = [p] * 14 + [i] * 7
+        bwd.restype = i
+        dense = getattr(lib, f"kan_dense_basis_{suf}")
+        dense.argtypes = [p] * 5 + [i] * 6
+        dense.restype = i
+        dgrad = getattr(lib, f"kan_dense_grad_{suf}")
+        dgrad.argtypes = [p] * 6 + [i] * 6
+        dgrad.restype = i
+    lib.kan_basis_f64.argtypes = [p] * 6 + [i] * 5
+    lib.kan_basis_f64.restype = i
+
+
+def load() -> ctypes.CDLL | None:
+    """The kernel library, building it on first call; None if it cannot be built/loaded."""
+    if _STATE["tried"]:
+        return _STATE["lib"]
+    with _LOCK:
+        if _STATE["tried"]:
+            return _STATE["lib"]
+        if os.environ.get("KANWIDGET_NATIVE", "1") == "0":
+            _STATE["reason"] = "disabled by KANWIDGET_NATIVE=0"
+        else:
+            try:
+                lib = ctypes.CDLL(str(build()))
+                _declare(lib)
+                _STATE["lib"] = lib
+                _STATE["reason"] = "loaded"
+            except Exception as e:  # no compiler, read-only cache, ...: torch path
+                _STATE["reason"] = f"{type(e).__name__}: {e}"
+        _STATE["tried"] = True
+        return _STATE["lib"]
+
+
+def status() -> str:
+    """'loaded', or why the torch fallback is in use."""
+    load()
+    return str(_STATE["reason"])
+
+
+def set_enabled(flag: bool) -> None:
+    """Switch the kernel on/off for this process (tests compare both paths)."""
+    if flag:
+        _STATE["tried"] = False
+        _STATE["lib"] = None
+        os.environ.pop("KANWIDGET_NATIVE", None)
+        load()
+    else:
+        _STATE["lib"] = None
+        _STATE["tried"] = True
+        _STATE["reason"] = "disabled by set_enabled(False)"
+
+
+def usable(x: Tensor) -> bool:
+    """Whether the kernel can run on tensors like ``x`` (CPU, float32/float64)."""
+    return (
+        x.device.type == "cpu"
+        and x.dtype in (torch.float32, torch.float64)
+        and (load() is not None)
+    )
+
+
+def _ptr(t: Tensor | None) -> int | None:
+    return None if t is None else t.data_ptr()
+
+
+def _knot_ptrs(table: BasisTable) -> tuple[int, int, int]:
+    """Knots, uniform lookup and per-interval polynomial rows, all float64 (I, ...)."""
+    return table.knots64.data_ptr(), table.lut.data_ptr(), table.body.data_ptr()
+
+
+def _suffix(dtype: torch.dtype) -> str:
+    return "f32" if dtype == torch.float32 else "f64"
+
+
+def _check(code: int, what: str) -> None:
+    if code != 0:
+        raise RuntimeError(f"native {what} failed with code {code} (out of memory or k > 15)")
+
+
+class FusedLayer(torch.autograd.Function):
+    """``(x, base, wb, ws) -> y`` and, with ``stats``, the per-edge variance of phi."""
+
+    @staticmethod
+    def forward(ctx, x, base, wb, ws, table, stats):  # type: ignore[override]
+        lib = load()
+        assert lib is not None
+        x, base, wb, ws = (t.contiguous() for t in (x, base, wb, ws))
+        batch, n_in = x.shape
+        n_out = wb.shape[1]
+        k, n_int = table.k, table.n_int
+        y = x.new_empty(batch, n_out)
+        s1 = s2 = mean = var = None
+        if stats:
+            s1 = torch.empty(n_in, n_out, dtype=torch.float64)
+            s2 = torch.empty(n_in, n_out, dtype=torch.float64)
+            mean = x.new_empty(n_in, n_out)
+            var = x.new_empty(n_in, n_out)
+        fwd = getattr(lib, f"kan_forward_{_suffix(x.dtype)}")
+        code = fwd(x.data_ptr(), base.data_ptr(), *_knot_ptrs(table), wb.data_ptr(), ws.data_ptr(),
+                   y.data_ptr(), _ptr(s1), _ptr(s2), _ptr(mean), _ptr(var), batch, n_in, n_out,
+                   n_int, k, int(table.uniform), torch.get_num_threads())  # fmt: skip
+        _check(code, "forward")
+        ctx.save_for_backward(x, base, wb, ws)
+        ctx.table, ctx.mean = table, mean
+        return y, var
+
+    @staticmethod
+    def backward(ctx, gy, gvar):  # type: ignore[override]
+        lib = load()
+        assert lib is not None
+        x, base, wb, ws = ctx.saved_tensors
+        table = ctx.table
+        batch, n_in = x.shape
+        n_out = wb.shape[1]
+        if gy is None:
+            gy = x.new_zeros(batch, n_out)
+        gy = gy.contiguous()
+        c = mean = None
+        if ctx.mean is not None and gvar is not None:
+            c = (gvar * (2.0 / max(batch - 1, 1))).contiguous()
+            mean = ctx.mean
+        need = ctx.needs_input_grad
+        gx = torch.empty_like(x) if need[0] else None
+        gbase = torch.empty_like(base) if need[1] else None
+        gwb = torch.empty_like(wb) if need[2] else None
+        gws = torch.empty_like(ws) if need[3] else None
+        bwd = getattr(lib, f"kan_backward_{_suffix(x.dtype)}")
+        code = bwd(x.data_ptr(), base.data_ptr(), *_knot_ptrs(table),
+                   wb.data_ptr(), ws.data_ptr(), gy.data_ptr(), _ptr(c), _ptr(mean), _ptr(gx),
+                   _ptr(gbase), _ptr(gwb), _ptr(gws), batch, n_in, n_out, table.n_int, table.k,
+                   int(table.uniform), torch.get_num_threads())  # fmt: skip
+        _check(code, "backward")
+        return gx, gbase, gwb, gws, None, None
+
+
+class DenseBasis(torch.autograd.Function):
+    """``x (B, in) -> (B, in, G + k)`` basis in one pass; backward recomputes the slopes."""
+
+    @staticmethod
+    def forward(ctx, x, table):  # type: ignore[override]
+        lib = load()
+        assert lib is not None
+        x = x.contiguous()
+        batch, n_in = x.shape
+        out = x.new_empty(batch, n_in, table.n_basis)
+        fn = getattr(lib, f"kan_dense_basis_{_suffix(x.dtype)}")
+        code = fn(x.data_ptr(), *_knot_ptrs(table), out.data_ptr(),
+                  batch, n_in, table.n_int, table.k, int(table.uniform),
+                  torch.get_num_threads())  # fmt: skip
+        _check(code, "basis")
+        ctx.save_for_backward(x)
+        ctx.table = table
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):  # type: ignore[override]
+        lib = load()
+        assert lib is not None
+        (x,) = ctx.saved_tensors
+        table = ctx.table
+        grad = grad.contiguous()
+        batch, n_in = x.shape
+        gx = torch.empty_like(x)
+        fn = getattr(lib, f"kan_dense_grad_{_suffix(x.dtype)}")
+        code = fn(x.data_ptr(), *_knot_ptrs(table), grad.data_ptr(),
+                  gx.data_ptr(), batch, n_in, table.n_int, table.k, int(table.uniform),
+                  torch.get_num_threads())  # fmt: skip
+        _check(code, "basis gradient")
+        return gx, None
+
+
+def dense_basis(x: Tensor, table: BasisTable) -> Tensor:
+    """The ``(B, in, G + k)`` basis of ``x`` on ``table``'s knots (differentiable in x)."""
+    return DenseBasis.apply(x, table)
+
+
+def fused_layer(
+    x: Tensor, base: Tensor, wb: Tensor, ws: Tensor, table: BasisTable, stats: bool = False
+) -> tuple[Tensor, Tensor | None]:
+    """``y = base @ wb + spline(x) @ ws`` for ``ws`` of shape ``(in, G + k, out)`` on the
+    knots of ``table``; with ``stats`` also the per-edge variance over the batch of
+    ``phi_io = base_i wb_io + sum_a B_a(x_i) ws_iao``, ``(in, out)``."""
+    return FusedLayer.apply(x, base, wb, ws, table, stats)
+
+
+def basis_reference(x: Tensor, table: BasisTable):
+    """Dense basis and derivative ``(B, in, G + k)`` in float64 from the kernel (tests)."""
+    lib = load()
+    if lib is None:
+        raise RuntimeError(f"native kernel unavailable: {status()}")
+    x = x.detach().to(torch.float64).contiguous()
+    batch, n_in = x.shape
+    values = torch.empty(batch, n_in, table.n_basis, dtype=torch.float64)
+    deriv = torch.empty_like(values)
+    code = lib.kan_basis_f64(x.data_ptr(), *_knot_ptrs(table),
+                             values.data_ptr(), deriv.data_ptr(), batch, n_in, table.n_int,
+                             table.k, int(table.uniform))  # fmt: skip
+    _check(code, "basis")
+    return values, deriv
+
+
+if __name__ == "__main__":  # `python -m kanwidget.kan.native`: build now, print the status
+    print(status(), library_path())

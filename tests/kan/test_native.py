@@ -1,0 +1,213 @@
+"""The fused C kernels (kanwidget/kan/native.py) against the pure torch path and closed forms."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+import torch
+
+from kanwidget.kan import native
+from kanwidget.kan.layer import KANLayer
+from kanwidget.kan.spline import BasisTable, bspline_basis, extend_grid, uniform_grid
+
+pytestmark = pytest.mark.skipif(
+    native.load() is None, reason=f"no native kernel: {native.status()}"
+)
+
+
+@contextlib.contextmanager
+def torch_path():
+    """Run the block on the pure torch implementation."""
+    native.set_enabled(False)
+    try:
+        yield
+    finally:
+        native.set_enabled(True)
+
+
+@contextlib.contextmanager
+def fused_limits(plain: int, with_std: int):
+    old = native.FUSED_MAX_OUT, native.FUSED_MAX_OUT_STD
+    native.FUSED_MAX_OUT, native.FUSED_MAX_OUT_STD = plain, with_std
+    try:
+        yield
+    finally:
+        native.FUSED_MAX_OUT, native.FUSED_MAX_OUT_STD = old
+
+
+def random_knots(n_in, num, k, generator, uniform):
+    if uniform:
+        grid = uniform_grid(n_in, num, (-1.0, 1.0), dtype=torch.float64)
+    else:
+        pts = torch.rand(n_in, num - 1, generator=generator, dtype=torch.float64) * 2 - 1
+        ends = torch.tensor([-1.0, 1.0], dtype=torch.float64).expand(n_in, 2)
+        grid = torch.sort(torch.cat([pts, ends], 1), dim=1).values
+    return extend_grid(grid, k)
+
+
+def cox_de_boor(x: float, t: list[float], a: int, k: int) -> float:
+    """Textbook recursion for one basis function B_{a,k} (half-open intervals)."""
+    if k == 0:
+        return 1.0 if t[a] <= x < t[a + 1] else 0.0
+    left = (x - t[a]) / (t[a + k] - t[a]) * cox_de_boor(x, t, a, k - 1)
+    right = (t[a + k + 1] - x) / (t[a + k + 1] - t[a + 1]) * cox_de_boor(x, t, a + 1, k - 1)
+    return left + right
+
+
+@pytest.mark.parametrize("k", [1, 2, 3, 4])
+@pytest.mark.parametrize("uniform", [True, False])
+def test_basis_matches_cox_de_boor_and_torch_path(k, uniform):
+    g = torch.Generator().manual_seed(k)
+    knots = random_knots(2, 6, k, g, uniform)
+    table = BasisTable(knots, k)
+    assert table.uniform == uniform
+    x = torch.rand(40, 2, generator=g, dtype=torch.float64) * 3.2 - 1.6  # some outside
+    values, _ = native.basis_reference(x, table)
+    for b in range(0, 40, 7):
+        for i in range(2):
+            t = knots[i].tolist()
+            expect = [cox_de_boor(float(x[b, i]), t, a, k) for a in range(values.shape[-1])]
+            assert values[b, i].tolist() == pytest.approx(expect, abs=1e-12)
+    with torch_path():
+        ref = bspline_basis(x, knots, k, BasisTable(knots, k))
+    assert torch.allclose(values, ref, atol=1e-13)
+    assert torch.allclose(bspline_basis(x, knots, k, table), ref, atol=1e-13)  # native dense path
+
+
+@pytest.mark.parametrize("uniform", [True, False])
+def test_basis_slopes_match_finite_differences(uniform):
+    g = torch.Generator().manual_seed(7)
+    knots = random_knots(3, 5, 3, g, uniform)
+    table = BasisTable(knots, 3)
+    x = torch.rand(64, 3, generator=g, dtype=torch.float64) * 2.4 - 1.2
+    _, slopes = native.basis_reference(x, table)
+    eps = 1e-6
+    up, _ = native.basis_reference(x + eps, table)
+    down, _ = native.basis_reference(x - eps, table)
+    assert torch.allclose((up - down) / (2 * eps), slopes, atol=1e-6)
+
+
+def _layer_inputs(n_in, n_out, batch, g):
+    x = (torch.rand(batch, n_in, generator=g, dtype=torch.float64) * 2.6 - 1.3).requires_grad_()
+    base = torch.nn.functional.silu(x.detach()).requires_grad_()
+    wb = torch.randn(n_in, n_out, generator=g, dtype=torch.float64).requires_grad_()
+    ws = torch.randn(n_in, 8, n_out, generator=g, dtype=torch.float64).requires_grad_()
+    return x, base, wb, ws
+
+
+@pytest.mark.parametrize("n_out", [1, 3, 11])  # literal-width copies and the general loop
+@pytest.mark.parametrize("uniform", [True, False])
+def test_fused_layer_values_and_gradcheck(n_out, uniform):
+    g = torch.Generator().manual_seed(n_out)
+    knots = random_knots(3, 5, 3, g, uniform)
+    table = BasisTable(knots, 3)
+    x, base, wb, ws = _layer_inputs(3, n_out, 30, g)
+    y, var = native.fused_layer(x, base, wb, ws, table, stats=True)
+    with torch_path():
+        basis = bspline_basis(x.detach(), knots, 3)
+    phi = base.detach()[:, :, None] * wb.detach() + torch.einsum("bia,iao->bio", basis, ws.detach())
+    assert torch.allclose(y, phi.sum(1), atol=1e-12)
+    assert var is not None and torch.allclose(var, phi.var(0), atol=1e-12)
+
+    def fn(*args):
+        y, var = native.fused_layer(*args, table, stats=True)
+        return y, var
+
+    assert torch.autograd.gradcheck(fn, (x, base, wb, ws))
+    assert torch.autograd.gradcheck(
+        lambda *a: native.fused_layer(*a, table, stats=False)[0], (x, base, wb, ws)
+    )
+
+
+@pytest.mark.parametrize("width", [(2, 5), (5, 1), (6, 40)])
+@pytest.mark.parametrize("with_std", [False, True])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_layer_same_outputs_and_grads_on_every_path(width, with_std, dtype):
+    """Torch path, dense native basis + BLAS, and the fused kernel agree (forward, every
+    gradient, the regulariser's std), also with edges masked off and an adapted grid."""
+    n_in, n_out = width
+    g = torch.Generator().manual_seed(n_in * 10 + n_out)
+    layer = KANLayer(n_in, n_out, num=5, k=3, generator=g, dtype=dtype)
+    layer.mask[0, 0] = 0
+    x = torch.rand(200, n_in, generator=g, dtype=dtype) * 2.4 - 1.2
+    layer.update_grid_from_samples(x[:150])  # non-uniform knots
+
+    def run():
+        layer.zero_grad()
+        xx = x.clone().requires_grad_()
+        out = layer(xx, with_std=with_std)
+        y, std = out if with_std else (out, None)
+        loss = (y**2).sum() + (std.sum() if std is not None else 0)
+        loss.backward()
+        grads = [xx.grad, layer.coef.grad, layer.scale_base.grad, layer.scale_sp.grad]
+        return [y.detach(), *([std.detach()] if std is not None else []), *grads]
+
+    with torch_path():
+        ref = run()
+    with fused_limits(0, 0):
+        dense = run()
+    with fused_limits(1000, 1000):
+        fused = run()
+    tol = 1e-4 if dtype == torch.float32 else 1e-10
+    for r, d, f in zip(ref, dense, fused, strict=True):
+        scale = r.abs().max().clamp_min(1)
+        assert ((d - r).abs().max() / scale) < tol
+        assert ((f - r).abs().max() / scale) < tol
+
+
+def test_two_threads_match_one():
+    g = torch.Generator().manual_seed(3)
+    knots = random_knots(4, 5, 3, g, False)
+    table = BasisTable(knots, 3)
+    x, base, wb, ws = _layer_inputs(4, 6, 501, g)
+    old = torch.get_num_threads()
+    results = []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            y, var = native.fused_layer(x, base, wb, ws, table, stats=True)
+            assert var is not None
+            grads = torch.autograd.grad((y**2).sum() + var.sum(), (x, base, wb, ws))
+            results.append([y, var, *grads])
+    finally:
+        torch.set_num_threads(old)
+    for a, b in zip(*results, strict=True):
+        assert torch.allclose(a, b, atol=1e-12)
+
+
+def test_points_outside_the_grid_and_nan():
+    table = BasisTable(extend_grid(uniform_grid(1, 5, (-1.0, 1.0), dtype=torch.float64), 3), 3)
+    x = torch.tensor([[-5.0], [5.0], [float("nan")], [0.25]], dtype=torch.float64)
+    values, slopes = native.basis_reference(x, table)
+    assert values[:3].abs().sum() == 0 and slopes[:3].abs().sum() == 0
+    assert values[3].sum().item() == pytest.approx(1.0)  # partition of unity inside
+
+
+def test_failed_build_falls_back_to_torch(monkeypatch, tmp_path):
+    monkeypatch.setenv("KANWIDGET_CACHE", str(tmp_path))
+    monkeypatch.setenv("CC", "/nonexistent/cc")
+    monkeypatch.setattr(native, "_compiler", lambda: None)
+    native._STATE.update(lib=None, tried=False)
+    try:
+        assert native.load() is None
+        assert "no C compiler" in native.status()
+        assert not native.usable(torch.zeros(1))
+        layer = KANLayer(2, 3)
+        x = torch.rand(10, 2) * 2 - 1
+        assert layer(x).shape == (10, 3)  # the torch path runs
+    finally:
+        monkeypatch.undo()
+        native.set_enabled(True)
+    assert native.load() is not None
+
+
+def test_disable_by_environment(monkeypatch):
+    monkeypatch.setenv("KANWIDGET_NATIVE", "0")
+    native._STATE.update(lib=None, tried=False)
+    try:
+        assert native.load() is None
+        assert "KANWIDGET_NATIVE=0" in native.status()
+    finally:
+        monkeypatch.undo()
+        native.set_enabled(True)
