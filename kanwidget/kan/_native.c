@@ -154,7 +154,7 @@ INLINE int locate_eval(const double *t, const double *lut, const double *table, 
 int kan_basis_f64(const double *x, const double *t, const double *lut, const double *table,
                   double *N_out, double *dN_out, int B, int I, int M, int k, int uniform) {
     if (k > KMAX || k < 0) return -2;
-    const int NB = M - k, F = 2 + (k + 1) * (k + 1);
+    const int NB = M - k;
     memset(N_out, 0, sizeof(double) * (size_t)B * I * NB);
     memset(dN_out, 0, sizeof(double) * (size_t)B * I * NB);
     for (int b = 0; b < B; b++)
@@ -179,7 +179,7 @@ int kan_basis_f64(const double *x, const double *t, const double *lut, const dou
 int SUF(kan_dense_basis)(const T *x, const double *t, const double *lut, const double *table,
                          T *out, int B, int I, int M, int k, int uniform, int nthreads) {
     if (k > KMAX || k < 0) return -2;
-    const int NB = M - k, F = 2 + (k + 1) * (k + 1);
+    const int NB = M - k;
     const int nt = nthreads < 1 ? 1 : nthreads;
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int b = 0; b < B; b++) {
@@ -203,7 +203,7 @@ int SUF(kan_dense_grad)(const T *x, const double *t, const double *lut, const do
                         const T *g, T *gx, int B, int I, int M, int k, int uniform,
                         int nthreads) {
     if (k > KMAX || k < 0) return -2;
-    const int NB = M - k, F = 2 + (k + 1) * (k + 1);
+    const int NB = M - k;
     const int nt = nthreads < 1 ? 1 : nthreads;
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int b = 0; b < B; b++) {
@@ -225,45 +225,52 @@ int SUF(kan_dense_grad)(const T *x, const double *t, const double *lut, const do
     return 0;
 }
 
-/* one (b, i) pair of the fused forward; O is a literal 1 in the narrow-layer copy */
-INLINE void SUF(fwd_pair)(T *restrict yb, T *restrict phi, double *restrict r1,
-                          double *restrict r2, const T *restrict wbi, const T *restrict wsi,
-                          T bv, const double *N, int j, int k, int NB, int O, int stats) {
+/* Rows of ws for the k + 1 basis functions of interval j (a zero row for those off the ends
+ * of the knot vector, and for all of them outside the knot span), and their values as T. */
+INLINE void SUF(pair_rows)(const T **wr, T *v, const T *wsi, const T *zero, const double *N,
+                           int j, int k, int NB, int O) {
+    for (int r = 0; r <= k; r++) {
+        const int a = j - k + r;
+        const int ok = j >= 0 && a >= 0 && a < NB;
+        wr[r] = ok ? wsi + (size_t)a * O : zero;
+        v[r] = ok ? (T)N[r] : (T)0;
+    }
+}
+
+/* one (b, i) pair of the fused forward, one pass over the outputs (a single read-modify-
+ * write of y per pair); KK and O are literals in the specialised copies */
+INLINE void SUF(fwd_pair)(T *restrict yb, double *restrict r1, double *restrict r2,
+                          const T *restrict wbi, const T *const *wr, const T *v, T bv, int KK,
+                          int O, int stats) {
     if (!stats) {
-        for (int o = 0; o < O; o++) yb[o] += bv * wbi[o];
-        if (j < 0) return;
-        for (int r = 0; r <= k; r++) {
-            int a = j - k + r;
-            if (a < 0 || a >= NB) continue;
-            const T v = (T)N[r];
-            const T *restrict w = wsi + (size_t)a * O;
-            for (int o = 0; o < O; o++) yb[o] += v * w[o];
+#pragma omp simd
+        for (int o = 0; o < O; o++) {
+            T s = bv * wbi[o];
+            for (int r = 0; r <= KK; r++) s += v[r] * wr[r][o];
+            yb[o] += s;
         }
         return;
     }
-    for (int o = 0; o < O; o++) phi[o] = bv * wbi[o];
-    if (j >= 0) {
-        for (int r = 0; r <= k; r++) {
-            int a = j - k + r;
-            if (a < 0 || a >= NB) continue;
-            const T v = (T)N[r];
-            const T *restrict w = wsi + (size_t)a * O;
-            for (int o = 0; o < O; o++) phi[o] += v * w[o];
-        }
-    }
+#pragma omp simd
     for (int o = 0; o < O; o++) {
-        yb[o] += phi[o];
-        r1[o] += (double)phi[o];
-        r2[o] += (double)phi[o] * (double)phi[o];
+        T s = bv * wbi[o];
+        for (int r = 0; r <= KK; r++) s += v[r] * wr[r][o];
+        yb[o] += s;
+        r1[o] += (double)s;
+        r2[o] += (double)s * (double)s;
     }
 }
+
+/* specialise the spline order (3, the default, or any) and then the output count */
+#define SWITCH_K(CALL_K)                                                                  \
+    if (k == 3) { CALL_K(3) } else { CALL_K(k) }
 
 int SUF(kan_forward)(const T *x, const T *base, const double *t, const double *lut,
                      const double *table, const T *wb, const T *ws, T *y, double *s1,
                      double *s2, T *mean, T *var, int B, int I, int O, int M, int k,
                      int uniform, int nthreads) {
     if (k > KMAX || k < 0) return -2;
-    const int NB = M - k, F = 2 + (k + 1) * (k + 1);
+    const int NB = M - k;
     const int stats = s1 != NULL;
     int nt = nthreads < 1 ? 1 : nthreads;
     if (nt > B) nt = B > 0 ? B : 1;
@@ -275,12 +282,11 @@ int SUF(kan_forward)(const T *x, const T *base, const double *t, const double *l
         if (nt > 1 && !(acc = (double *)calloc((size_t)(nt - 1) * 2 * nio, sizeof(double))))
             return -1;
     }
-    T *phis = (T *)malloc(sizeof(T) * (size_t)nt * (O > 0 ? O : 1));
-    if (!phis) { free(acc); return -1; }
+    T *zero = (T *)calloc((size_t)(O > 0 ? O : 1), sizeof(T)); /* read-only zero row */
+    if (!zero) { free(acc); return -1; }
 #pragma omp parallel num_threads(nt)
     {
         const int tid = THREAD_ID();
-        T *phi = phis + (size_t)tid * (O > 0 ? O : 1);
         double *a1 = !stats ? NULL : (tid == 0 ? s1 : acc + (size_t)(tid - 1) * 2 * nio);
         double *a2 = !stats ? NULL : (tid == 0 ? s2 : a1 + nio);
 #pragma omp for schedule(static)
@@ -295,8 +301,13 @@ int SUF(kan_forward)(const T *x, const T *base, const double *t, const double *l
                 const T *wbi = wb + (size_t)i * O, *wsi = ws + (size_t)i * NB * O;
                 double *r1 = stats ? a1 + (size_t)i * O : NULL;
                 double *r2 = stats ? a2 + (size_t)i * O : NULL;
-#define FWD(OO) SUF(fwd_pair)(yb, phi, r1, r2, wbi, wsi, bv, N, j, k, NB, OO, stats)
-                SWITCH_O(FWD)
+                const T *wr[KMAX + 1];
+                T v[KMAX + 1];
+                SUF(pair_rows)(wr, v, wsi, zero, N, j, k, NB, O);
+#define FWD(OO) SUF(fwd_pair)(yb, r1, r2, wbi, wr, v, bv, KK_, OO, stats);
+#define FWD_K(KK) { const int KK_ = KK; SWITCH_O(FWD) }
+                SWITCH_K(FWD_K)
+#undef FWD_K
 #undef FWD
             }
         }
@@ -316,59 +327,67 @@ int SUF(kan_forward)(const T *x, const T *base, const double *t, const double *l
         }
     }
     free(acc);
-    free(phis);
+    free(zero);
     return 0;
 }
 
-/* one (b, i) pair of the fused backward */
-INLINE void SUF(bwd_pair)(const T *restrict gyb, T *restrict G, const T *restrict ci,
-                          const T *restrict mi, const T *restrict wbi, const T *restrict wsi,
-                          T *gbase_bi, T *restrict gwbi, T *restrict gwsi, T *gx_bi, T bv,
-                          const double *N, const double *dN, int j, int k, int NB, int O,
+/* one (b, i) pair of the fused backward, one pass over the outputs: the upstream gradient
+ * of phi (gy, plus c (phi - mean) with stats), then every product that uses it.  gr holds
+ * the gws rows to add to (a scratch row for missing ones); sx[r] gets sum_o g w_r. */
+INLINE void SUF(bwd_pair)(const T *restrict gyb, const T *restrict ci, const T *restrict mi,
+                          const T *restrict wbi, const T *const *wr, T *const *gr,
+                          T *restrict gwbi, const T *v, T bv, T *gbase_bi, T *sx, int KK, int O,
                           int stats) {
-    const T *restrict g = gyb;
-    if (stats) { /* upstream gradient of phi: gy + c (phi - mean) */
-        for (int o = 0; o < O; o++) G[o] = bv * wbi[o];
-        if (j >= 0) {
-            for (int r = 0; r <= k; r++) {
-                int a = j - k + r;
-                if (a < 0 || a >= NB) continue;
-                const T v = (T)N[r];
-                const T *restrict w = wsi + (size_t)a * O;
-                for (int o = 0; o < O; o++) G[o] += v * w[o];
+    T sb = 0, s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    if (KK == 3) { /* four named accumulators: the vectoriser reduces scalars, not arrays */
+        const T *w0 = wr[0], *w1 = wr[1], *w2 = wr[2], *w3 = wr[3];
+        T *g0 = gr[0], *g1 = gr[1], *g2 = gr[2], *g3 = gr[3];
+        const T v0 = v[0], v1 = v[1], v2 = v[2], v3 = v[3];
+#define BWD3_BODY                                                                         \
+            sb += g * wbi[o];                                                             \
+            gwbi[o] += bv * g;                                                            \
+            g0[o] += v0 * g;                                                              \
+            g1[o] += v1 * g;                                                              \
+            g2[o] += v2 * g;                                                              \
+            g3[o] += v3 * g;                                                              \
+            s0 += g * w0[o];                                                              \
+            s1 += g * w1[o];                                                              \
+            s2 += g * w2[o];                                                              \
+            s3 += g * w3[o];
+        if (stats) {
+#pragma omp simd reduction(+ : sb, s0, s1, s2, s3)
+            for (int o = 0; o < O; o++) {
+                const T phi = bv * wbi[o] + v0 * w0[o] + v1 * w1[o] + v2 * w2[o] + v3 * w3[o];
+                const T g = gyb[o] + ci[o] * (phi - mi[o]);
+                BWD3_BODY
+            }
+        } else {
+#pragma omp simd reduction(+ : sb, s0, s1, s2, s3)
+            for (int o = 0; o < O; o++) {
+                const T g = gyb[o];
+                BWD3_BODY
             }
         }
-        for (int o = 0; o < O; o++) G[o] = gyb[o] + ci[o] * (G[o] - mi[o]);
-        g = G;
-    }
-    if (gbase_bi) {
-        T s = 0;
-#pragma omp simd reduction(+ : s)
-        for (int o = 0; o < O; o++) s += g[o] * wbi[o];
-        *gbase_bi = s;
-    }
-    if (gwbi)
-        for (int o = 0; o < O; o++) gwbi[o] += bv * g[o];
-    double acc = 0.0;
-    if (j >= 0) {
-        for (int r = 0; r <= k; r++) {
-            int a = j - k + r;
-            if (a < 0 || a >= NB) continue;
-            if (gwsi) {
-                const T v = (T)N[r];
-                T *restrict gw = gwsi + (size_t)a * O;
-                for (int o = 0; o < O; o++) gw[o] += v * g[o];
+#undef BWD3_BODY
+        sx[0] = s0, sx[1] = s1, sx[2] = s2, sx[3] = s3;
+    } else {
+        for (int r = 0; r <= KK; r++) sx[r] = 0;
+        for (int o = 0; o < O; o++) {
+            T g = gyb[o];
+            if (stats) {
+                T phi = bv * wbi[o];
+                for (int r = 0; r <= KK; r++) phi += v[r] * wr[r][o];
+                g += ci[o] * (phi - mi[o]);
             }
-            if (gx_bi) {
-                const T *restrict w = wsi + (size_t)a * O;
-                T s = 0;
-#pragma omp simd reduction(+ : s)
-                for (int o = 0; o < O; o++) s += g[o] * w[o];
-                acc += dN[r] * (double)s;
+            sb += g * wbi[o];
+            gwbi[o] += bv * g;
+            for (int r = 0; r <= KK; r++) {
+                gr[r][o] += v[r] * g;
+                sx[r] += g * wr[r][o];
             }
         }
     }
-    if (gx_bi) *gx_bi = (T)acc;
+    if (gbase_bi) *gbase_bi = sb;
 }
 
 /* gy (B, O); c, mean (I, O) or NULL: the stats part of phi's upstream gradient is
@@ -379,7 +398,7 @@ int SUF(kan_backward)(const T *x, const T *base, const double *t, const double *
                       const T *mean, T *gx, T *gbase, T *gwb, T *gws, int B, int I, int O,
                       int M, int k, int uniform, int nthreads) {
     if (k > KMAX || k < 0) return -2;
-    const int NB = M - k, F = 2 + (k + 1) * (k + 1);
+    const int NB = M - k;
     const int stats = c != NULL;
     int nt = nthreads < 1 ? 1 : nthreads;
     if (nt > B) nt = B > 0 ? B : 1;
@@ -389,12 +408,15 @@ int SUF(kan_backward)(const T *x, const T *base, const double *t, const double *
         return -1;
     if (gwb) memset(gwb, 0, sizeof(T) * nwb);
     if (gws) memset(gws, 0, sizeof(T) * nws);
-    T *Gs = (T *)malloc(sizeof(T) * (size_t)nt * (O > 0 ? O : 1));
-    if (!Gs) { free(buf); return -1; }
+    /* a read-only zero row, and per thread k + 2 scratch rows that absorb the writes of
+     * missing basis functions and of gradients nobody asked for */
+    const size_t row = (size_t)(O > 0 ? O : 1);
+    T *zero = (T *)calloc(row * (1 + (size_t)nt * (k + 2)), sizeof(T));
+    if (!zero) { free(buf); return -1; }
 #pragma omp parallel num_threads(nt)
     {
         const int tid = THREAD_ID();
-        T *G = Gs + (size_t)tid * (O > 0 ? O : 1);
+        T *junk = zero + row * (1 + (size_t)tid * (k + 2));
         T *mywb = gwb, *myws = gws;
         if (tid > 0 && buf) {
             T *mine = buf + (size_t)(tid - 1) * (nwb + nws);
@@ -410,13 +432,31 @@ int SUF(kan_backward)(const T *x, const T *base, const double *t, const double *
                 int j = locate_eval(t, lut, table, i, M, k, xv, uniform, N, gx ? dN : NULL);
                 const size_t bi = (size_t)b * I + i, io = (size_t)i * O;
                 const T *ci = stats ? c + io : NULL, *mi = stats ? mean + io : NULL;
-                T *gb = gbase ? gbase + bi : NULL, *gxx = gx ? gx + bi : NULL;
-                T *gwbi = mywb ? mywb + io : NULL, *gwsi = myws ? myws + io * NB : NULL;
+                T *gwbi = mywb ? mywb + io : junk + row * (k + 1);
                 const T *wbi = wb + io, *wsi = ws + io * NB;
-#define BWD(OO) SUF(bwd_pair)(gyb, G, ci, mi, wbi, wsi, gb, gwbi, gwsi, gxx, base[bi], N, dN, \
-                              j, k, NB, OO, stats)
-                SWITCH_O(BWD)
+                const T *wr[KMAX + 1];
+                T *gr[KMAX + 1];
+                T v[KMAX + 1], sx[KMAX + 1];
+                SUF(pair_rows)(wr, v, wsi, zero, N, j, k, NB, O);
+                for (int r = 0; r <= k; r++) {
+                    const int a = j - k + r;
+                    const int ok = j >= 0 && a >= 0 && a < NB && myws;
+                    gr[r] = ok ? myws + io * NB + (size_t)a * O : junk + row * r;
+                }
+                T *gb = gbase ? gbase + bi : NULL;
+#define BWD(OO) SUF(bwd_pair)(gyb, ci, mi, wbi, wr, gr, gwbi, v, base[bi], gb, sx, KK_, OO, stats);
+#define BWD_K(KK) { const int KK_ = KK; SWITCH_O(BWD) }
+                SWITCH_K(BWD_K)
+#undef BWD_K
 #undef BWD
+                if (gx) {
+                    double acc = 0.0;
+                    for (int r = 0; r <= k; r++) {
+                        const int a = j - k + r;
+                        if (j >= 0 && a >= 0 && a < NB) acc += dN[r] * (double)sx[r];
+                    }
+                    gx[bi] = (T)acc;
+                }
             }
         }
     }
@@ -428,7 +468,7 @@ int SUF(kan_backward)(const T *x, const T *base, const double *t, const double *
         }
     }
     free(buf);
-    free(Gs);
+    free(zero);
     return 0;
 }
 

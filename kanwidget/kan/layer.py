@@ -173,7 +173,7 @@ class KANLayer(nn.Module):
         batch = x.shape[0]
         base = self.base_fun(x)  # (B, in)
         base_w, spline_w = self.numeric_weights()
-        if native.usable(x) and native.use_fused(self.out_dim, with_std):
+        if native.usable(x) and native.use_fused(self.out_dim, x.numel(), with_std):
             # fused C kernel: no dense basis (see native.py)
             ws = spline_w.transpose(1, 2).contiguous()  # (in, n, out): out innermost
             table = self.basis_table()

@@ -33,17 +33,22 @@ from torch import Tensor
 from .spline import BasisTable
 
 # Which layers use the fused kernel rather than the dense basis + BLAS (measured with
-# benchmarks/bench_train.py, 1 thread): single-output layers always (the dense basis of a
-# 1000-input layer is 8 floats per input per sample, all memory traffic); layers up to
-# FUSED_MAX_OUT_STD outputs when the regulariser needs per-edge stds (the dense path then
-# also forms an (in, G+k+1, G+k+1) covariance).
+# benchmarks/bench_train.py, 1 thread): single-output layers whose dense basis would be big
+# (B * in >= FUSED_MIN_POINTS, i.e. >= 8 MB at grid 5 in float32: writing and re-reading it
+# is then most of the layer's time), and layers up to FUSED_MAX_OUT_STD outputs when the
+# regulariser needs per-edge stds (the dense path then also forms an (in, n+1, n+1)
+# covariance per input).
 FUSED_MAX_OUT = int(os.environ.get("KANWIDGET_FUSED_MAX_OUT", "1"))
+FUSED_MIN_POINTS = int(os.environ.get("KANWIDGET_FUSED_MIN_POINTS", str(256 * 1024)))
 FUSED_MAX_OUT_STD = int(os.environ.get("KANWIDGET_FUSED_MAX_OUT_STD", "64"))
 
 
-def use_fused(n_out: int, with_std: bool) -> bool:
-    """Whether a layer with ``n_out`` outputs should run the fused kernel."""
-    return n_out <= (FUSED_MAX_OUT_STD if with_std else FUSED_MAX_OUT)
+def use_fused(n_out: int, n_points: int, with_std: bool) -> bool:
+    """Whether a layer with ``n_out`` outputs, evaluated at ``n_points = batch * in``
+    points, should run the fused kernel."""
+    if with_std:
+        return n_out <= FUSED_MAX_OUT_STD
+    return n_out <= FUSED_MAX_OUT and n_points >= FUSED_MIN_POINTS
 
 
 SOURCE = Path(__file__).with_name("_native.c")

@@ -28,12 +28,13 @@ def torch_path():
 
 @contextlib.contextmanager
 def fused_limits(plain: int, with_std: int):
-    old = native.FUSED_MAX_OUT, native.FUSED_MAX_OUT_STD
+    old = native.FUSED_MAX_OUT, native.FUSED_MAX_OUT_STD, native.FUSED_MIN_POINTS
     native.FUSED_MAX_OUT, native.FUSED_MAX_OUT_STD = plain, with_std
+    native.FUSED_MIN_POINTS = 0
     try:
         yield
     finally:
-        native.FUSED_MAX_OUT, native.FUSED_MAX_OUT_STD = old
+        native.FUSED_MAX_OUT, native.FUSED_MAX_OUT_STD, native.FUSED_MIN_POINTS = old
 
 
 def random_knots(n_in, num, k, generator, uniform):
@@ -154,6 +155,13 @@ def test_layer_same_outputs_and_grads_on_every_path(width, with_std, dtype):
         scale = r.abs().max().clamp_min(1)
         assert ((d - r).abs().max() / scale) < tol
         assert ((f - r).abs().max() / scale) < tol
+
+
+def test_use_fused_policy():
+    assert native.use_fused(1, 1000 * 1000, with_std=False)  # big single-output layer
+    assert not native.use_fused(1, 4096 * 32, with_std=False)  # small: dense basis + BLAS
+    assert not native.use_fused(100, 10**7, with_std=False)  # wide: BLAS
+    assert native.use_fused(32, 10, with_std=True) and not native.use_fused(1000, 10, True)
 
 
 def test_two_threads_match_one():
