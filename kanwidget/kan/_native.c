@@ -472,5 +472,79 @@ int SUF(kan_backward)(const T *x, const T *base, const double *t, const double *
     return 0;
 }
 
+/* Column mean and unbiased std of x (B, I), two passes in double. */
+int SUF(kan_colstats)(const T *x, T *mean, T *std, int B, int I) {
+    double *m = (double *)calloc((size_t)(I > 0 ? I : 1) * 2, sizeof(double));
+    if (!m) return -1;
+    double *q = m + I;
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < I; i++) m[i] += (double)x[(size_t)b * I + i];
+    for (int i = 0; i < I; i++) m[i] = B > 0 ? m[i] / B : 0.0;
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < I; i++) {
+            const double d = (double)x[(size_t)b * I + i] - m[i];
+            q[i] += d * d;
+        }
+    for (int i = 0; i < I; i++) {
+        mean[i] = (T)m[i];
+        std[i] = (T)sqrt(q[i] / (B > 1 ? B - 1 : 1));
+    }
+    free(m);
+    return 0;
+}
+
+/* pykan's regulariser for one layer and its gradient (train.py `regularization`):
+ *   v[i,o] = sqrt(var[i,o] + 1e-12) / (xstd[i] + 0.1)
+ *   reg = l1 * sum v + le * (mean_o H_o(v[:,o] / (sum_i v[i,o] + 1))
+ *                            + mean_i H_i(v[i,:] / (sum_o v[i,o] + 1)))
+ * with H(p) = -sum p log2(p + 1e-4).  Writes reg, d reg / d var (I, O) and
+ * d reg / d xstd (I). */
+int SUF(kan_reg)(const T *var, const T *xstd, double l1, double le, double *reg, T *g_var,
+                 T *g_xstd, int I, int O) {
+    const size_t n = (size_t)I * O;
+    double *buf = (double *)calloc(2 * n + 2 * (size_t)(I + O) + 2, sizeof(double));
+    if (!buf) return -1;
+    double *v = buf, *dv = buf + n, *rs = dv + n, *cs = rs + O, *rw = cs + I, *cw = rw + O;
+    const double eps = 1e-4, ln2 = log(2.0);
+    for (int i = 0; i < I; i++)
+        for (int o = 0; o < O; o++) {
+            const double e = sqrt((double)var[(size_t)i * O + o] + 1e-12);
+            v[(size_t)i * O + o] = e / ((double)xstd[i] + 0.1);
+            rs[o] += v[(size_t)i * O + o];
+            cs[i] += v[(size_t)i * O + o];
+        }
+    double total = 0.0, ent_r = 0.0, ent_c = 0.0;
+    /* f(p) = -p log2(p + eps), f'(p) = -(log2(p + eps) + p / ((p + eps) ln 2));
+     * rw[o] = sum_i f'(p) v / (R_o + 1)^2 and cw[i] likewise, for the quotient rule */
+    for (int i = 0; i < I; i++)
+        for (int o = 0; o < O; o++) {
+            const double x = v[(size_t)i * O + o];
+            const double pr = x / (rs[o] + 1), pc = x / (cs[i] + 1);
+            total += x;
+            ent_r += -pr * log2(pr + eps);
+            ent_c += -pc * log2(pc + eps);
+            const double fr = -(log2(pr + eps) + pr / ((pr + eps) * ln2));
+            const double fc = -(log2(pc + eps) + pc / ((pc + eps) * ln2));
+            dv[(size_t)i * O + o] = le * (fr / (rs[o] + 1) / O + fc / (cs[i] + 1) / I) + l1;
+            rw[o] += fr * x / ((rs[o] + 1) * (rs[o] + 1));
+            cw[i] += fc * x / ((cs[i] + 1) * (cs[i] + 1));
+        }
+    *reg = l1 * total + le * (ent_r / (O > 0 ? O : 1) + ent_c / (I > 0 ? I : 1));
+    for (int i = 0; i < I; i++) {
+        double gx = 0.0;
+        const double s = (double)xstd[i] + 0.1;
+        for (int o = 0; o < O; o++) {
+            const size_t e = (size_t)i * O + o;
+            const double d = dv[e] - le * (rw[o] / O + cw[i] / I);
+            const double stdv = v[e] * s;
+            g_var[e] = (T)(d / (2.0 * stdv * s)); /* dv / dvar = 1 / (2 sqrt(var+eps) s) */
+            gx += -d * v[e] / s;
+        }
+        g_xstd[i] = (T)gx;
+    }
+    free(buf);
+    return 0;
+}
+
 #undef T
 #endif
