@@ -420,8 +420,13 @@ class KANObjective(torch.autograd.Function):
 
 
 def fused_objective(
-    x: Tensor, y: Tensor, tables: list[BasisTable], weights: list[Tensor], lamb: float,
-    lamb_l1: float, lamb_entropy: float,
+    x: Tensor,
+    y: Tensor,
+    tables: list[BasisTable],
+    weights: list[Tensor],
+    lamb: float,
+    lamb_l1: float,
+    lamb_entropy: float,
 ) -> tuple[Tensor, Tensor, Tensor]:
     """``(mse + lamb * reg, mse, reg)`` of a plain KAN (see :class:`KANObjective`);
     ``weights`` alternates each layer's ``(in, out)`` base and ``(in, G+k, out)`` spline
