@@ -301,6 +301,16 @@ int SUF(kan_forward)(const T *x, const T *base, const double *t, const double *l
                 const T *wbi = wb + (size_t)i * O, *wsi = ws + (size_t)i * NB * O;
                 double *r1 = stats ? a1 + (size_t)i * O : NULL;
                 double *r2 = stats ? a2 + (size_t)i * O : NULL;
+                if (O == 1) { /* scalar path: no row pointers, no zero rows */
+                    T phi = bv * wbi[0];
+                    if (j >= 0) {
+                        const int r0 = j - k < 0 ? k - j : 0, r1_ = j >= NB ? k - (j - NB + 1) : k;
+                        for (int r = r0; r <= r1_; r++) phi += (T)N[r] * wsi[j - k + r];
+                    }
+                    yb[0] += phi;
+                    if (stats) { r1[0] += (double)phi; r2[0] += (double)phi * (double)phi; }
+                    continue;
+                }
                 const T *wr[KMAX + 1];
                 T v[KMAX + 1];
                 SUF(pair_rows)(wr, v, wsi, zero, N, j, k, NB, O);
@@ -434,6 +444,30 @@ int SUF(kan_backward)(const T *x, const T *base, const double *t, const double *
                 const T *ci = stats ? c + io : NULL, *mi = stats ? mean + io : NULL;
                 T *gwbi = mywb ? mywb + io : junk + row * (k + 1);
                 const T *wbi = wb + io, *wsi = ws + io * NB;
+                if (O == 1) { /* scalar path */
+                    const T bv = base[bi];
+                    int r0 = 0, r1 = -1;
+                    if (j >= 0) {
+                        r0 = j - k < 0 ? k - j : 0;
+                        r1 = j >= NB ? k - (j - NB + 1) : k;
+                    }
+                    T g = gyb[0];
+                    if (stats) {
+                        T phi = bv * wbi[0];
+                        for (int r = r0; r <= r1; r++) phi += (T)N[r] * wsi[j - k + r];
+                        g += ci[0] * (phi - mi[0]);
+                    }
+                    if (gbase) gbase[bi] = g * wbi[0];
+                    if (mywb) mywb[io] += bv * g;
+                    double acc = 0.0;
+                    for (int r = r0; r <= r1; r++) {
+                        const int a = j - k + r;
+                        if (myws) myws[io * NB + a] += (T)N[r] * g;
+                        if (gx) acc += dN[r] * (double)wsi[a];
+                    }
+                    if (gx) gx[bi] = (T)(acc * (double)g);
+                    continue;
+                }
                 const T *wr[KMAX + 1];
                 T *gr[KMAX + 1];
                 T v[KMAX + 1], sx[KMAX + 1];
