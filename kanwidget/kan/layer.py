@@ -199,13 +199,18 @@ class KANLayer(nn.Module):
         if not with_std:
             return y
         # std over the batch of phi_ij(x_i) = w_ij . f_i(x) with features f = (b(x), B_1..B_n):
-        # Var = w^T Cov_i w, Cov_i the (n+1)x(n+1) feature covariance of input i.
-        feats = torch.cat([base.unsqueeze(-1), basis], -1).transpose(0, 1)  # (in, B, n+1)
-        feats = feats - feats.mean(1, keepdim=True)
+        # Var = w^T Cov_i w, Cov_i the (n+1)x(n+1) feature covariance of input i.  In float64:
+        # Cov_i is singular (the centred B-splines sum to zero) and an edge's weights have a
+        # large component along that direction (its mean), so in float32 the quadratic form
+        # cancels to noise for near-constant edges (var <= 0 -> clamped, gradient lost) and
+        # the sparsity regulariser stops pruning them.
+        wide = torch.float64 if x.device.type != "mps" else x.dtype
+        feats = torch.cat([base.unsqueeze(-1), basis], -1).transpose(0, 1).to(wide)
+        feats = feats - feats.mean(1, keepdim=True)  # (in, B, n+1)
         cov = feats.transpose(1, 2) @ feats  # (in, n+1, n+1), times (B - 1)
-        w = torch.cat([base_w.unsqueeze(-1), spline_w], -1)  # (in, out, n+1)
+        w = torch.cat([base_w.unsqueeze(-1), spline_w], -1).to(wide)  # (in, out, n+1)
         var = ((w @ cov) * w).sum(-1) / max(batch - 1, 1)  # (in, out)
-        return y, torch.sqrt(var.clamp_min(0) + 1e-12)
+        return y, torch.sqrt(var.clamp_min(0) + 1e-12).to(y.dtype)
 
     def edge_activations(self, x: Tensor, numeric_only: bool = False) -> Tensor:
         """Per-edge outputs ``(B, out, in)`` (masks applied)."""

@@ -63,6 +63,31 @@ def test_fit_regulariser_std_matches_materialised_activations():
     assert_close(std, acts.std(0).T, atol=1e-5, rtol=1e-4)
 
 
+@pytest.mark.parametrize("path", ["native", "torch"])
+def test_fit_regulariser_std_is_accurate_for_near_constant_edges(path, monkeypatch):
+    """The edges of a hidden node that is dying: inputs in a narrow band, curves with a large
+    mean and a small variation.  Their std drives the L1 + entropy regulariser that prunes
+    the node; in float32 the covariance form w^T Cov w lost it (var <= 0, clamped to the
+    1e-6 floor, no gradient) and prune() kept extra nodes (toy_expsin in bench_symbolic)."""
+    from kanwidget.kan import native
+    from kanwidget.kan.layer import KANLayer
+
+    if path == "native" and not native.usable(torch.zeros(1, 1)):
+        pytest.skip(f"native kernel unavailable: {native.status()}")
+    if path == "torch":
+        monkeypatch.setattr(native, "usable", lambda x: False)
+    gen = torch.Generator().manual_seed(0)
+    layer = KANLayer(3, 2, num=5, k=3, generator=gen)
+    x = 0.4 + 1e-3 * torch.rand(1000, 3, generator=gen)
+    layer.update_grid_from_samples(x)
+    with torch.no_grad():
+        layer.coef.copy_(2.0 + 1e-3 * torch.randn(layer.coef.shape, generator=gen))
+        layer.scale_base.mul_(1e-3)
+    _, std = layer(x, with_std=True)
+    ref = layer.double().edge_activations(x.double(), numeric_only=True).std(0).T
+    assert_close(std.double(), ref, atol=0, rtol=1e-3)
+
+
 def test_fit_callback_stops_training(expsin):
     model = KAN([2, 3, 1], grid=3, seed=0)
     seen = []
