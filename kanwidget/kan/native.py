@@ -15,6 +15,7 @@ Used automatically for float32/float64 CPU tensors when a C compiler is availabl
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import os
@@ -108,6 +109,10 @@ def build(verbose: bool = False) -> Path:
         if verbose:
             print(" ".join(cmd), file=sys.stderr)
         os.replace(tmp, path)
+        for old in path.parent.glob("kanwidget_native_*.so"):  # builds of older sources
+            if old != path:
+                with contextlib.suppress(OSError):
+                    old.unlink()
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
