@@ -13,7 +13,7 @@ failing (``model.suggest_symbolic`` falls back to ``kanwidget.kan.symbolic.sugge
 edge's cached activations).
 
 Usage: ``python benchmarks/bench_symbolic.py [--threads 1] [--quick] [--no-pykan]
-[--pykan-edges 2] [--pykan-cases 2] [--no-pipeline]``
+[--pykan-edges 2] [--pykan-cases 2] [--seeds 5] [--pykan-seeds 1] [--no-pipeline]``
 """
 
 from __future__ import annotations
@@ -230,63 +230,81 @@ def _ours_ready():
     return [n for n in need if not hasattr(KAN, n)]
 
 
+def _run_pipeline(lib, ranges, expr_text, seed):
+    """One pipeline run; returns (recovered, rel RMSE, seconds)."""
+    with in_tempdir(), _silent():
+        if lib == "ours":
+            from kanwidget import KAN, create_dataset
+
+            ds = _dataset(create_dataset, ranges, expr_text)
+            model = KAN([len(ranges), 5, 1], grid=5, k=3, seed=seed)
+            kw = {"progress": False}
+        else:
+            from kan import MultKAN
+            from kan.utils import create_dataset as pyk_create
+
+            ds = _dataset(pyk_create, ranges, expr_text)
+            # auto_save=True: pykan's prune() crashes without it (writes ./model inside this
+            # temporary directory)
+            model = MultKAN(width=[len(ranges), 5, 1], grid=5, k=3, seed=seed)
+            kw = {}
+        t0 = now()
+        formula, variables = _pipeline(model, ds, kw)
+        dt = now() - t0
+    ok, rel = _recovered(formula, variables, ranges, expr_text)
+    return ok, rel, dt
+
+
 def bench_pipeline(args, log):
+    """Every case with model seeds 0..n-1 (the data set is always seed 0): a single seed
+    decides little, since 50 LBFGS steps with pykan's tolerances are chaotic (rounding-level
+    changes move the pruned graph), so both libraries get recovery rates."""
     cases = load_cases()
     missing = _ours_ready()
-    rows, totals = [], {"ours": [0, 0.0], "pykan": [0, 0.0]}
+    n_seeds = {"ours": args.seeds, "pykan": 0 if args.no_pykan else args.pykan_seeds}
+    rows, totals = [], {lib: [0, 0, 0, 0.0, 0] for lib in n_seeds}  # seed0, ok, runs, s, errors
     for idx, (name, (ranges, expr_text, _hint)) in enumerate(cases.items()):
         row = [name, f"`{expr_text}`"]
         for lib in ("ours", "pykan"):
-            if lib == "ours" and missing:
-                row += ["not available", "—"]
+            seeds = n_seeds[lib] if idx < (args.pykan_cases if lib == "pykan" else 99) else 0
+            if (lib == "ours" and missing) or seeds == 0:
+                row += ["—", "—", "—"]
                 continue
-            if lib == "pykan" and (args.no_pykan or idx >= args.pykan_cases):
-                row += ["skipped", "—"]
-                continue
-            try:
-                with in_tempdir(), _silent():
-                    if lib == "ours":
-                        from kanwidget import KAN, create_dataset
-
-                        ds = _dataset(create_dataset, ranges, expr_text)
-                        model = KAN([len(ranges), 5, 1], grid=5, k=3, seed=0)
-                        kw = {"progress": False}
-                    else:
-                        from kan import MultKAN
-                        from kan.utils import create_dataset as pyk_create
-
-                        ds = _dataset(pyk_create, ranges, expr_text)
-                        # auto_save=True: pykan's prune() crashes without it (writes ./model
-                        # inside this temporary directory)
-                        model = MultKAN(width=[len(ranges), 5, 1], grid=5, k=3, seed=0)
-                        kw = {}
-                    t0 = now()
-                    formula, variables = _pipeline(model, ds, kw)
-                    dt = now() - t0
-                ok, rel = _recovered(formula, variables, ranges, expr_text)
-                totals[lib][0] += ok
-                totals[lib][1] += dt
-                row += [f"{'yes' if ok else 'no'} ({rel:.1e})", f"{dt:.1f}"]
-                verdict = "recovered" if ok else "not recovered"
-                log(f"  pipeline {name} {lib}: {verdict} rel {rel:.2e}, {dt:.1f} s")
-            except Exception as e:  # report, keep going
-                row += [f"error: {type(e).__name__}", "—"]
-                import traceback
-
-                tb = traceback.format_exc().strip().splitlines()
-                log(f"  pipeline {name} {lib}: {type(e).__name__}: {e} | " + " | ".join(tb[-4:-1]))
+            results = []
+            for seed in range(seeds):
+                try:
+                    ok, rel, dt = _run_pipeline(lib, ranges, expr_text, seed)
+                    results.append((ok, rel, dt, None))
+                    verdict = "recovered" if ok else "not recovered"
+                    log(f"  pipeline {name} {lib} seed {seed}: {verdict} rel {rel:.2e}, {dt:.1f} s")
+                except Exception as e:  # report, keep going (pykan raises on some seeds)
+                    results.append((False, math.inf, 0.0, type(e).__name__))
+                    log(f"  pipeline {name} {lib} seed {seed}: {type(e).__name__}: {e}")
+            ok0, rel0, _, err0 = results[0]
+            n_ok = sum(r[0] for r in results)
+            times = [r[2] for r in results if r[3] is None]
+            errors = [r[3] for r in results if r[3] is not None]
+            first = f"error: {err0}" if err0 else f"{'yes' if ok0 else 'no'} ({rel0:.1e})"
+            rate = f"{n_ok}/{len(results)}" + (f" ({len(errors)} errors)" if errors else "")
+            row += [first, rate, f"{statistics.mean(times):.1f}" if times else "—"]
+            tot = totals[lib]
+            tot[0] += ok0
+            tot[1] += n_ok
+            tot[2] += len(results)
+            tot[3] += sum(times)
+            tot[4] += len(errors)
         rows.append(row)
-    headers = [
-        "case",
-        "truth",
-        "ours recovered (rel RMSE)",
-        "ours s",
-        "pykan recovered (rel RMSE)",
-        "pykan s",
-    ]
-    n_pyk = min(len(cases), args.pykan_cases)
-    rows.append(["**total**", "", f"{totals['ours'][0]}/{len(cases)}", f"{totals['ours'][1]:.0f}",
-                 f"{totals['pykan'][0]}/{n_pyk}", f"{totals['pykan'][1]:.0f}"])  # fmt: skip
+    last = {lib: max(n, 1) - 1 for lib, n in n_seeds.items()}
+    headers = ["case", "truth", "ours seed 0 (rel RMSE)", f"ours recovered, seeds 0-{last['ours']}",
+               "ours s/run", "pykan seed 0 (rel RMSE)",
+               f"pykan recovered, seeds 0-{last['pykan']}", "pykan s/run"]  # fmt: skip
+    total_row = ["**total**", ""]
+    for lib in ("ours", "pykan"):
+        s0, ok, runs, secs, errs = totals[lib]
+        n_cases = runs // max(n_seeds[lib], 1)
+        total_row += [f"{s0}/{n_cases}", f"{ok}/{runs}" + (f" ({errs} errors)" if errs else ""),
+                      f"{secs:.0f} s in all"]  # fmt: skip
+    rows.append(total_row)
     note = f"kanwidget lacks {missing}; pipeline not run for ours.\n\n" if missing else ""
     return note + markdown_table(headers, rows)
 
@@ -302,6 +320,10 @@ def main(argv=None) -> int:
     )
     p.add_argument(
         "--pykan-cases", type=int, default=2, help="formula cases run through pykan's pipeline"
+    )
+    p.add_argument("--seeds", type=int, default=5, help="model seeds per case for ours")
+    p.add_argument(
+        "--pykan-seeds", type=int, default=1, help="model seeds per case for pykan (~1 min each)"
     )
     p.add_argument("--no-pipeline", action="store_true")
     args = p.parse_args(argv)

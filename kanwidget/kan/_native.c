@@ -54,9 +54,9 @@ INLINE int find_interval(const double *t, const double *lut, int M, double x, in
     return (int)(p - t);
 }
 
-/* N[r] = B_{j-k+r}(x) from the table row of interval j (Horner in u); dN[r] = d/dx */
-INLINE void basis_poly(const double *row, int k, double x, double *N, double *dN) {
-    const double inv_h = row[1], u = (x - row[0]) * inv_h;
+/* Horner on the polynomial pieces C[p][r] (row + 2) at local coordinate u: N[r] and, if dN
+ * is not NULL, dN[r] = d/du * inv_h */
+INLINE void cardinal(const double *row, int k, double u, double inv_h, double *N, double *dN) {
     const double *C = row + 2;
     for (int r = 0; r <= k; r++) {
         double v = C[k * (k + 1) + r], d = 0.0;
@@ -69,18 +69,9 @@ INLINE void basis_poly(const double *row, int k, double x, double *N, double *dN
     }
 }
 
-/* Horner on the cardinal pieces at local coordinate u; inv_h scales the slopes */
-INLINE void cardinal(const double *row, int k, double u, double inv_h, double *N, double *dN) {
-    const double *C = row + 2;
-    for (int r = 0; r <= k; r++) {
-        double v = C[k * (k + 1) + r], d = 0.0;
-        for (int p = k - 1; p >= 0; p--) {
-            d = d * u + v;
-            v = v * u + C[p * (k + 1) + r];
-        }
-        N[r] = v;
-        if (dN) dN[r] = d * inv_h;
-    }
+/* N[r] = B_{j-k+r}(x) from the table row [t_j, 1/h_j, C] of interval j; dN[r] = d/dx */
+INLINE void basis_poly(const double *row, int k, double x, double *N, double *dN) {
+    cardinal(row, k, (x - row[0]) * row[1], row[1], N, dN);
 }
 
 /* the same with k a compile-time constant for the usual orders, so the loops unroll */

@@ -120,28 +120,19 @@ def build(verbose: bool = False) -> Path:
 
 
 def _declare(lib: ctypes.CDLL) -> None:
-    p, i = ctypes.c_void_p, ctypes.c_int
-    for suf in ("f32", "f64"):
-        fwd = getattr(lib, f"kan_forward_{suf}")
-        fwd.argtypes = [p] * 12 + [i] * 7
-        fwd.restype = i
-        bwd = getattr(lib, f"kan_backward_{suf}")
-        bwd.argtypes = [p] * 14 + [i] * 7
-        bwd.restype = i
-        dense = getattr(lib, f"kan_dense_basis_{suf}")
-        dense.argtypes = [p] * 5 + [i] * 6
-        dense.restype = i
-        dgrad = getattr(lib, f"kan_dense_grad_{suf}")
-        dgrad.argtypes = [p] * 6 + [i] * 6
-        dgrad.restype = i
-        cs = getattr(lib, f"kan_colstats_{suf}")
-        cs.argtypes = [p] * 3 + [i] * 2
-        cs.restype = i
-        reg = getattr(lib, f"kan_reg_{suf}")
-        reg.argtypes = [p, p, ctypes.c_double, ctypes.c_double, p, p, p, i, i]
-        reg.restype = i
-    lib.kan_basis_f64.argtypes = [p] * 6 + [i] * 5
-    lib.kan_basis_f64.restype = i
+    p, i, d = ctypes.c_void_p, ctypes.c_int, ctypes.c_double
+    signatures = {  # name (without _f32/_f64) -> argument types; all return an int status
+        "kan_forward": [p] * 12 + [i] * 7,
+        "kan_backward": [p] * 14 + [i] * 7,
+        "kan_dense_basis": [p] * 5 + [i] * 6,
+        "kan_dense_grad": [p] * 6 + [i] * 6,
+        "kan_colstats": [p] * 3 + [i] * 2,
+        "kan_reg": [p, p, d, d, p, p, p, i, i],
+    }
+    names = [(f"{n}_{suf}", args) for n, args in signatures.items() for suf in ("f32", "f64")]
+    for name, args in [*names, ("kan_basis_f64", [p] * 6 + [i] * 5)]:
+        fn = getattr(lib, name)
+        fn.argtypes, fn.restype = args, i
 
 
 def load() -> ctypes.CDLL | None:
