@@ -497,6 +497,30 @@ int SUF(kan_backward)(const T *x, const T *base, const double *t, const double *
     return 0;
 }
 
+/* Gradient reaching a hidden layer's input h (B, I) in the fused objective:
+ *   gh = gx + gbase * silu'(h) + [g_xstd_i * scale (h - mean_i) / ((B - 1) std_i)],
+ * the last term (the regulariser's input std) only when g_xstd is not NULL and std_i > 0.
+ * In place on gx. */
+int SUF(kan_hidden_grad)(const T *h, T *gx, const T *gbase, const T *mean, const T *std,
+                         const T *g_xstd, double scale, int B, int I) {
+    double *coef = (double *)calloc((size_t)(I > 0 ? I : 1), sizeof(double));
+    if (!coef) return -1;
+    if (g_xstd)
+        for (int i = 0; i < I; i++)
+            coef[i] = std[i] > 0 ? (double)g_xstd[i] * scale / ((B > 1 ? B - 1 : 1) * (double)std[i])
+                                 : 0.0;
+    for (int b = 0; b < B; b++)
+        for (int i = 0; i < I; i++) {
+            const size_t e = (size_t)b * I + i;
+            const double x = (double)h[e], sig = 1.0 / (1.0 + exp(-x));
+            double g = (double)gx[e] + (double)gbase[e] * sig * (1.0 + x * (1.0 - sig));
+            if (g_xstd) g += (x - (double)mean[i]) * coef[i];
+            gx[e] = (T)g;
+        }
+    free(coef);
+    return 0;
+}
+
 /* Column mean and unbiased std of x (B, I), two passes in double. */
 int SUF(kan_colstats)(const T *x, T *mean, T *std, int B, int I) {
     double *m = (double *)calloc((size_t)(I > 0 ? I : 1) * 2, sizeof(double));

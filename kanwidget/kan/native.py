@@ -128,6 +128,7 @@ def _declare(lib: ctypes.CDLL) -> None:
         "kan_dense_grad": [p] * 6 + [i] * 6,
         "kan_colstats": [p] * 3 + [i] * 2,
         "kan_reg": [p, p, d, d, p, p, p, i, i],
+        "kan_hidden_grad": [p] * 6 + [d, i, i],
     }
     names = [(f"{n}_{suf}", args) for n, args in signatures.items() for suf in ("f32", "f64")]
     for name, args in [*names, ("kan_basis_f64", [p] * 6 + [i] * 5)]:
@@ -380,11 +381,12 @@ class KANObjective(torch.autograd.Function):
         lib = load()
         assert lib is not None
         bwd = getattr(lib, f"kan_backward_{_suffix(ctx.diff.dtype)}")
+        hidden = getattr(lib, f"kan_hidden_grad_{_suffix(ctx.diff.dtype)}")
         threads = torch.get_num_threads()
         diff = ctx.diff
         gh = (diff * (2.0 / diff.numel()) * g_obj).contiguous()
         grads: list[Tensor | None] = [None] * (2 * len(ctx.tables))
-        scale = ctx.lamb * g_obj
+        scale = ctx.lamb * float(g_obj)
         for l in range(len(ctx.tables) - 1, -1, -1):
             table = ctx.tables[l]
             h, base, wb, ws, mean, g_var, xmean, xstd, g_xstd = ctx.saved[l]
@@ -403,15 +405,12 @@ class KANObjective(torch.autograd.Function):
                        table.n_int, table.k, int(table.uniform), threads)  # fmt: skip
             _check(code, "backward")
             grads[2 * l], grads[2 * l + 1] = gwb, gws
-            if need_x:
+            if need_x:  # gx + gbase * silu'(h) + the input std's share, in place on gx
                 assert gx is not None and gbase is not None
-                sig = torch.sigmoid(h)
-                gh = gx + gbase * sig * (1 + h * (1 - sig))  # silu'
-                if g_xstd is not None:  # d std_i / d h_bi = (h_bi - mean_i) / ((B-1) std_i)
-                    assert xstd is not None and xmean is not None
-                    coef = torch.where(xstd > 0, g_xstd * scale / (max(batch - 1, 1) * xstd), 0)
-                    gh = gh + (h - xmean) * coef
-                gh = gh.contiguous()
+                code = hidden(h.data_ptr(), gx.data_ptr(), gbase.data_ptr(), _ptr(xmean),
+                              _ptr(xstd), _ptr(g_xstd), float(scale), batch, n_in)  # fmt: skip
+                _check(code, "hidden gradient")
+                gh = gx
         return (None, None, None, None, None, None, *grads)
 
 
