@@ -102,6 +102,8 @@ def build(verbose: bool = False) -> Path:
     fd, tmp = tempfile.mkstemp(suffix=".so", dir=path.parent)
     os.close(fd)
     cmd = [cc, *_flags(), str(SOURCE), "-o", tmp, "-lm"]
+    print(f"kanwidget: compiling the native kernel into {path.parent} (once, a few seconds)",
+          file=sys.stderr, flush=True)  # fmt: skip
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
