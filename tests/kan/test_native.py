@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 
 import pytest
 import torch
@@ -11,6 +12,8 @@ from kanwidget.kan import native
 from kanwidget.kan.layer import KANLayer
 from kanwidget.kan.spline import BasisTable, bspline_basis, extend_grid, uniform_grid
 
+if native.load() is None and os.environ.get("KANWIDGET_REQUIRE_NATIVE"):  # CI: must build
+    raise RuntimeError(f"the native kernel did not load: {native.status()}")
 pytestmark = pytest.mark.skipif(
     native.load() is None, reason=f"no native kernel: {native.status()}"
 )
