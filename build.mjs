@@ -1,7 +1,7 @@
 // Bundles the front end: js/widget.ts -> kanwidget/static/widget.js (ESM, minified), and
 // CSS -> kanwidget/static/widget.css, either imported from widget.ts or as js/widget.css.
 // `node build.mjs --watch` rebuilds on change (npm run dev).
-import { existsSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import * as esbuild from "esbuild";
 
 const watch = process.argv.includes("--watch");
@@ -27,6 +27,18 @@ const options = {
   define: { "define.amd": "false" },
   logLevel: "info",
 };
+
+// The scripts an exported offline HTML page inlines (kanwidget/sharing.py), copied next to
+// the bundle so a pip-installed kanwidget can export without node_modules.
+const vendor = {
+  "require.js": "node_modules/requirejs/require.js",
+  "embed-amd.js": "node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js",
+  "anywidget.js": "node_modules/anywidget/dist/index.js",
+};
+mkdirSync("kanwidget/static/vendor", { recursive: true });
+for (const [flat, src] of Object.entries(vendor)) {
+  copyFileSync(src, `kanwidget/static/vendor/${flat}`);
+}
 
 if (watch) {
   const ctx = await esbuild.context(options);

@@ -124,3 +124,18 @@ def test_command_line_writes_the_html_next_to_the_notebook(
         sharing.main([str(nb), "--js-dir", str(scripts_dir)])
     assert done.value.code == 0
     assert "REQUIRE_MARKER" in (tmp_path / "nb.html").read_text()
+
+
+def test_build_vendors_the_offline_scripts_next_to_the_bundle() -> None:
+    """`npm run build` copies the three scripts into kanwidget/static/vendor/ (shipped in the
+    wheel), so exporting works after a pip install without node_modules; they are the npm
+    packages' own files, and the default search finds them first."""
+    static = Path(sharing.__file__).resolve().parent / "static" / "vendor"
+    found = sharing.find_widget_scripts()
+    for key, (flat, in_node_modules) in sharing._SCRIPTS.items():
+        path = getattr(found, key)
+        assert path == static / flat
+        original = Path(sharing.__file__).resolve().parents[1] / "node_modules" / in_node_modules
+        if original.is_file():
+            assert path.read_bytes() == original.read_bytes()
+    assert "requirejs" in (static / "require.js").read_text()[:2000].lower()
