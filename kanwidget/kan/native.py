@@ -445,7 +445,3 @@ def basis_reference(x: Tensor, table: BasisTable):
                              table.k, int(table.uniform))  # fmt: skip
     _check(code, "basis")
     return values, deriv
-
-
-if __name__ == "__main__":  # `python -m kanwidget.kan.native`: build now, print the status
-    print(status(), library_path())
