@@ -34,6 +34,16 @@
 #endif
 
 #define KMAX 15
+
+/* worker threads for a call: as asked with OpenMP, one without (the pragmas are ignored) */
+static inline int threads_for(int n) {
+#ifdef _OPENMP
+    return n < 1 ? 1 : n;
+#else
+    (void)n;
+    return 1;
+#endif
+}
 #define INLINE static inline __attribute__((always_inline))
 
 /* interval j with t[j] <= x < t[j + 1], or -1 outside [t[0], t[M]) (and for NaN) */
@@ -171,7 +181,7 @@ int SUF(kan_dense_basis)(const T *x, const double *t, const double *lut, const d
                          T *out, int B, int I, int M, int k, int uniform, int nthreads) {
     if (k > KMAX || k < 0) return -2;
     const int NB = M - k;
-    const int nt = nthreads < 1 ? 1 : nthreads;
+    const int nt = threads_for(nthreads);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int b = 0; b < B; b++) {
         for (int i = 0; i < I; i++) {
@@ -195,7 +205,7 @@ int SUF(kan_dense_grad)(const T *x, const double *t, const double *lut, const do
                         int nthreads) {
     if (k > KMAX || k < 0) return -2;
     const int NB = M - k;
-    const int nt = nthreads < 1 ? 1 : nthreads;
+    const int nt = threads_for(nthreads);
 #pragma omp parallel for num_threads(nt) schedule(static)
     for (int b = 0; b < B; b++) {
         for (int i = 0; i < I; i++) {
@@ -263,7 +273,7 @@ int SUF(kan_forward)(const T *x, const T *base, const double *t, const double *l
     if (k > KMAX || k < 0) return -2;
     const int NB = M - k;
     const int stats = s1 != NULL;
-    int nt = nthreads < 1 ? 1 : nthreads;
+    int nt = threads_for(nthreads);
     if (nt > B) nt = B > 0 ? B : 1;
     const size_t nio = (size_t)I * O;
     double *acc = NULL; /* stats of threads 1.. (thread 0 writes s1, s2 directly) */
@@ -401,7 +411,7 @@ int SUF(kan_backward)(const T *x, const T *base, const double *t, const double *
     if (k > KMAX || k < 0) return -2;
     const int NB = M - k;
     const int stats = c != NULL;
-    int nt = nthreads < 1 ? 1 : nthreads;
+    int nt = threads_for(nthreads);
     if (nt > B) nt = B > 0 ? B : 1;
     const size_t nwb = (size_t)I * O, nws = (size_t)I * NB * O;
     T *buf = NULL; /* weight gradients of threads 1.. (thread 0 writes gwb, gws directly) */

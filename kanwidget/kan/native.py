@@ -80,45 +80,59 @@ def _compiler() -> str | None:
     return None
 
 
-def _flags() -> list[str]:
-    return ["-O3", "-march=native", "-fPIC", "-shared", "-std=c11", "-fopenmp", "-fno-math-errno"]
+# Tried in order: compilers without OpenMP (e.g. Apple clang) or without -march=native still
+# get a working, single-threaded kernel.
+FLAG_SETS: tuple[tuple[str, ...], ...] = (
+    ("-O3", "-march=native", "-fopenmp", "-fno-math-errno"),
+    ("-O3", "-march=native", "-fno-math-errno"),
+    ("-O3",),
+)
+_COMMON = ("-fPIC", "-shared", "-std=c11")
 
 
-def library_path() -> Path:
+def library_path(flags: tuple[str, ...] | None = None) -> Path:
+    """Where the library built with ``flags`` (default: the first set) is cached."""
+    flags = FLAG_SETS[0] if flags is None else flags
     src = SOURCE.read_bytes()
-    key = hashlib.sha256(src + " ".join(_flags()).encode() + _cpu_key().encode()).hexdigest()
+    key = hashlib.sha256(src + " ".join(flags).encode() + _cpu_key().encode()).hexdigest()
     return _cache_dir() / f"kanwidget_native_{key[:16]}.so"
 
 
 def build(verbose: bool = False) -> Path:
-    """Compile ``_native.c`` into the cache (atomic rename; safe to race).  Returns the path."""
-    path = library_path()
-    if path.exists():
-        return path
+    """Compile ``_native.c`` into the cache (atomic rename; safe to race) with the first flag
+    set that works; returns the library's path (an existing build is reused)."""
+    for flags in FLAG_SETS:
+        if library_path(flags).exists():
+            return library_path(flags)
     cc = _compiler()
     if cc is None:
         raise RuntimeError("no C compiler (cc/gcc/clang) on PATH")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".so", dir=path.parent)
-    os.close(fd)
-    cmd = [cc, *_flags(), str(SOURCE), "-o", tmp, "-lm"]
-    print(f"kanwidget: compiling the native kernel into {path.parent} (once, a few seconds)",
+    _cache_dir().mkdir(parents=True, exist_ok=True)
+    print(f"kanwidget: compiling the native kernel into {_cache_dir()} (once, a few seconds)",
           file=sys.stderr, flush=True)  # fmt: skip
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        if proc.returncode != 0:
-            raise RuntimeError(f"{' '.join(cmd)} failed:\n{proc.stderr.strip()[-2000:]}")
-        if verbose:
-            print(" ".join(cmd), file=sys.stderr)
-        os.replace(tmp, path)
+    errors = []
+    for flags in FLAG_SETS:
+        path = library_path(flags)
+        fd, tmp = tempfile.mkstemp(suffix=".so", dir=path.parent)
+        os.close(fd)
+        cmd = [cc, *flags, *_COMMON, str(SOURCE), "-o", tmp, "-lm"]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+            if proc.returncode != 0:
+                errors.append(f"{' '.join(cmd)} failed:\n{proc.stderr.strip()[-1000:]}")
+                continue
+            if verbose:
+                print(" ".join(cmd), file=sys.stderr)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
         for old in path.parent.glob("kanwidget_native_*.so"):  # builds of older sources
             if old != path:
                 with contextlib.suppress(OSError):
                     old.unlink()
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+        return path
+    raise RuntimeError("\n".join(errors))
 
 
 def _declare(lib: ctypes.CDLL) -> None:

@@ -276,3 +276,28 @@ def test_fused_objective_not_used_for_mult_nodes_or_symbolic():
     sym = KAN([2, 3, 1], seed=0)
     sym.fix_symbolic(0, 0, 0, "sin", fit_params_bool=False)
     assert not train._plain(sym, x)
+
+
+def test_build_falls_back_to_flags_without_openmp(monkeypatch, tmp_path):
+    """A compiler that rejects -fopenmp (e.g. Apple clang) still gets a working kernel: the
+    next flag set builds a single-threaded library that gives the same numbers."""
+    g = torch.Generator().manual_seed(11)
+    table = BasisTable(random_knots(3, 5, 3, g, False), 3)
+    x, base, wb, ws = _layer_inputs(3, 4, 64, g)
+    expect = native.fused_layer(x, base, wb, ws, table, stats=True)
+    monkeypatch.setenv("KANWIDGET_CACHE", str(tmp_path))
+    bad = ("-O3", "-fopenmp", "-fno-such-flag-kanwidget")
+    monkeypatch.setattr(native, "FLAG_SETS", (bad, ("-O3",)))
+    native._STATE.update(lib=None, tried=False)
+    old_threads = torch.get_num_threads()
+    try:
+        assert native.load() is not None, native.status()
+        assert native.library_path(("-O3",)).exists() and not native.library_path(bad).exists()
+        torch.set_num_threads(2)  # ignored without OpenMP: one thread, same result
+        got = native.fused_layer(x, base, wb, ws, table, stats=True)
+        for a, b in zip(got, expect, strict=True):
+            assert a is not None and b is not None and torch.allclose(a, b, atol=1e-12)
+    finally:
+        torch.set_num_threads(old_threads)
+        monkeypatch.undo()
+        native.set_enabled(True)
