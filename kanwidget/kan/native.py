@@ -1,16 +1,20 @@
-"""Fused C kernel for the layer forward/backward (``_native.c``), built on first use.
+"""C kernels for the spline layer (``_native.c``), built on first use.
 
-The eager torch path forms the dense ``(B, in, G + k)`` basis and multiplies it; the kernel
-instead walks each point's ``k + 1`` non-zero basis values straight into the output, and
-recomputes them in the backward pass, so neither the dense basis nor its gradient is ever
-stored.  It is plain C (no torch headers), compiled with the system C compiler in about a
-second into a per-user cache and called through :mod:`ctypes` on contiguous CPU tensors;
-ctypes releases the GIL during the call, so the widget's training thread does not block
-the kernel.
+Three entry points, each with a pure-torch twin that gives the same numbers to rounding:
 
-Used automatically for float32/float64 CPU tensors when a C compiler is available.
-``KANWIDGET_NATIVE=0`` turns it off (the torch path gives the same numbers to rounding);
-:func:`status` says whether it loaded and, if not, why.
+- :func:`dense_basis`: the ``(B, in, G + k)`` basis in one pass; its backward recomputes
+  the slopes instead of saving them.  Wide layers keep BLAS for the spline matmul.
+- :func:`fused_layer`: the whole layer without a dense basis: each point's ``k + 1``
+  non-zero basis values go straight into the output (and the per-edge statistics the
+  regulariser needs, in double); for narrow layers (see :func:`use_fused`).
+- :func:`fused_objective`: ``fit``'s MSE + regulariser of a plain KAN as one autograd node.
+
+Plain C (no torch headers, OpenMP when the compiler has it), compiled with the system C
+compiler in a few seconds into a per-user cache (``$KANWIDGET_CACHE``, else
+``~/.cache/kanwidget``) and called through :mod:`ctypes` on contiguous CPU tensors; ctypes
+releases the GIL during the call.  Used automatically for float32/float64 CPU tensors;
+``KANWIDGET_NATIVE=0`` turns it off, and :func:`status` says whether it loaded and, if
+not, why.
 """
 
 from __future__ import annotations
