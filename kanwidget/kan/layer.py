@@ -167,49 +167,37 @@ class KANLayer(nn.Module):
             cached = self._mask_full = (mask, mask._version, bool((mask == 1).all()))
         return cached[2]
 
+    def kernel_weights(self) -> tuple[Tensor, Tensor]:
+        """Masked weights in the native kernel's layout: base ``(in, out)`` and spline
+        ``(in, n, out)`` (outputs innermost), differentiable like :meth:`numeric_weights`."""
+        base_w, spline_w = self.numeric_weights()
+        return base_w, spline_w.transpose(1, 2).contiguous()
+
     def forward(self, x: Tensor, with_std: bool = False):
         """``x`` (B, in) -> ``(B, out)``; with ``with_std`` also the per-edge numeric
         activation std ``(in, out)`` (for the regulariser), without forming ``(B, out, in)``."""
-        batch = x.shape[0]
         base = self.base_fun(x)  # (B, in)
-        base_w, spline_w = self.numeric_weights()
+        var = None
         if native.usable(x) and native.use_fused(self.out_dim, x.numel(), with_std):
-            # fused C kernel: no dense basis (see native.py)
-            ws = spline_w.transpose(1, 2).contiguous()  # (in, n, out): out innermost
-            table = self.basis_table()
-            y, var = native.fused_layer(x, base, base_w, ws, table, with_std)
-            if self.has_symbolic:
-                from .symbolic.branch import symbolic_forward
-
-                sym = symbolic_forward(x, self._symbolic_groups(), self.sym_params, self.sym_mask)
-                y = y + sym
-            if not with_std:
-                return y
-            assert var is not None
-            return y, torch.sqrt(var + 1e-12)
-        basis = self.basis(x)  # (B, in, n)
-        n = basis.shape[-1]
-        w_flat = spline_w.permute(1, 0, 2).reshape(self.out_dim, self.in_dim * n)
-        y = F.linear(basis.reshape(batch, self.in_dim * n), w_flat)  # (B, out)
-        y = torch.addmm(y, base, base_w)
+            # fused C kernel: no dense basis, variance from double sums (see native.py)
+            base_w, ws = self.kernel_weights()
+            y, var = native.fused_layer(x, base, base_w, ws, self.basis_table(), with_std)
+        else:
+            base_w, spline_w = self.numeric_weights()
+            basis = self.basis(x)  # (B, in, n)
+            batch, n = x.shape[0], basis.shape[-1]
+            w_flat = spline_w.permute(1, 0, 2).reshape(self.out_dim, self.in_dim * n)
+            y = F.linear(basis.reshape(batch, self.in_dim * n), w_flat)  # (B, out)
+            y = torch.addmm(y, base, base_w)
+            if with_std:
+                var = _edge_variance(base, basis, base_w, spline_w)
         if self.has_symbolic:
             from .symbolic.branch import symbolic_forward
 
             y = y + symbolic_forward(x, self._symbolic_groups(), self.sym_params, self.sym_mask)
         if not with_std:
             return y
-        # std over the batch of phi_ij(x_i) = w_ij . f_i(x) with features f = (b(x), B_1..B_n):
-        # Var = w^T Cov_i w, Cov_i the (n+1)x(n+1) feature covariance of input i.  In float64:
-        # Cov_i is singular (the centred B-splines sum to zero) and an edge's weights have a
-        # large component along that direction (its mean), so in float32 the quadratic form
-        # cancels to noise for near-constant edges (var <= 0 -> clamped, gradient lost) and
-        # the sparsity regulariser stops pruning them.
-        wide = torch.float64 if x.device.type != "mps" else x.dtype
-        feats = torch.cat([base.unsqueeze(-1), basis], -1).transpose(0, 1).to(wide)
-        feats = feats - feats.mean(1, keepdim=True)  # (in, B, n+1)
-        cov = feats.transpose(1, 2) @ feats  # (in, n+1, n+1), times (B - 1)
-        w = torch.cat([base_w.unsqueeze(-1), spline_w], -1).to(wide)  # (in, out, n+1)
-        var = ((w @ cov) * w).sum(-1) / max(batch - 1, 1)  # (in, out)
+        assert var is not None
         return y, torch.sqrt(var.clamp_min(0) + 1e-12).to(y.dtype)
 
     def edge_activations(self, x: Tensor, numeric_only: bool = False) -> Tensor:
@@ -287,6 +275,21 @@ class KANLayer(nn.Module):
         self.sym_names = [[self.sym_names[i][j] for j in out_ids] for i in in_ids]
         self.in_dim, self.out_dim = len(in_ids), len(out_ids)
         self.symbolic_changed()
+
+
+def _edge_variance(base: Tensor, basis: Tensor, base_w: Tensor, spline_w: Tensor) -> Tensor:
+    """Per-edge variance over the batch of phi_ij(x_i) = w_ij . f_i(x), features
+    f = (b(x), B_1..B_n): Var = w^T Cov_i w, Cov_i the (n+1)x(n+1) feature covariance of
+    input i, ``(in, out)``.  In float64: Cov_i is singular (the centred B-splines sum to zero)
+    and an edge's weights have a large component along that direction (its mean), so in
+    float32 the quadratic form cancels to noise for near-constant edges (var <= 0 -> clamped,
+    gradient lost) and the sparsity regulariser stops pruning them."""
+    wide = torch.float64 if base.device.type != "mps" else base.dtype
+    feats = torch.cat([base.unsqueeze(-1), basis], -1).transpose(0, 1).to(wide)
+    feats = feats - feats.mean(1, keepdim=True)  # (in, B, n+1)
+    cov = feats.transpose(1, 2) @ feats  # (in, n+1, n+1), times (B - 1)
+    w = torch.cat([base_w.unsqueeze(-1), spline_w], -1).to(wide)  # (in, out, n+1)
+    return ((w @ cov) * w).sum(-1) / max(base.shape[0] - 1, 1)
 
 
 def _adaptive_grid(x_sorted: Tensor, num: int, grid_eps: float) -> Tensor:

@@ -142,10 +142,7 @@ def fit(
 
     def objective(xb: Tensor, yb: Tensor) -> Tensor:
         if loss_fn is _mse and _plain(model, xb):  # one fused autograd node (native.py)
-            weights = []
-            for layer in model.layers:
-                base_w, spline_w = layer.numeric_weights()
-                weights += [base_w, spline_w.transpose(1, 2).contiguous()]
+            weights = [w for layer in model.layers for w in layer.kernel_weights()]
             tables = [layer.basis_table() for layer in model.layers]
             obj, train_loss, reg = native.fused_objective(
                 xb, yb, tables, weights, lamb, lamb_l1, lamb_entropy

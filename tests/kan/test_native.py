@@ -244,10 +244,7 @@ def test_fused_objective_matches_autograd_graph(lamb, dtype):
         params = [p for p in model.parameters() if p.requires_grad]
         if fused:
             assert train._plain(model, x)
-            weights = []
-            for layer in model.layers:
-                base_w, spline_w = layer.numeric_weights()
-                weights += [base_w, spline_w.transpose(1, 2).contiguous()]
+            weights = [w for layer in model.layers for w in layer.kernel_weights()]
             tables = [layer.basis_table() for layer in model.layers]
             obj, loss, reg = native.fused_objective(x, y, tables, weights, lamb, 1.0, 2.0)
         else:
