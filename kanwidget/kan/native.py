@@ -223,6 +223,41 @@ def _check(code: int, what: str) -> None:
         raise RuntimeError(f"native {what} failed with code {code} (out of memory or k > 15)")
 
 
+def _layer_forward(lib, x, base, wb, ws, table: BasisTable, stats: bool):
+    """One fused-kernel forward on contiguous tensors: ``y (B, out)`` and, with ``stats``,
+    the per-edge ``mean`` and unbiased ``var`` of phi ``(in, out)`` (else None, None)."""
+    batch, n_in = x.shape
+    n_out = wb.shape[1]
+    y = x.new_empty(batch, n_out)
+    s1 = s2 = mean = var = None
+    if stats:  # s1, s2: the kernel's double-precision sums
+        s1 = torch.empty(n_in, n_out, dtype=torch.float64)
+        s2 = torch.empty(n_in, n_out, dtype=torch.float64)
+        mean, var = x.new_empty(n_in, n_out), x.new_empty(n_in, n_out)
+    fwd = getattr(lib, f"kan_forward_{_suffix(x.dtype)}")
+    code = fwd(x.data_ptr(), base.data_ptr(), *_knot_ptrs(table), wb.data_ptr(), ws.data_ptr(),
+               y.data_ptr(), _ptr(s1), _ptr(s2), _ptr(mean), _ptr(var), batch, n_in, n_out,
+               table.n_int, table.k, int(table.uniform), torch.get_num_threads())  # fmt: skip
+    _check(code, "forward")
+    return y, mean, var
+
+
+def _layer_backward(lib, x, base, wb, ws, table: BasisTable, gy, c, mean, need):
+    """One fused-kernel backward: ``(gx, gbase, gwb, gws)``, each only if its ``need`` flag
+    is set (else None).  ``c``/``mean``: the variance's share ``c (phi - mean)`` of phi's
+    upstream gradient, or None."""
+    flags = iter(need)
+    gx, gbase, gwb, gws = (torch.empty_like(t) if next(flags) else None for t in (x, base, wb, ws))
+    bwd = getattr(lib, f"kan_backward_{_suffix(x.dtype)}")
+    batch, n_in = x.shape
+    code = bwd(x.data_ptr(), base.data_ptr(), *_knot_ptrs(table), wb.data_ptr(), ws.data_ptr(),
+               gy.data_ptr(), _ptr(c), _ptr(mean), _ptr(gx), _ptr(gbase), _ptr(gwb), _ptr(gws),
+               batch, n_in, wb.shape[1], table.n_int, table.k, int(table.uniform),
+               torch.get_num_threads())  # fmt: skip
+    _check(code, "backward")
+    return gx, gbase, gwb, gws
+
+
 class FusedLayer(torch.autograd.Function):
     """``(x, base, wb, ws) -> y`` and, with ``stats``, the per-edge variance of phi."""
 
@@ -231,21 +266,7 @@ class FusedLayer(torch.autograd.Function):
         lib = load()
         assert lib is not None
         x, base, wb, ws = (t.contiguous() for t in (x, base, wb, ws))
-        batch, n_in = x.shape
-        n_out = wb.shape[1]
-        k, n_int = table.k, table.n_int
-        y = x.new_empty(batch, n_out)
-        s1 = s2 = mean = var = None
-        if stats:
-            s1 = torch.empty(n_in, n_out, dtype=torch.float64)
-            s2 = torch.empty(n_in, n_out, dtype=torch.float64)
-            mean = x.new_empty(n_in, n_out)
-            var = x.new_empty(n_in, n_out)
-        fwd = getattr(lib, f"kan_forward_{_suffix(x.dtype)}")
-        code = fwd(x.data_ptr(), base.data_ptr(), *_knot_ptrs(table), wb.data_ptr(), ws.data_ptr(),
-                   y.data_ptr(), _ptr(s1), _ptr(s2), _ptr(mean), _ptr(var), batch, n_in, n_out,
-                   n_int, k, int(table.uniform), torch.get_num_threads())  # fmt: skip
-        _check(code, "forward")
+        y, mean, var = _layer_forward(lib, x, base, wb, ws, table, stats)
         ctx.save_for_backward(x, base, wb, ws)
         ctx.table, ctx.mean = table, mean
         return y, var
@@ -255,28 +276,15 @@ class FusedLayer(torch.autograd.Function):
         lib = load()
         assert lib is not None
         x, base, wb, ws = ctx.saved_tensors
-        table = ctx.table
-        batch, n_in = x.shape
-        n_out = wb.shape[1]
-        if gy is None:
-            gy = x.new_zeros(batch, n_out)
-        gy = gy.contiguous()
+        batch = x.shape[0]
+        gy = x.new_zeros(batch, wb.shape[1]) if gy is None else gy.contiguous()
         c = mean = None
         if ctx.mean is not None and gvar is not None:
             c = (gvar * (2.0 / max(batch - 1, 1))).contiguous()
             mean = ctx.mean
-        need = ctx.needs_input_grad
-        gx = torch.empty_like(x) if need[0] else None
-        gbase = torch.empty_like(base) if need[1] else None
-        gwb = torch.empty_like(wb) if need[2] else None
-        gws = torch.empty_like(ws) if need[3] else None
-        bwd = getattr(lib, f"kan_backward_{_suffix(x.dtype)}")
-        code = bwd(x.data_ptr(), base.data_ptr(), *_knot_ptrs(table),
-                   wb.data_ptr(), ws.data_ptr(), gy.data_ptr(), _ptr(c), _ptr(mean), _ptr(gx),
-                   _ptr(gbase), _ptr(gwb), _ptr(gws), batch, n_in, n_out, table.n_int, table.k,
-                   int(table.uniform), torch.get_num_threads())  # fmt: skip
-        _check(code, "backward")
-        return gx, gbase, gwb, gws, None, None
+        grads = _layer_backward(lib, x, base, wb, ws, ctx.table, gy, c, mean,
+                                ctx.needs_input_grad[:4])  # fmt: skip
+        return (*grads, None, None)
 
 
 class DenseBasis(torch.autograd.Function):
@@ -352,28 +360,15 @@ class KANObjective(torch.autograd.Function):
     def forward(ctx, x, y, lamb, lamb_l1, lamb_entropy, tables, *weights):  # type: ignore[override]
         lib = load()
         assert lib is not None
-        sfx = _suffix(x.dtype)
-        fwd, reg_fn = getattr(lib, f"kan_forward_{sfx}"), getattr(lib, f"kan_reg_{sfx}")
-        threads = torch.get_num_threads()
+        reg_fn = getattr(lib, f"kan_reg_{_suffix(x.dtype)}")
+        stats = lamb > 0
         h = x.contiguous()
         saved, reg_total = [], 0.0
         for l, table in enumerate(tables):
             wb, ws = weights[2 * l].contiguous(), weights[2 * l + 1].contiguous()
-            batch, n_in = h.shape
-            n_out = wb.shape[1]
+            n_in, n_out = wb.shape
             base = torch.nn.functional.silu(h)
-            out = h.new_empty(batch, n_out)
-            stats = lamb > 0
-            s1 = s2 = mean = var = None
-            if stats:
-                s1 = torch.empty(n_in, n_out, dtype=torch.float64)
-                s2 = torch.empty(n_in, n_out, dtype=torch.float64)
-                mean, var = h.new_empty(n_in, n_out), h.new_empty(n_in, n_out)
-            code = fwd(h.data_ptr(), base.data_ptr(), *_knot_ptrs(table), wb.data_ptr(),
-                       ws.data_ptr(), out.data_ptr(), _ptr(s1), _ptr(s2), _ptr(mean), _ptr(var),
-                       batch, n_in, n_out, table.n_int, table.k, int(table.uniform),
-                       threads)  # fmt: skip
-            _check(code, "forward")
+            out, mean, var = _layer_forward(lib, h, base, wb, ws, table, stats)
             g_var = g_xstd = xmean = xstd = None
             if stats:
                 assert var is not None
@@ -400,30 +395,20 @@ class KANObjective(torch.autograd.Function):
     def backward(ctx, g_obj, _g_loss, _g_reg):  # type: ignore[override]
         lib = load()
         assert lib is not None
-        bwd = getattr(lib, f"kan_backward_{_suffix(ctx.diff.dtype)}")
         hidden = getattr(lib, f"kan_hidden_grad_{_suffix(ctx.diff.dtype)}")
-        threads = torch.get_num_threads()
         diff = ctx.diff
         gh = (diff * (2.0 / diff.numel()) * g_obj).contiguous()
         grads: list[Tensor | None] = [None] * (2 * len(ctx.tables))
         scale = ctx.lamb * float(g_obj)
         for l in range(len(ctx.tables) - 1, -1, -1):
-            table = ctx.tables[l]
             h, base, wb, ws, mean, g_var, xmean, xstd, g_xstd = ctx.saved[l]
             batch, n_in = h.shape
-            n_out = wb.shape[1]
             c = None
             if g_var is not None:
                 c = (g_var * (scale * 2.0 / max(batch - 1, 1))).contiguous()
             need_x = l > 0
-            gx = torch.empty_like(h) if need_x else None
-            gbase = torch.empty_like(h) if need_x else None
-            gwb, gws = torch.empty_like(wb), torch.empty_like(ws)
-            code = bwd(h.data_ptr(), base.data_ptr(), *_knot_ptrs(table), wb.data_ptr(),
-                       ws.data_ptr(), gh.data_ptr(), _ptr(c), _ptr(mean), _ptr(gx),
-                       _ptr(gbase), gwb.data_ptr(), gws.data_ptr(), batch, n_in, n_out,
-                       table.n_int, table.k, int(table.uniform), threads)  # fmt: skip
-            _check(code, "backward")
+            gx, gbase, gwb, gws = _layer_backward(lib, h, base, wb, ws, ctx.tables[l], gh, c, mean,
+                                                  (need_x, need_x, True, True))  # fmt: skip
             grads[2 * l], grads[2 * l + 1] = gwb, gws
             if need_x:  # gx + gbase * silu'(h) + the input std's share, in place on gx
                 assert gx is not None and gbase is not None
