@@ -26,6 +26,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #ifdef _OPENMP
 #include <omp.h>
 #define THREAD_ID() omp_get_thread_num()
@@ -139,16 +142,85 @@ INLINE int locate_eval(const double *t, const double *lut, const double *table, 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 
+/* Per-pair basis cache of the objective: interval j (B, I) and the k + 1 values and slopes
+ * (B, I, k + 1), double.  mode 1: evaluate and store; mode 2: read (same numbers). */
+typedef struct {
+    int *j;
+    double *N, *dN;
+    int mode;
+} basis_cache;
+
+INLINE int cached_eval(const basis_cache *C, size_t bi, const double *t, const double *lut,
+                       const double *table, int i, int M, int k, double x, int uniform,
+                       double *N, double *dN) {
+    const int K1 = k + 1;
+    if (C && C->mode == 2) {
+        const double *cn = C->N + bi * K1, *cd = C->dN + bi * K1;
+        for (int r = 0; r < K1; r++) N[r] = cn[r];
+        if (dN)
+            for (int r = 0; r < K1; r++) dN[r] = cd[r];
+        return C->j[bi];
+    }
+    double local[KMAX + 1];
+    if (C && !dN) dN = local;
+    const int j = locate_eval(t, lut, table, i, M, k, x, uniform, N, dN);
+    if (C) {
+        double *cn = C->N + bi * K1, *cd = C->dN + bi * K1;
+        for (int r = 0; r < K1; r++) cn[r] = N[r], cd[r] = dN[r];
+        C->j[bi] = j;
+    }
+    return j;
+}
+
+/* fit's objective for a plain KAN (SiLU bases, no multiplication nodes, identity affine
+ * maps, no symbolic edges, MSE) on a flat double parameter vector: see kan_objective_T.
+ * Each layer's trainable tensors sit at an offset of the flat vector (torch's LBFGS order);
+ * frozen ones (offset -1) are read from the model's tensor. */
+typedef struct {
+    int I, O, M, k, uniform;
+    const double *t, *lut, *table;  /* the layer's BasisTable (knots64, lut, body) */
+    const void *mask;               /* (I, O) T */
+    const void *coef, *sb, *ssp;    /* (I, O, NB), (I, O), (I, O) T: values when frozen */
+    long long off_coef, off_sb, off_ssp;
+} kan_layer_spec;
+
+typedef struct {
+    int n_layers, B, nthreads;
+    const void *x, *y;       /* (B, I_0) inputs and (B, O_last) targets, T */
+    double lamb, lamb_l1, lamb_entropy;
+    const kan_layer_spec *layers;
+    double mse, reg;         /* of the last evaluation */
+    int status, evals;       /* first failing kernel code (0: none); evaluations so far */
+    void *work;              /* scratch, allocated on first use, freed by kan_problem_free */
+    int cached;              /* -1: no basis cache (too big); 1: layer 0's basis is cached */
+    int block;               /* 1: use the block path (set by the caller, see kan_block_ok) */
+} kan_problem;
+
+#define KW 16             /* lanes of the objective's block path */
+#define KAN_BLK_MAX_NB 32 /* its largest basis (G + k) */
+
+/* largest per-pair basis cache of an objective (bytes); beyond it the basis is recomputed */
+#define KAN_CACHE_LIMIT ((size_t)512 << 20)
+
+void kan_problem_free(kan_problem *p) {
+    free(p->work);
+    p->work = NULL;
+}
+
 #define KAN_T float
+#define KAN_F32 1
 #define SUF(name) CAT(name, _f32)
 #include __FILE__
 #undef KAN_T
+#undef KAN_F32
 #undef SUF
 
 #define KAN_T double
+#define KAN_F32 0
 #define SUF(name) CAT(name, _f64)
 #include __FILE__
 #undef KAN_T
+#undef KAN_F32
 #undef SUF
 
 /* dense basis and slopes in double, for tests */
@@ -266,10 +338,10 @@ INLINE void SUF(fwd_pair)(T *restrict yb, double *restrict r1, double *restrict 
 #define SWITCH_K(CALL_K)                                                                  \
     if (k == 3) { CALL_K(3) } else { CALL_K(k) }
 
-int SUF(kan_forward)(const T *x, const T *base, const double *t, const double *lut,
-                     const double *table, const T *wb, const T *ws, T *y, double *s1,
-                     double *s2, T *mean, T *var, int B, int I, int O, int M, int k,
-                     int uniform, int nthreads) {
+static int SUF(layer_forward)(const T *x, const T *base, const double *t, const double *lut,
+                              const double *table, const T *wb, const T *ws, T *y, double *s1,
+                              double *s2, T *mean, T *var, int B, int I, int O, int M, int k,
+                              int uniform, int nthreads, const basis_cache *C) {
     if (k > KMAX || k < 0) return -2;
     const int NB = M - k;
     const int stats = s1 != NULL;
@@ -297,7 +369,8 @@ int SUF(kan_forward)(const T *x, const T *base, const double *t, const double *l
             for (int i = 0; i < I; i++) {
                 const double xv = (double)x[(size_t)b * I + i];
                 double N[KMAX + 1];
-                int j = locate_eval(t, lut, table, i, M, k, xv, uniform, N, NULL);
+                int j = cached_eval(C, (size_t)b * I + i, t, lut, table, i, M, k, xv, uniform,
+                                    N, NULL);
                 const T bv = base[(size_t)b * I + i];
                 const T *wbi = wb + (size_t)i * O, *wsi = ws + (size_t)i * NB * O;
                 double *r1 = stats ? a1 + (size_t)i * O : NULL;
@@ -340,6 +413,14 @@ int SUF(kan_forward)(const T *x, const T *base, const double *t, const double *l
     free(acc);
     free(zero);
     return 0;
+}
+
+int SUF(kan_forward)(const T *x, const T *base, const double *t, const double *lut,
+                     const double *table, const T *wb, const T *ws, T *y, double *s1,
+                     double *s2, T *mean, T *var, int B, int I, int O, int M, int k,
+                     int uniform, int nthreads) {
+    return SUF(layer_forward)(x, base, t, lut, table, wb, ws, y, s1, s2, mean, var, B, I, O, M,
+                              k, uniform, nthreads, NULL);
 }
 
 /* one (b, i) pair of the fused backward, one pass over the outputs: the upstream gradient
@@ -404,10 +485,11 @@ INLINE void SUF(bwd_pair)(const T *restrict gyb, const T *restrict ci, const T *
 /* gy (B, O); c, mean (I, O) or NULL: the stats part of phi's upstream gradient is
  * c[i, o] (phi[b, i, o] - mean[i, o]).  Outputs (NULL to skip): gx, gbase (B, I),
  * gwb (I, O), gws (I, NB, O), all overwritten. */
-int SUF(kan_backward)(const T *x, const T *base, const double *t, const double *lut,
-                      const double *table, const T *wb, const T *ws, const T *gy, const T *c,
-                      const T *mean, T *gx, T *gbase, T *gwb, T *gws, int B, int I, int O,
-                      int M, int k, int uniform, int nthreads) {
+static int SUF(layer_backward)(const T *x, const T *base, const double *t, const double *lut,
+                               const double *table, const T *wb, const T *ws, const T *gy,
+                               const T *c, const T *mean, T *gx, T *gbase, T *gwb, T *gws, int B,
+                               int I, int O, int M, int k, int uniform, int nthreads,
+                               const basis_cache *C) {
     if (k > KMAX || k < 0) return -2;
     const int NB = M - k;
     const int stats = c != NULL;
@@ -440,7 +522,8 @@ int SUF(kan_backward)(const T *x, const T *base, const double *t, const double *
             for (int i = 0; i < I; i++) {
                 const double xv = (double)x[(size_t)b * I + i];
                 double N[KMAX + 1], dN[KMAX + 1];
-                int j = locate_eval(t, lut, table, i, M, k, xv, uniform, N, gx ? dN : NULL);
+                int j = cached_eval(C, (size_t)b * I + i, t, lut, table, i, M, k, xv, uniform,
+                                    N, gx ? dN : NULL);
                 const size_t bi = (size_t)b * I + i, io = (size_t)i * O;
                 const T *ci = stats ? c + io : NULL, *mi = stats ? mean + io : NULL;
                 T *gwbi = mywb ? mywb + io : junk + row * (k + 1);
@@ -505,6 +588,14 @@ int SUF(kan_backward)(const T *x, const T *base, const double *t, const double *
     free(buf);
     free(zero);
     return 0;
+}
+
+int SUF(kan_backward)(const T *x, const T *base, const double *t, const double *lut,
+                      const double *table, const T *wb, const T *ws, const T *gy, const T *c,
+                      const T *mean, T *gx, T *gbase, T *gwb, T *gws, int B, int I, int O,
+                      int M, int k, int uniform, int nthreads) {
+    return SUF(layer_backward)(x, base, t, lut, table, wb, ws, gy, c, mean, gx, gbase, gwb, gws,
+                               B, I, O, M, k, uniform, nthreads, NULL);
 }
 
 /* Gradient reaching a hidden layer's input h (B, I) in the fused objective:
@@ -603,6 +694,613 @@ int SUF(kan_reg)(const T *var, const T *xstd, double l1, double le, double *reg,
     }
     free(buf);
     return 0;
+}
+
+/* A layer's kernel weights from the flat parameters (frozen ones from the model):
+ * wb = scale_base * mask (I, O), ws[i, a, o] = coef[i, o, a] * scale_sp * mask (I, NB, O). */
+static void SUF(load_weights)(const kan_layer_spec *S, const double *theta, T *wb, T *ws) {
+    const int I = S->I, O = S->O, NB = S->M - S->k;
+    const T *mask = (const T *)S->mask, *coef = (const T *)S->coef;
+    const T *sbf = (const T *)S->sb, *sspf = (const T *)S->ssp;
+    for (int i = 0; i < I; i++)
+        for (int o = 0; o < O; o++) {
+            const size_t e = (size_t)i * O + o;
+            const double m = (double)mask[e];
+            const double sb = S->off_sb >= 0 ? theta[S->off_sb + e] : (double)sbf[e];
+            const double sp = S->off_ssp >= 0 ? theta[S->off_ssp + e] : (double)sspf[e];
+            wb[e] = (T)(sb * m);
+            for (int a = 0; a < NB; a++) {
+                const size_t c = e * NB + a;
+                const double cf = S->off_coef >= 0 ? theta[S->off_coef + c] : (double)coef[c];
+                ws[((size_t)i * NB + a) * O + o] = (T)(cf * sp * m);
+            }
+        }
+}
+
+/* The chain rule back through load_weights: the gradients of the trainable tensors of the
+ * layer from those of wb and ws, into grad (at the tensors' offsets). */
+static void SUF(store_grads)(const kan_layer_spec *S, const double *theta, const T *gwb,
+                             const T *gws, double *grad) {
+    const int I = S->I, O = S->O, NB = S->M - S->k;
+    const T *mask = (const T *)S->mask, *coef = (const T *)S->coef;
+    const T *sspf = (const T *)S->ssp;
+    for (int i = 0; i < I; i++)
+        for (int o = 0; o < O; o++) {
+            const size_t e = (size_t)i * O + o;
+            const double m = (double)mask[e];
+            const double sp = S->off_ssp >= 0 ? theta[S->off_ssp + e] : (double)sspf[e];
+            if (S->off_sb >= 0) grad[S->off_sb + e] = (double)gwb[e] * m;
+            double gsp = 0.0;
+            for (int a = 0; a < NB; a++) {
+                const size_t c = e * NB + a;
+                const double g = (double)gws[((size_t)i * NB + a) * O + o] * m;
+                const double cf = S->off_coef >= 0 ? theta[S->off_coef + c] : (double)coef[c];
+                if (S->off_coef >= 0) grad[S->off_coef + c] = g * sp;
+                gsp += g * cf;
+            }
+            if (S->off_ssp >= 0) grad[S->off_ssp + e] = gsp;
+        }
+}
+
+/* ---- the objective's block path: small grids, SIMD over the batch ----
+ * Activations are kept transposed, (I, Bp) with the batch padded to a multiple of KW, and
+ * each input is processed KW points at a time: the basis of a block is formed densely, NB
+ * rows of KW lanes (zero off the point's k + 1 functions), so the products with the
+ * weights are plain vector FMAs with no gathers or scatter-adds.  For NB <= KAN_BLK_MAX_NB,
+ * where the dense rows cost less than indexing.  Padded lanes get zero upstream gradient
+ * and a zero lane mask (stats), so they contribute nothing. */
+
+/* dense basis Bd[a * KW + l] (and slopes dBd, if not NULL) of KW inputs xv of input i; the
+ * loops run over the lanes innermost so they vectorise (k is a literal in the k = 3 copy) */
+INLINE void SUF(blk_basis_k)(const kan_layer_spec *S, int i, const T *xv, T *Bd, T *dBd,
+                             const float *perm, const int k) {
+    (void)perm; /* used by the float AVX-512 copy only */
+    const int M = S->M, K1 = k + 1, NB = M - k, F = 2 + K1 * K1;
+    const double *ti = S->t + (size_t)i * (M + 1);
+    T u[KW], sc[KW], fin[KW], rel[KW], N[KMAX + 1][KW], dN[KMAX + 1][KW];
+    int jj[KW];
+    if (S->uniform) {
+        const T t0 = (T)S->lut[2 * i], inv = (T)S->lut[2 * i + 1], lo = (T)ti[0], hi = (T)ti[M];
+        const double *C = S->table + (size_t)k * F + 2; /* cardinal pieces, any interval */
+#pragma omp simd
+        for (int l = 0; l < KW; l++) {
+            const T x = xv[l], pos = (x - t0) * inv;
+            const int ok = (x >= lo) & (x < hi);
+            const T p = ok ? pos : (T)0;
+            int j = (int)p;
+            j = j > M - 1 ? M - 1 : j;
+            jj[l] = j, u[l] = p - (T)j, sc[l] = inv, fin[l] = ok ? (T)1 : (T)0;
+        }
+        for (int r = 0; r <= k; r++) {
+            const T top = (T)C[k * K1 + r];
+#pragma omp simd
+            for (int l = 0; l < KW; l++) {
+                T v = top, d = 0;
+                for (int p = k - 1; p >= 0; p--) {
+                    d = d * u[l] + v;
+                    v = v * u[l] + (T)C[p * K1 + r];
+                }
+                N[r][l] = v, dN[r][l] = d * sc[l];
+            }
+        }
+    }
+#if defined(__AVX512F__) && KAN_F32
+    else if (perm) { /* adapted knots, M <= 16 intervals: the interval's polynomial pieces
+                      * come from 16-lane tables by permutes instead of 16 loads each */
+        const float *pt = perm + (size_t)i * (F + 1) * 16; /* rows: knots, then the F */
+        const __m512 x = _mm512_loadu_ps((const float *)xv);
+        const __mmask16 ok = _mm512_cmp_ps_mask(x, _mm512_set1_ps((float)ti[0]), _CMP_GE_OQ) &
+                             _mm512_cmp_ps_mask(x, _mm512_set1_ps((float)ti[M]), _CMP_LT_OQ);
+        __m512i j = _mm512_setzero_si512();
+        const __m512i one = _mm512_set1_epi32(1);
+        for (int m = 1; m < M; m++)
+            j = _mm512_mask_add_epi32(j, _mm512_cmp_ps_mask(x, _mm512_set1_ps(pt[m]), _CMP_GE_OQ),
+                                      j, one);
+        j = _mm512_maskz_mov_epi32(ok, j);
+        const __m512 t_j = _mm512_permutexvar_ps(j, _mm512_loadu_ps(pt + 16));
+        const __m512 inv = _mm512_permutexvar_ps(j, _mm512_loadu_ps(pt + 32));
+        const __m512 uu = _mm512_maskz_mov_ps(ok, _mm512_mul_ps(_mm512_sub_ps(x, t_j), inv));
+        for (int r = 0; r <= k; r++) {
+            __m512 v = _mm512_permutexvar_ps(j, _mm512_loadu_ps(pt + (3 + k * K1 + r) * 16));
+            __m512 d = _mm512_setzero_ps();
+            for (int p = k - 1; p >= 0; p--) {
+                d = _mm512_fmadd_ps(d, uu, v);
+                v = _mm512_fmadd_ps(v, uu, _mm512_permutexvar_ps(j, _mm512_loadu_ps(
+                                                   pt + (3 + p * K1 + r) * 16)));
+            }
+            _mm512_storeu_ps((float *)N[r], v);
+            _mm512_storeu_ps((float *)dN[r], _mm512_mul_ps(d, inv));
+        }
+        _mm512_storeu_si512((void *)jj, j);
+        _mm512_storeu_ps((float *)fin, _mm512_maskz_mov_ps(ok, _mm512_set1_ps(1.0f)));
+    }
+#endif
+    else {
+        const double *tab = S->table + (size_t)i * M * F;
+        double xd[KW];
+#pragma omp simd
+        for (int l = 0; l < KW; l++) {
+            xd[l] = (double)xv[l];
+            const int ok = (xd[l] >= ti[0]) & (xd[l] < ti[M]);
+            fin[l] = ok ? (T)1 : (T)0;
+            xd[l] = ok ? xd[l] : ti[0];
+            jj[l] = 0;
+        }
+        for (int m = 1; m < M; m++) {
+            const double tm = ti[m];
+#pragma omp simd
+            for (int l = 0; l < KW; l++) jj[l] += xd[l] >= tm;
+        }
+        for (int l = 0; l < KW; l++) {
+            const double *row = tab + (size_t)jj[l] * F;
+            u[l] = (T)((xd[l] - row[0]) * row[1]), sc[l] = (T)row[1];
+        }
+        for (int r = 0; r <= k; r++)
+            for (int l = 0; l < KW; l++) {
+                const double *C = tab + (size_t)jj[l] * F + 2;
+                T v = (T)C[k * K1 + r], d = 0;
+                for (int p = k - 1; p >= 0; p--) {
+                    d = d * u[l] + v;
+                    v = v * u[l] + (T)C[p * K1 + r];
+                }
+                N[r][l] = v, dN[r][l] = d * sc[l];
+            }
+    }
+    /* dense rows: basis a is N[a - j + k] where 0 <= a - j + k <= k; selected with 0/1
+     * factors (vectorises; N is finite) */
+#pragma omp simd
+    for (int l = 0; l < KW; l++) rel[l] = (T)(k - jj[l]);
+    for (int a = 0; a < NB; a++) {
+#pragma omp simd
+        for (int l = 0; l < KW; l++) {
+            const T r = rel[l] + (T)a;
+            T v = 0, d = 0;
+            for (int q = 0; q <= k; q++) {
+                const T hit = r == (T)q ? fin[l] : (T)0;
+                v += hit * N[q][l];
+                d += hit * dN[q][l];
+            }
+            Bd[a * KW + l] = v;
+            if (dBd) dBd[a * KW + l] = d;
+        }
+    }
+}
+
+static void SUF(blk_basis)(const kan_layer_spec *S, int i, const T *xv, T *Bd, T *dBd,
+                           const float *perm) {
+    if (S->k == 3) SUF(blk_basis_k)(S, i, xv, Bd, dBd, perm, 3);
+    else SUF(blk_basis_k)(S, i, xv, Bd, dBd, perm, S->k);
+}
+
+/* the permute tables of blk_basis_k for adapted knots (float, AVX-512, M <= 16): per input
+ * 1 + F rows of 16: the knots t_0..t_15, then each table column over the intervals; NULL
+ * when not applicable.  out: (I, F + 1, 16) floats. */
+static const float *SUF(perm_tables)(const kan_layer_spec *S, float *out) {
+#if defined(__AVX512F__) && KAN_F32
+    const int M = S->M, F = 2 + (S->k + 1) * (S->k + 1);
+    if (S->uniform || M > 16) return NULL;
+    for (int i = 0; i < S->I; i++) {
+        float *pt = out + (size_t)i * (F + 1) * 16;
+        const double *ti = S->t + (size_t)i * (M + 1), *tab = S->table + (size_t)i * M * F;
+        for (int m = 0; m < 16; m++) {
+            pt[m] = (float)ti[m < M ? m : M];
+            for (int c = 0; c < F; c++) pt[(1 + c) * 16 + m] = (float)tab[(size_t)(m < M ? m : M - 1) * F + c];
+        }
+    }
+    return out;
+#else
+    (void)S, (void)out;
+    return NULL;
+#endif
+}
+
+/* one layer forward: yT (O, Bp) from hT, baseT (I, Bp); the dense basis of every block goes
+ * to (or, with have_basis, comes from) BdC (I, nblk, NB, KW), and the slopes to dBdC if
+ * not NULL; with s1 the masked double sums of phi and phi^2 per edge */
+static void SUF(blk_forward)(const kan_layer_spec *S, int Bp, const T *hT, const T *baseT,
+                             const T *wb, const T *ws, T *yT, T *BdC, T *dBdC, int have_basis,
+                             const float *perm, const T *mask, double *s1, double *s2) {
+    const int I = S->I, O = S->O, NB = S->M - S->k, nblk = Bp / KW;
+    memset(yT, 0, sizeof(T) * (size_t)O * Bp);
+    if (s1) {
+        memset(s1, 0, sizeof(double) * (size_t)I * O);
+        memset(s2, 0, sizeof(double) * (size_t)I * O);
+    }
+    for (int i = 0; i < I; i++)
+        for (int blk = 0; blk < nblk; blk++) {
+            const size_t off = (size_t)blk * KW, cb = ((size_t)i * nblk + blk) * NB * KW;
+            T *Bd = BdC + cb, *dBd = dBdC ? dBdC + cb : NULL;
+            if (!have_basis) SUF(blk_basis)(S, i, hT + (size_t)i * Bp + off, Bd, dBd, perm);
+            const T *bv = baseT + (size_t)i * Bp + off, *mk = mask + off;
+            for (int o = 0; o < O; o++) {
+                T phi[KW];
+                const T w0 = wb[(size_t)i * O + o];
+#pragma omp simd
+                for (int l = 0; l < KW; l++) phi[l] = bv[l] * w0;
+                for (int a = 0; a < NB; a++) {
+                    const T wa = ws[((size_t)i * NB + a) * O + o];
+#pragma omp simd
+                    for (int l = 0; l < KW; l++) phi[l] += Bd[a * KW + l] * wa;
+                }
+                T *y = yT + (size_t)o * Bp + off;
+#pragma omp simd
+                for (int l = 0; l < KW; l++) y[l] += phi[l];
+                if (s1) {
+                    double d1 = 0, d2 = 0;
+#pragma omp simd reduction(+ : d1, d2)
+                    for (int l = 0; l < KW; l++) {
+                        const double p = (double)phi[l] * (double)mk[l];
+                        d1 += p, d2 += p * p;
+                    }
+                    s1[(size_t)i * O + o] += d1, s2[(size_t)i * O + o] += d2;
+                }
+            }
+        }
+}
+
+/* one layer backward from ghT (O, Bp) (zero on padded lanes): gwb, gws and, if gxT is not
+ * NULL, the gradient reaching the layer's input through the basis (gxT) and the base
+ * branch (gbT), (I, Bp).  c, mean (I, O) or NULL: the stats share c (phi - mean).
+ * acc: scratch (NB + 1) * O * KW. */
+static void SUF(blk_backward)(const kan_layer_spec *S, int Bp, const T *baseT, const T *wb,
+                              const T *ws, const T *ghT, const T *c, const T *mean, T *gxT,
+                              T *gbT, T *gwb, T *gws, const T *BdC, const T *dBdC,
+                              const T *mask, T *acc) {
+    const int I = S->I, O = S->O, NB = S->M - S->k, nblk = Bp / KW;
+    for (int i = 0; i < I; i++) {
+        T *accB = acc, *accW = acc + (size_t)O * KW; /* accW[(a * O + o) * KW + l] */
+        memset(acc, 0, sizeof(T) * (size_t)(NB + 1) * O * KW);
+        for (int blk = 0; blk < nblk; blk++) {
+            const size_t off = (size_t)blk * KW, cb = ((size_t)i * nblk + blk) * NB * KW;
+            const T *Bd = BdC + cb, *bv = baseT + (size_t)i * Bp + off, *mk = mask + off;
+            T sx[KAN_BLK_MAX_NB][KW], gb[KW];
+            if (gxT) {
+                memset(sx, 0, sizeof(T) * (size_t)NB * KW);
+                memset(gb, 0, sizeof gb);
+            }
+            for (int o = 0; o < O; o++) {
+                const size_t e = (size_t)i * O + o;
+                const T w0 = wb[e];
+                T g[KW];
+                const T *gy = ghT + (size_t)o * Bp + off;
+                if (c) { /* recompute phi for the variance's share */
+                    T phi[KW];
+#pragma omp simd
+                    for (int l = 0; l < KW; l++) phi[l] = bv[l] * w0;
+                    for (int a = 0; a < NB; a++) {
+                        const T wa = ws[((size_t)i * NB + a) * O + o];
+#pragma omp simd
+                        for (int l = 0; l < KW; l++) phi[l] += Bd[a * KW + l] * wa;
+                    }
+                    const T ce = c[e], me = mean[e];
+#pragma omp simd
+                    for (int l = 0; l < KW; l++) g[l] = gy[l] + mk[l] * ce * (phi[l] - me);
+                } else {
+#pragma omp simd
+                    for (int l = 0; l < KW; l++) g[l] = gy[l];
+                }
+                T *ab = accB + (size_t)o * KW;
+#pragma omp simd
+                for (int l = 0; l < KW; l++) ab[l] += bv[l] * g[l];
+                if (gxT) {
+#pragma omp simd
+                    for (int l = 0; l < KW; l++) gb[l] += g[l] * w0;
+                }
+                for (int a = 0; a < NB; a++) {
+                    T *aw = accW + ((size_t)a * O + o) * KW;
+#pragma omp simd
+                    for (int l = 0; l < KW; l++) aw[l] += Bd[a * KW + l] * g[l];
+                    if (gxT) {
+                        const T wa = ws[((size_t)i * NB + a) * O + o];
+#pragma omp simd
+                        for (int l = 0; l < KW; l++) sx[a][l] += g[l] * wa;
+                    }
+                }
+            }
+            if (gxT) {
+                const T *dBd = dBdC + cb;
+                T *gxo = gxT + (size_t)i * Bp + off, *gbo = gbT + (size_t)i * Bp + off;
+#pragma omp simd
+                for (int l = 0; l < KW; l++) {
+                    T v = 0;
+                    for (int a = 0; a < NB; a++) v += dBd[a * KW + l] * sx[a][l];
+                    gxo[l] = v, gbo[l] = gb[l];
+                }
+            }
+        }
+        for (int o = 0; o < O; o++) {
+            T sb = 0;
+            for (int l = 0; l < KW; l++) sb += accB[(size_t)o * KW + l];
+            gwb[(size_t)i * O + o] = sb;
+            for (int a = 0; a < NB; a++) {
+                T sw = 0;
+                for (int l = 0; l < KW; l++) sw += accW[((size_t)a * O + o) * KW + l];
+                gws[((size_t)i * NB + a) * O + o] = sw;
+            }
+        }
+    }
+}
+
+/* The block path of kan_objective (see there); P->cached == 1 once the data's transposed
+ * copies and basis are in the scratch. */
+static double SUF(blk_objective)(kan_problem *P, const double *theta, double *grad) {
+    const int L = P->n_layers, B = P->B, stats = P->lamb > 0;
+    const int Bp = (B + KW - 1) / KW * KW;
+    const int OL = P->layers[L - 1].O, I0 = P->layers[0].I;
+    size_t nd = 0, nt = (size_t)Bp + (size_t)OL * Bp, wide = 1, accn = 1;
+    for (int l = 0; l < L; l++) {
+        const kan_layer_spec *S = P->layers + l;
+        const size_t io = (size_t)S->I * S->O, nb = (size_t)(S->M - S->k);
+        const size_t basis = (size_t)S->I * nb * Bp;
+        nd += 2 * io;
+        nt += 3 * (size_t)S->I * Bp + 5 * io + 2 * io * nb + 3 * (size_t)S->I + basis;
+        if (l > 0) nt += basis;
+        nt += (size_t)S->I * (3 + (size_t)(S->k + 1) * (S->k + 1)) * 16; /* perm tables */
+        if ((size_t)S->I > wide) wide = (size_t)S->I;
+        if ((size_t)S->O > wide) wide = (size_t)S->O;
+        if ((nb + 1) * S->O * KW > accn) accn = (nb + 1) * S->O * KW;
+    }
+    nt += 3 * wide * Bp + accn;
+    if (!P->work && !(P->work = calloc(nd * sizeof(double) + nt * sizeof(T), 1))) {
+        P->status = -1;
+        return NAN;
+    }
+    double *dcur = (double *)P->work;
+    T *cur = (T *)(dcur + nd);
+#define TAKE(n) (cur += (n), cur - (n))
+    T *hT[L + 1], *sig[L], *baseT[L], *wb[L], *ws[L], *gwb[L], *gws[L], *mean[L], *var[L];
+    T *g_var[L], *xmean[L], *xstd[L], *g_xstd[L], *BdC[L], *dBdC[L], *permT[L];
+    const float *perm[L];
+    double *s1[L], *s2[L];
+    T *mask = TAKE(Bp), *yT = TAKE((size_t)OL * Bp);
+    for (int l = 0; l < L; l++) {
+        const kan_layer_spec *S = P->layers + l;
+        const size_t io = (size_t)S->I * S->O, nb = (size_t)(S->M - S->k);
+        s1[l] = dcur, s2[l] = dcur + io;
+        dcur += 2 * io;
+        hT[l] = TAKE((size_t)S->I * Bp), sig[l] = TAKE((size_t)S->I * Bp);
+        baseT[l] = TAKE((size_t)S->I * Bp);
+        wb[l] = TAKE(io), gwb[l] = TAKE(io);
+        mean[l] = TAKE(io), var[l] = TAKE(io), g_var[l] = TAKE(io);
+        ws[l] = TAKE(io * nb), gws[l] = TAKE(io * nb);
+        xmean[l] = TAKE(S->I), xstd[l] = TAKE(S->I), g_xstd[l] = TAKE(S->I);
+        BdC[l] = TAKE((size_t)S->I * nb * Bp);
+        dBdC[l] = l > 0 ? TAKE((size_t)S->I * nb * Bp) : NULL;
+        permT[l] = TAKE((size_t)S->I * (3 + (size_t)(S->k + 1) * (S->k + 1)) * 16);
+        perm[l] = SUF(perm_tables)(S, (float *)permT[l]); /* cheap: redone each call */
+    }
+    T *out = NULL; /* the last layer's output (O_L, Bp) */
+    T *gh = TAKE(wide * Bp), *gx = TAKE(wide * Bp), *gb = TAKE(wide * Bp), *acc = TAKE(accn);
+    out = gx; /* reused: the output is consumed (into gh) before gx is written */
+#undef TAKE
+    const int fresh = P->cached != 1;
+    if (fresh) { /* transposed data (zero-padded), targets, lane mask, layer 0's silu */
+        const T *x = (const T *)P->x, *y = (const T *)P->y;
+        for (int b = 0; b < Bp; b++) mask[b] = b < B ? (T)1 : (T)0;
+        for (int i = 0; i < I0; i++)
+            for (int b = 0; b < Bp; b++) hT[0][(size_t)i * Bp + b] = b < B ? x[(size_t)b * I0 + i] : 0;
+        for (int o = 0; o < OL; o++)
+            for (int b = 0; b < B; b++) yT[(size_t)o * Bp + b] = y[(size_t)b * OL + o];
+    }
+    double reg_total = 0.0;
+    int code = 0;
+    for (int l = 0; l < L && !code; l++) {
+        const kan_layer_spec *S = P->layers + l;
+        const int I = S->I, O = S->O;
+        const size_t n = (size_t)I * Bp;
+        if (l > 0 || fresh)
+            for (size_t e = 0; e < n; e++) {
+                const double v = (double)hT[l][e], sg = 1.0 / (1.0 + exp(-v));
+                sig[l][e] = (T)sg, baseT[l][e] = (T)(v * sg);
+            }
+        SUF(load_weights)(S, theta, wb[l], ws[l]);
+        T *dst = l + 1 < L ? hT[l + 1] : out;
+        SUF(blk_forward)(S, Bp, hT[l], baseT[l], wb[l], ws[l], dst, BdC[l], dBdC[l],
+                         l == 0 && !fresh, perm[l], mask, stats ? s1[l] : NULL, s2[l]);
+        if (stats) {
+            double reg = 0.0;
+            const double denom = B > 1 ? (double)(B - 1) : 1.0;
+            for (size_t e = 0; e < (size_t)I * O; e++) {
+                const double m = B > 0 ? s1[l][e] / B : 0.0, v = (s2[l][e] - s1[l][e] * m) / denom;
+                mean[l][e] = (T)m, var[l][e] = (T)(v > 0 ? v : 0);
+            }
+            for (int i = 0; i < I; i++) { /* column mean and std over the real points */
+                const T *row = hT[l] + (size_t)i * Bp;
+                double m = 0.0, q = 0.0;
+                for (int b = 0; b < B; b++) m += (double)row[b];
+                m = B > 0 ? m / B : 0.0;
+                for (int b = 0; b < B; b++) q += ((double)row[b] - m) * ((double)row[b] - m);
+                xmean[l][i] = (T)m, xstd[l][i] = (T)sqrt(q / denom);
+            }
+            code = SUF(kan_reg)(var[l], xstd[l], P->lamb_l1, P->lamb_entropy, &reg, g_var[l],
+                                g_xstd[l], I, O);
+            reg_total += reg;
+        }
+    }
+    if (code) {
+        P->status = code;
+        return NAN;
+    }
+    P->cached = 1;
+    double sq = 0.0;
+    const double ny = (double)B * OL;
+    for (int o = 0; o < OL; o++)
+        for (int b = 0; b < Bp; b++) {
+            const size_t e = (size_t)o * Bp + b;
+            const double d = b < B ? (double)out[e] - (double)yT[e] : 0.0;
+            sq += d * d;
+            gh[e] = (T)(d * (2.0 / ny));
+        }
+    const double mse = ny > 0 ? sq / ny : 0.0;
+    P->mse = mse, P->reg = reg_total, P->evals++;
+    for (int l = grad ? L - 1 : -1; l >= 0 && !code; l--) {
+        const kan_layer_spec *S = P->layers + l;
+        const int I = S->I, O = S->O;
+        T *c = NULL;
+        if (stats) {
+            const double sc = P->lamb * 2.0 / (B > 1 ? B - 1 : 1);
+            for (size_t e = 0; e < (size_t)I * O; e++) g_var[l][e] = (T)((double)g_var[l][e] * sc);
+            c = g_var[l];
+        }
+        const int need_x = l > 0;
+        SUF(blk_backward)(S, Bp, baseT[l], wb[l], ws[l], gh, c, mean[l], need_x ? gx : NULL,
+                          gb, gwb[l], gws[l], BdC[l], dBdC[l], mask, acc);
+        SUF(store_grads)(S, theta, gwb[l], gws[l], grad);
+        if (need_x) { /* through silu, plus the input std's share (real points only) */
+            const double denom = B > 1 ? (double)(B - 1) : 1.0;
+            for (int i = 0; i < I; i++) {
+                const double cf = stats && xstd[l][i] > 0
+                                      ? (double)g_xstd[l][i] * P->lamb / (denom * (double)xstd[l][i])
+                                      : 0.0;
+                const size_t r0 = (size_t)i * Bp;
+                for (int b = 0; b < Bp; b++) {
+                    const double h = (double)hT[l][r0 + b], sg = (double)sig[l][r0 + b];
+                    double g = (double)gx[r0 + b] + (double)gb[r0 + b] * sg * (1.0 + h * (1.0 - sg));
+                    if (b < B) g += (h - (double)xmean[l][i]) * cf;
+                    else g = 0.0;
+                    gh[r0 + b] = (T)g;
+                }
+            }
+        }
+    }
+    return mse + P->lamb * reg_total;
+}
+
+/* The objective mse + lamb * reg of a kan_problem at the flat parameters theta, and its
+ * gradient (written to grad, same layout); the same numbers as train.fit's per-op graph
+ * and KANObjective (native.py), without Python in between; grad NULL: the value only.
+ * Returns NaN on failure (status then holds the failing kernel's code). */
+double SUF(kan_objective)(void *ctx, const double *theta, double *grad) {
+    kan_problem *P = (kan_problem *)ctx;
+    if (P->block == 1) return SUF(blk_objective)(P, theta, grad);
+    const int L = P->n_layers, B = P->B, stats = P->lamb > 0;
+    /* scratch: per layer s1, s2 (I, O) double; then in T: the layer's input h (B, I) (layer
+     * 0: the data), base (B, I), wb, gwb, mean, var, g_var (I, O), ws, gws (I, NB, O),
+     * xmean, xstd, g_xstd (I); the last output and three gradient buffers (B, widest) */
+    size_t nd = 0, nt = 0, wide = 1, nc = 0;
+    for (int l = 0; l < L; l++) { /* the basis cache: per pair k + 1 values and slopes, j */
+        const size_t pairs = (size_t)B * P->layers[l].I;
+        nc += 2 * pairs * (size_t)(P->layers[l].k + 1) + (pairs + 1) / 2;
+    }
+    if (nc * sizeof(double) > KAN_CACHE_LIMIT) P->cached = -1;
+    for (int l = 0; l < L; l++) {
+        const kan_layer_spec *S = P->layers + l;
+        const size_t io = (size_t)S->I * S->O, nb = (size_t)(S->M - S->k);
+        nd += 2 * io;
+        nt += 2 * (size_t)B * S->I + 5 * io + 2 * io * nb + 3 * (size_t)S->I;
+        if ((size_t)S->I > wide) wide = (size_t)S->I;
+        if ((size_t)S->O > wide) wide = (size_t)S->O;
+    }
+    nt += 4 * (size_t)B * wide;
+    if (P->cached >= 0) nd += nc;
+    if (!P->work && !(P->work = malloc(nd * sizeof(double) + nt * sizeof(T)))) {
+        P->status = -1;
+        return NAN;
+    }
+    double *dcur = (double *)P->work;
+    T *cur = (T *)(dcur + nd);
+#define TAKE(n) (cur += (n), cur - (n))
+    T *h[L + 1], *base[L], *wb[L], *ws[L], *gwb[L], *gws[L], *mean[L], *var[L], *g_var[L];
+    T *xmean[L], *xstd[L], *g_xstd[L];
+    double *s1[L], *s2[L];
+    basis_cache cache[L];
+    for (int l = 0; l < L; l++) {
+        const kan_layer_spec *S = P->layers + l;
+        const size_t io = (size_t)S->I * S->O, nb = (size_t)(S->M - S->k);
+        s1[l] = dcur, s2[l] = dcur + io;
+        dcur += 2 * io;
+        if (P->cached >= 0) {
+            const size_t pairs = (size_t)B * S->I, nk = pairs * (size_t)(S->k + 1);
+            cache[l].N = dcur, cache[l].dN = dcur + nk, cache[l].j = (int *)(dcur + 2 * nk);
+            dcur += 2 * nk + (pairs + 1) / 2;
+        }
+        h[l] = TAKE((size_t)B * S->I);
+        if (l == 0) h[0] = (T *)P->x;
+        base[l] = TAKE((size_t)B * S->I);
+        wb[l] = TAKE(io), gwb[l] = TAKE(io);
+        mean[l] = TAKE(io), var[l] = TAKE(io), g_var[l] = TAKE(io);
+        ws[l] = TAKE(io * nb), gws[l] = TAKE(io * nb);
+        xmean[l] = TAKE(S->I), xstd[l] = TAKE(S->I), g_xstd[l] = TAKE(S->I);
+    }
+    h[L] = TAKE((size_t)B * wide);
+    T *gh = TAKE((size_t)B * wide), *gx = TAKE((size_t)B * wide), *gb = TAKE((size_t)B * wide);
+#undef TAKE
+    /* forward */
+    double reg_total = 0.0;
+    int code = 0;
+    for (int l = 0; l < L && !code; l++) {
+        const kan_layer_spec *S = P->layers + l;
+        const int I = S->I, O = S->O;
+        /* the data (layer 0's input) is fixed: its basis and silu are computed once */
+        const int fixed = l == 0 && P->cached == 1;
+        if (P->cached >= 0) cache[l].mode = fixed ? 2 : 1;
+        if (!fixed)
+            for (size_t e = 0; e < (size_t)B * I; e++) {
+                const double v = (double)h[l][e];
+                base[l][e] = (T)(v / (1.0 + exp(-v)));
+            }
+        SUF(load_weights)(S, theta, wb[l], ws[l]);
+        code = SUF(layer_forward)(h[l], base[l], S->t, S->lut, S->table, wb[l], ws[l],
+                                  h[l + 1], stats ? s1[l] : NULL, s2[l], mean[l], var[l], B, I,
+                                  O, S->M, S->k, S->uniform, P->nthreads,
+                                  P->cached >= 0 ? cache + l : NULL);
+        if (P->cached >= 0) cache[l].mode = 2; /* the backward reads what was stored */
+        if (!code && stats) {
+            double reg = 0.0;
+            code = SUF(kan_colstats)(h[l], xmean[l], xstd[l], B, I);
+            if (!code)
+                code = SUF(kan_reg)(var[l], xstd[l], P->lamb_l1, P->lamb_entropy, &reg, g_var[l],
+                                    g_xstd[l], I, O);
+            reg_total += reg;
+        }
+    }
+    if (code) {
+        P->status = code;
+        return NAN;
+    }
+    if (P->cached == 0) P->cached = 1;
+    /* the last layer wrote into h[L]; MSE against y */
+    const int OL = P->layers[L - 1].O;
+    const size_t ny = (size_t)B * OL;
+    const T *y = (const T *)P->y;
+    double sq = 0.0;
+    for (size_t e = 0; e < ny; e++) {
+        const double d = (double)h[L][e] - (double)y[e];
+        sq += d * d;
+        gh[e] = (T)(d * (2.0 / (double)ny));
+    }
+    const double mse = ny ? sq / (double)ny : 0.0;
+    P->mse = mse, P->reg = reg_total, P->evals++;
+    /* backward (not without grad: a value only) */
+    for (int l = grad ? L - 1 : -1; l >= 0 && !code; l--) {
+        const kan_layer_spec *S = P->layers + l;
+        const int I = S->I, O = S->O;
+        const size_t io = (size_t)I * O;
+        T *c = NULL;
+        if (stats) { /* the variance's share of phi's gradient, c (phi - mean), in g_var */
+            const double sc = P->lamb * 2.0 / (B > 1 ? B - 1 : 1);
+            for (size_t e = 0; e < io; e++) g_var[l][e] = (T)((double)g_var[l][e] * sc);
+            c = g_var[l];
+        }
+        const int need_x = l > 0;
+        code = SUF(layer_backward)(h[l], base[l], S->t, S->lut, S->table, wb[l], ws[l], gh, c,
+                                   stats ? mean[l] : NULL, need_x ? gx : NULL,
+                                   need_x ? gb : NULL, gwb[l], gws[l], B, I, O, S->M, S->k,
+                                   S->uniform, P->nthreads, P->cached >= 0 ? cache + l : NULL);
+        if (code) break;
+        SUF(store_grads)(S, theta, gwb[l], gws[l], grad);
+        if (need_x) { /* gbase through silu, plus the input std's share */
+            code = SUF(kan_hidden_grad)(h[l], gx, gb, xmean[l], xstd[l],
+                                        stats ? g_xstd[l] : NULL, P->lamb, B, I);
+            T *tmp = gh;
+            gh = gx, gx = tmp;
+        }
+    }
+    if (code) {
+        P->status = code;
+        return NAN;
+    }
+    return mse + P->lamb * reg_total;
 }
 
 #undef T

@@ -56,7 +56,8 @@ def use_fused(n_out: int, n_points: int, with_std: bool) -> bool:
     return n_out <= FUSED_MAX_OUT and n_points >= FUSED_MIN_POINTS
 
 
-SOURCE = Path(__file__).with_name("_native.c")
+# the kernels, and the L-BFGS driver that runs fit's LBFGS steps on kan_objective (lbfgs.py)
+SOURCES = (Path(__file__).with_name("_native.c"), Path(__file__).with_name("_lbfgs.c"))
 _LOCK = threading.Lock()
 _STATE: dict[str, Any] = {"lib": None, "tried": False, "reason": "not loaded yet"}
 
@@ -97,14 +98,15 @@ _COMMON = ("-fPIC", "-shared", "-std=c11")
 def library_path(flags: tuple[str, ...] | None = None) -> Path:
     """Where the library built with ``flags`` (default: the first set) is cached."""
     flags = FLAG_SETS[0] if flags is None else flags
-    src = SOURCE.read_bytes()
+    src = b"".join(path.read_bytes() for path in SOURCES)
     key = hashlib.sha256(src + " ".join(flags).encode() + _cpu_key().encode()).hexdigest()
     return _cache_dir() / f"kanwidget_native_{key[:16]}.so"
 
 
 def build(verbose: bool = False) -> Path:
-    """Compile ``_native.c`` into the cache (atomic rename; safe to race) with the first flag
-    set that works; returns the library's path (an existing build is reused)."""
+    """Compile ``_native.c`` and ``_lbfgs.c`` into the cache (atomic rename; safe to race)
+    with the first flag set that works; returns the library's path (an existing build is
+    reused)."""
     for flags in FLAG_SETS:
         if library_path(flags).exists():
             return library_path(flags)
@@ -119,7 +121,7 @@ def build(verbose: bool = False) -> Path:
         path = library_path(flags)
         fd, tmp = tempfile.mkstemp(suffix=".so", dir=path.parent)
         os.close(fd)
-        cmd = [cc, *flags, *_COMMON, str(SOURCE), "-o", tmp, "-lm"]
+        cmd = [cc, *flags, *_COMMON, *map(str, SOURCES), "-o", tmp, "-lm"]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
             if proc.returncode != 0:
@@ -154,6 +156,11 @@ def _declare(lib: ctypes.CDLL) -> None:
     for name, args in [*names, ("kan_basis_f64", [p] * 6 + [i] * 5)]:
         fn = getattr(lib, name)
         fn.argtypes, fn.restype = args, i
+    for suf in ("f32", "f64"):  # objective(ctx, theta, grad) -> loss, for kan_lbfgs_step
+        fn = getattr(lib, f"kan_objective_{suf}")
+        fn.argtypes, fn.restype = [p, p, p], d
+    lib.kan_lbfgs_step.argtypes, lib.kan_lbfgs_step.restype = [p] * 5, i
+    lib.kan_problem_free.argtypes, lib.kan_problem_free.restype = [p], None
 
 
 def load() -> ctypes.CDLL | None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor
 
-from . import native
+from . import lbfgs, native
 
 if TYPE_CHECKING:
     from .network import KAN
@@ -125,10 +125,19 @@ def fit(
     # pykan divides by zero here when stop_grid_update_step < grid_update_num
     grid_every = max(1, stop_grid_update_step // max(1, grid_update_num))
     params = [p for p in model.parameters() if p.requires_grad]
+    # plain KAN + MSE: the whole LBFGS step runs in C (lbfgs.py), same algorithm as torch's
+    c_lbfgs = opt == "LBFGS" and loss_fn is _mse and lbfgs.supported(model, x_train, params)
+    c_state: lbfgs.NativeLBFGS | None = None
+    if c_lbfgs:
+        c_state = lbfgs.NativeLBFGS(
+            sum(p.numel() for p in params), lr=lr, history_size=10,
+            tolerance_grad=1e-32, tolerance_change=1e-32,
+        )  # fmt: skip
+    optimizer: torch.optim.Optimizer | None = None
     if opt == "Adam":
         # foreach: one kernel per step for all parameters instead of one loop per tensor
-        optimizer: torch.optim.Optimizer = torch.optim.Adam(params, lr=lr, foreach=True)
-    else:
+        optimizer = torch.optim.Adam(params, lr=lr, foreach=True)
+    elif c_state is None:
         optimizer = torch.optim.LBFGS(
             params, lr=lr, history_size=10, line_search_fn="strong_wolfe",
             tolerance_grad=1e-32, tolerance_change=1e-32,
@@ -139,6 +148,7 @@ def fit(
     model._last_input = x_train
     model._fit_data = data
     state: dict[str, Tensor] = {}
+    problem = test_problem = None  # the C objectives of the train and test data
 
     def objective(xb: Tensor, yb: Tensor) -> Tensor:
         if loss_fn is _mse and _plain(model, xb):  # one fused autograd node (native.py)
@@ -173,21 +183,36 @@ def fit(
                 update_grid_from_samples(model, xb, n_layers=1 if step == 0 else None)
 
             def closure(xb: Tensor = xb, yb: Tensor = yb) -> Tensor:
+                assert optimizer is not None
                 optimizer.zero_grad()
                 loss = objective(xb, yb)
                 loss.backward()
                 return loss
 
-            if opt == "LBFGS":
+            if c_state is not None:
+                if problem is None or not problem.matches(model, xb, yb):
+                    problem = lbfgs.KANProblem(model, xb, yb, params, lamb, lamb_l1, lamb_entropy)
+                theta = problem.gather()
+                c_state.step(theta, problem)
+                problem.scatter(theta)
+                state["train"], state["reg"] = torch.tensor(problem.mse), torch.tensor(problem.reg)
+            elif opt == "LBFGS":
+                assert optimizer is not None
                 optimizer.step(closure)  # type: ignore[arg-type]
             else:
+                assert optimizer is not None
                 closure()
                 optimizer.step()
             with torch.no_grad():
                 tid = None if bs_test == n_test else torch.randperm(n_test, generator=gen)[:bs_test]
                 xt = x_test if tid is None else x_test[tid]
                 yt = y_test if tid is None else y_test[tid]
-                test_loss = loss_fn(model._forward(xt)[0], yt)
+                if c_state is not None:  # the same C forward, without the gradient
+                    if test_problem is None or not test_problem.matches(model, xt, yt):
+                        test_problem = lbfgs.KANProblem(model, xt, yt, params, 0.0, 0.0, 0.0)
+                    test_loss = torch.tensor(test_problem(theta, grad=False)[0])
+                else:
+                    test_loss = loss_fn(model._forward(xt)[0], yt)
             record = {
                 "train_loss": math.sqrt(max(float(state["train"]), 0.0)),
                 "test_loss": math.sqrt(max(float(test_loss), 0.0)),

@@ -1,0 +1,272 @@
+"""fit's LBFGS in C (kanwidget/kan/lbfgs.py, _lbfgs.c, kan_objective in _native.c): the
+optimiser step for step against torch.optim.LBFGS, the objective against autograd and
+finite differences, and fit against the torch optimiser."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from kanwidget import KAN
+from kanwidget.kan import lbfgs, native
+from kanwidget.kan.train import regularization, update_grid_from_samples
+
+if native.load() is None and os.environ.get("KANWIDGET_REQUIRE_NATIVE"):  # CI: must build
+    raise RuntimeError(f"the native kernel did not load: {native.status()}")
+pytestmark = pytest.mark.skipif(
+    native.load() is None, reason=f"no native kernel: {native.status()}"
+)
+f64 = torch.float64
+
+
+def rosenbrock(x: torch.Tensor) -> torch.Tensor:
+    return (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
+
+
+def value_and_grad(fn):
+    def f(x):
+        x = x.detach().clone().requires_grad_(True)
+        v = fn(x)
+        (g,) = torch.autograd.grad(v, x)
+        return float(v.detach()), g
+
+    return f
+
+
+def torch_run(fn, x0, steps, **kw):
+    p = x0.clone().requires_grad_(True)
+    opt = torch.optim.LBFGS([p], line_search_fn="strong_wolfe", **kw)
+
+    def closure():
+        opt.zero_grad()
+        v = fn(p)
+        v.backward()
+        return v
+
+    out = []
+    for _ in range(steps):
+        loss = float(opt.step(closure).detach())
+        out.append((loss, p.detach().clone(), opt.state[p]["func_evals"]))
+    return out
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"history_size": 3, "max_iter": 7},  # the ring buffer of pairs wraps around
+        {"lr": 0.3, "history_size": 2, "max_eval": 9},
+        {"tolerance_grad": 1e-32, "tolerance_change": 1e-32, "history_size": 10},
+    ],
+)
+def test_lbfgs_iterates_match_torch_on_rosenbrock(kw):
+    gen = torch.Generator().manual_seed(3)
+    x0 = torch.randn(7, generator=gen, dtype=f64) * 1.5
+    ref = torch_run(rosenbrock, x0, 6, **kw)
+    opt = lbfgs.NativeLBFGS(7, **kw)
+    x = x0.clone()
+    for loss_t, x_t, evals_t in ref:
+        loss = opt.step(x, value_and_grad(rosenbrock))
+        assert loss == pytest.approx(loss_t, rel=1e-9, abs=1e-12)
+        assert torch.allclose(x, x_t, rtol=1e-8, atol=1e-10)
+        assert opt.func_evals == evals_t  # same line-search decisions, same evaluation count
+    if not kw:  # the defaults reach the minimum (1, ..., 1)
+        assert torch.allclose(x, torch.ones(7, dtype=f64), atol=1e-6)
+
+
+def test_lbfgs_solves_a_quadratic_in_n_steps():
+    """Strictly convex quadratic 1/2 x'Ax - b'x: minimum at A^-1 b (closed form)."""
+    gen = torch.Generator().manual_seed(0)
+    q = torch.randn(5, 5, generator=gen, dtype=f64)
+    a = q @ q.T + 5 * torch.eye(5, dtype=f64)
+    b = torch.randn(5, generator=gen, dtype=f64)
+    opt = lbfgs.NativeLBFGS(5, history_size=10, tolerance_grad=1e-12, tolerance_change=1e-16)
+    x = torch.zeros(5, dtype=f64)
+    opt.step(x, lambda v: (float(0.5 * v @ a @ v - b @ v), a @ v - b))
+    assert torch.allclose(x, torch.linalg.solve(a, b), atol=1e-9)
+
+
+def test_lbfgs_objective_errors_leave_x_intact():
+    opt = lbfgs.NativeLBFGS(3)
+    x = torch.tensor([1.0, 2.0, 3.0], dtype=f64)
+    calls = []
+
+    def bad(v):
+        calls.append(1)
+        if len(calls) > 2:
+            raise ValueError("boom")
+        return float((v**2).sum()), 2 * v
+
+    with pytest.raises(ValueError, match="boom"):
+        opt.step(x, bad)
+    assert x.tolist() == [1.0, 2.0, 3.0]
+    with pytest.raises(ValueError, match="float64"):
+        opt.step(torch.zeros(3), bad)
+    with pytest.raises(ValueError, match="at least one"):
+        lbfgs.NativeLBFGS(0)
+
+
+# ------------------------------------------------------------------ the KAN objective
+def per_op_objective(model, x, y, lamb):
+    pred, stds = model._forward(x, with_std=lamb > 0)
+    loss = ((pred - y) ** 2).mean()
+    if lamb > 0:
+        loss = loss + lamb * regularization(stds, 1.0, 2.0)
+    return loss
+
+
+CASES = [  # width, grid, k, batch, adapted grids
+    ([2, 5, 1], 5, 3, 1000, True),
+    ([3, 4, 2], 5, 3, 37, False),
+    ([3, 2, 3, 1], 4, 2, 50, True),  # k = 2: the generic-order copies
+    ([2, 3, 1], 40, 3, 64, False),  # 43 basis functions: the generic path
+]
+
+
+@pytest.mark.parametrize("dtype", [f64, torch.float32])
+@pytest.mark.parametrize("block", ["1", "0"])
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("lamb", [0.0, 0.01])
+def test_kan_objective_matches_autograd(dtype, block, case, lamb, monkeypatch):
+    monkeypatch.setenv("KANWIDGET_BLOCK", block)
+    width, grid, k, batch, adapted = case
+    model = KAN(width, grid=grid, k=k, seed=2, dtype=dtype, sb_trainable=False)
+    model.layers[0].mask[1, 0] = 0  # a pruned edge
+    gen = torch.Generator().manual_seed(1)
+    x = (torch.rand(batch, width[0], generator=gen, dtype=dtype) * 2 - 1) * 1.2
+    y = torch.randn(batch, width[-1], generator=gen, dtype=dtype)
+    if adapted:
+        update_grid_from_samples(model, x)
+    x[0, 0] = 7.0  # outside every grid
+    params = [p for p in model.parameters() if p.requires_grad]
+    assert all(p is not layer.scale_base for p in params for layer in model.layers)
+    problem = lbfgs.KANProblem(model, x, y, params, lamb, 1.0, 2.0)
+    assert problem.problem.block == (block == "1" and grid + k <= lbfgs.BLOCK_MAX_NB)
+    theta = problem.gather() + 0.05 * torch.randn(problem.n, generator=gen, dtype=f64)
+    value, grad = problem(theta)
+    again, grad2 = problem(theta)  # second call: the cached basis of the data
+    problem.scatter(theta)
+    ref = per_op_objective(model, x, y, lamb)
+    ref_grad = torch.autograd.grad(ref, params)
+    ref_flat = torch.cat([g.reshape(-1).to(f64) for g in ref_grad])
+    tol = 1e-12 if dtype == f64 else 2e-6
+    assert value == pytest.approx(float(ref.detach()), rel=tol)
+    assert value == again and torch.equal(grad, grad2)
+    scale = ref_flat.abs().max()
+    assert (grad - ref_flat).abs().max() <= tol * 10 * scale
+    assert problem.mse == pytest.approx(float(per_op_objective(model, x, y, 0.0).detach()), rel=tol)
+    value_only, none = problem(theta, grad=False)
+    assert none is None and value_only == value
+
+
+def test_kan_objective_gradient_by_finite_differences():
+    model = KAN([2, 3, 1], grid=4, k=3, seed=5, dtype=f64)
+    gen = torch.Generator().manual_seed(2)
+    x = torch.rand(40, 2, generator=gen, dtype=f64) * 2 - 1
+    y = torch.sin(3 * x[:, :1]) * x[:, 1:]
+    update_grid_from_samples(model, x)
+    params = [p for p in model.parameters() if p.requires_grad]
+    problem = lbfgs.KANProblem(model, x, y, params, 0.01, 1.0, 2.0)
+    theta = problem.gather()
+    _, grad = problem(theta)
+    eps = 1e-6
+    for idx in torch.randperm(problem.n, generator=gen)[:25].tolist():
+        e = torch.zeros_like(theta)
+        e[idx] = eps
+        fd = (problem(theta + e, grad=False)[0] - problem(theta - e, grad=False)[0]) / (2 * eps)
+        assert fd == pytest.approx(float(grad[idx]), rel=1e-5, abs=1e-8)
+
+
+def test_problem_is_rebuilt_when_the_model_changes():
+    model = KAN([2, 3, 1], grid=5, seed=0, sb_trainable=False)
+    x, y = torch.rand(64, 2) * 2 - 1, torch.rand(64, 1)
+    params = [p for p in model.parameters() if p.requires_grad]
+    problem = lbfgs.KANProblem(model, x, y, params, 0.0, 1.0, 2.0)
+    assert problem.matches(model, x, y)
+    assert not problem.matches(model, x.clone(), y)
+    with torch.no_grad():
+        model.layers[1].scale_base.mul_(2)  # a frozen tensor: its copy in C is stale
+    assert not problem.matches(model, x, y)
+    problem = lbfgs.KANProblem(model, x, y, params, 0.0, 1.0, 2.0)
+    update_grid_from_samples(model, x)  # new knots, new tables
+    assert not problem.matches(model, x, y)
+
+
+# ------------------------------------------------------------------ fit
+def dataset(dtype, n=300):
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(2 * n, 2, generator=gen, dtype=dtype) * 2 - 1
+    y = torch.exp(torch.sin(torch.pi * x[:, :1]) + x[:, 1:] ** 2)
+    return {"train_input": x[:n], "train_label": y[:n], "test_input": x[n:], "test_label": y[n:]}
+
+
+def test_c_lbfgs_on_the_kan_objective_tracks_torch_lbfgs():
+    """torch.optim.LBFGS and the C driver on the same (C) objective, float64: the same
+    iterates and evaluation counts.  (Long runs drift apart: LBFGS with tolerance 1e-32
+    amplifies the last-bit differences of their dot products ~100x per step.)"""
+    ds = dataset(f64)
+    model = KAN([2, 3, 1], grid=5, k=3, seed=0, dtype=f64)
+    params = [p for p in model.parameters() if p.requires_grad]
+    problem = lbfgs.KANProblem(model, ds["train_input"], ds["train_label"], params, 0.001,
+                               1.0, 2.0)  # fmt: skip
+    theta0 = problem.gather()
+    kw = {"history_size": 10, "tolerance_grad": 1e-32, "tolerance_change": 1e-32}
+    p = theta0.clone().requires_grad_(True)
+    opt = torch.optim.LBFGS([p], line_search_fn="strong_wolfe", **kw)
+
+    def closure():
+        value, grad = problem(p.detach())
+        p.grad = grad
+        return torch.tensor(value, dtype=f64)
+
+    native_opt = lbfgs.NativeLBFGS(problem.n, **kw)
+    theta = theta0.clone()
+    for _ in range(3):
+        opt.step(closure)
+        native_opt.step(theta, problem)
+        assert torch.allclose(theta, p.detach(), rtol=1e-7, atol=1e-8)
+        assert native_opt.func_evals == opt.state[p]["func_evals"]
+    assert problem.mse < 0.05  # and it trains: RMSE of the start is ~2
+
+
+def test_fit_matches_torch_lbfgs_in_float64(monkeypatch):
+    """fit with the C LBFGS vs torch's LBFGS on the per-op objective, grid updates between
+    the steps: the first steps agree to rounding."""
+    ds = dataset(f64)
+    results = {}
+    for flag in ("1", "0"):
+        monkeypatch.setenv("KANWIDGET_NATIVE_LBFGS", flag)
+        model = KAN([2, 3, 1], grid=5, k=3, seed=0, dtype=f64)
+        hist = model.fit(ds, opt="LBFGS", steps=2, lamb=0.001, update_grid=True,
+                         grid_update_num=2, stop_grid_update_step=2, progress=False)  # fmt: skip
+        results[flag] = (hist, torch.cat([p.detach().reshape(-1) for p in model.parameters()]))
+    (h1, p1), (h0, p0) = results["1"], results["0"]
+    for key in ("train_loss", "test_loss", "reg"):
+        assert h1[key] == pytest.approx(h0[key], rel=1e-6)
+    assert torch.allclose(p1, p0, rtol=1e-6, atol=1e-8)
+    assert h1["train_loss"][-1] < 0.3 * h1["train_loss"][0]
+
+
+def test_fit_uses_the_c_lbfgs_for_plain_kans_only(monkeypatch):
+    ds = dataset(torch.float32, 200)
+    steps = []
+    real = lbfgs.NativeLBFGS.step
+
+    def spy(self, x, objective):
+        steps.append(objective)
+        return real(self, x, objective)
+
+    monkeypatch.setattr(lbfgs.NativeLBFGS, "step", spy)
+    model = KAN([2, 3, 1], grid=5, seed=0)
+    hist = model.fit(ds, opt="LBFGS", steps=20, lamb=0.001, progress=False)
+    assert len(steps) == 20 and hist["train_loss"][-1] < 0.05
+    # problems are reused between grid updates (data, knots and frozen tensors unchanged)
+    assert len({id(p) for p in steps}) <= 11
+    steps.clear()
+    KAN([2, [2, 1], 1], grid=5, seed=0).fit(ds, opt="LBFGS", steps=2, progress=False)
+    assert steps == []  # multiplication nodes: torch's LBFGS on the autograd objective
+    model.fit(ds, opt="LBFGS", steps=2, loss_fn=lambda p, y: ((p - y).abs()).mean(),
+              progress=False)  # fmt: skip
+    assert steps == []  # a custom loss likewise
