@@ -201,6 +201,7 @@ typedef struct {
 
 /* largest per-pair basis cache of an objective (bytes); beyond it the basis is recomputed */
 #define KAN_CACHE_LIMIT ((size_t)512 << 20)
+#define KAN_CACHE_MAX_OUT 16 /* hidden layers up to this many outputs cache their basis */
 
 void kan_problem_free(kan_problem *p) {
     free(p->work);
@@ -1231,9 +1232,12 @@ double SUF(kan_objective)(void *ctx, const double *theta, double *grad) {
     for (int l = 0; l < L && !code; l++) {
         const kan_layer_spec *S = P->layers + l;
         const int I = S->I, O = S->O;
-        /* the data (layer 0's input) is fixed: its basis and silu are computed once */
+        /* the data (layer 0's input) is fixed: its basis and silu are computed once; hidden
+         * layers keep their basis for the backward only when narrow (for wide ones the
+         * per-pair work is in the outputs, and the cache's traffic costs more than it saves) */
         const int fixed = l == 0 && P->cached == 1;
-        if (P->cached >= 0) cache[l].mode = fixed ? 2 : 1;
+        const int use_c = P->cached >= 0 && (l == 0 || O <= KAN_CACHE_MAX_OUT);
+        if (use_c) cache[l].mode = fixed ? 2 : 1;
         if (!fixed)
             for (size_t e = 0; e < (size_t)B * I; e++) {
                 const double v = (double)h[l][e];
@@ -1243,8 +1247,8 @@ double SUF(kan_objective)(void *ctx, const double *theta, double *grad) {
         code = SUF(layer_forward)(h[l], base[l], S->t, S->lut, S->table, wb[l], ws[l],
                                   h[l + 1], stats ? s1[l] : NULL, s2[l], mean[l], var[l], B, I,
                                   O, S->M, S->k, S->uniform, P->nthreads,
-                                  P->cached >= 0 ? cache + l : NULL);
-        if (P->cached >= 0) cache[l].mode = 2; /* the backward reads what was stored */
+                                  use_c ? cache + l : NULL);
+        if (use_c) cache[l].mode = 2; /* the backward reads what was stored */
         if (!code && stats) {
             double reg = 0.0;
             code = SUF(kan_colstats)(h[l], xmean[l], xstd[l], B, I);
@@ -1286,7 +1290,9 @@ double SUF(kan_objective)(void *ctx, const double *theta, double *grad) {
         code = SUF(layer_backward)(h[l], base[l], S->t, S->lut, S->table, wb[l], ws[l], gh, c,
                                    stats ? mean[l] : NULL, need_x ? gx : NULL,
                                    need_x ? gb : NULL, gwb[l], gws[l], B, I, O, S->M, S->k,
-                                   S->uniform, P->nthreads, P->cached >= 0 ? cache + l : NULL);
+                                   S->uniform, P->nthreads,
+                                   P->cached >= 0 && (l == 0 || O <= KAN_CACHE_MAX_OUT) ? cache + l
+                                                                                        : NULL);
         if (code) break;
         SUF(store_grads)(S, theta, gwb[l], gws[l], grad);
         if (need_x) { /* gbase through silu, plus the input std's share */

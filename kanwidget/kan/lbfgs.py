@@ -180,16 +180,24 @@ def supported(model: KAN, x: Tensor, params: Sequence[nn.Parameter]) -> bool:
     return all(id(p) in allowed and p.dtype == x.dtype for p in params)
 
 
-# the objective's block path (SIMD over the batch, dense basis rows; _native.c): grids up to
-# this many basis functions, single-threaded, so on one thread or for small problems
+# The objective's block path (SIMD over the batch, dense basis rows; _native.c) costs
+# ~out * (G + k) per (point, input) against the sparse kernel's ~out * (k + 1) plus its
+# per-pair overhead: it wins for narrow layers and small grids (measured, 1 thread:
+# [2,5,1] 0.11 vs 0.25 ms per evaluation, [8,32,32,1] 16 vs 18 ms, [4,100,100,100,1] 50 vs
+# 35 ms).  It is single-threaded, so with more threads only for small problems.
 BLOCK_MAX_NB = 32
+BLOCK_MAX_OUT = 64
 BLOCK_MAX_WORK = 1 << 20  # batch * sum(in * out) below which one thread beats the parallel path
 
 
 def use_block(model: KAN, batch: int, threads: int) -> bool:
+    """Whether :class:`KANProblem` runs the block path (``KANWIDGET_BLOCK=0``: never)."""
     if os.environ.get("KANWIDGET_BLOCK", "1") == "0":
         return False
-    if any(layer.coef.shape[-1] > BLOCK_MAX_NB for layer in model.layers):
+    if any(
+        layer.coef.shape[-1] > BLOCK_MAX_NB or layer.out_dim > BLOCK_MAX_OUT
+        for layer in model.layers
+    ):
         return False
     work = batch * sum(layer.in_dim * layer.out_dim for layer in model.layers)
     return threads == 1 or work <= BLOCK_MAX_WORK

@@ -122,6 +122,7 @@ CASES = [  # width, grid, k, batch, adapted grids
     ([3, 4, 2], 5, 3, 37, False),
     ([3, 2, 3, 1], 4, 2, 50, True),  # k = 2: the generic-order copies
     ([2, 3, 1], 40, 3, 64, False),  # 43 basis functions: the generic path
+    ([2, 3, 20, 1], 5, 3, 33, True),  # a wide hidden layer: no basis cache there
 ]
 
 
