@@ -123,6 +123,10 @@ CASES = [  # width, grid, k, batch, adapted grids
     ([3, 2, 3, 1], 4, 2, 50, True),  # k = 2: the generic-order copies
     ([2, 3, 1], 40, 3, 64, False),  # 43 basis functions: the generic path
     ([2, 3, 20, 1], 5, 3, 33, True),  # a wide hidden layer: no basis cache there
+    ([2, 4, 1], 6, 1, 40, True),  # piecewise linear
+    # k = 0 (steps) on fixed knots: adapted ones put samples on the end knots, where a
+    # last-bit difference of a hidden value switches a whole step on or off
+    ([2, 4, 1], 6, 0, 40, False),
 ]
 
 
@@ -271,3 +275,25 @@ def test_fit_uses_the_c_lbfgs_for_plain_kans_only(monkeypatch):
     model.fit(ds, opt="LBFGS", steps=2, loss_fn=lambda p, y: ((p - y).abs()).mean(),
               progress=False)  # fmt: skip
     assert steps == []  # a custom loss likewise
+
+
+def test_kan_objective_with_two_threads(monkeypatch):
+    """The sparse path runs its kernels on the problem's thread count (OpenMP)."""
+    monkeypatch.setenv("KANWIDGET_BLOCK", "0")
+    model = KAN([3, 8, 2], grid=5, seed=4, dtype=f64)
+    gen = torch.Generator().manual_seed(3)
+    x = torch.rand(500, 3, generator=gen, dtype=f64) * 2 - 1
+    y = torch.randn(500, 2, generator=gen, dtype=f64)
+    params = [p for p in model.parameters() if p.requires_grad]
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        problem = lbfgs.KANProblem(model, x, y, params, 0.01, 1.0, 2.0)
+        assert problem.problem.nthreads == 2
+        value, grad = problem(problem.gather())
+    finally:
+        torch.set_num_threads(before)
+    ref = per_op_objective(model, x, y, 0.01)
+    ref_flat = torch.cat([g.reshape(-1) for g in torch.autograd.grad(ref, params)])
+    assert value == pytest.approx(float(ref.detach()), rel=1e-12)
+    assert torch.allclose(grad, ref_flat, rtol=1e-9, atol=1e-13)
