@@ -203,6 +203,12 @@ typedef struct {
 #define KAN_CACHE_LIMIT ((size_t)512 << 20)
 #define KAN_CACHE_MAX_OUT 16 /* hidden layers up to this many outputs cache their basis */
 
+/* an objective's failure: the code in status, NaN as the value */
+static double kan_fail(kan_problem *P, int code) {
+    P->status = code;
+    return NAN;
+}
+
 void kan_problem_free(kan_problem *p) {
     free(p->work);
     p->work = NULL;
@@ -339,6 +345,25 @@ INLINE void SUF(fwd_pair)(T *restrict yb, double *restrict r1, double *restrict 
 #define SWITCH_K(CALL_K)                                                                  \
     if (k == 3) { CALL_K(3) } else { CALL_K(k) }
 
+/* per-edge mean and unbiased variance over B points from the double sums of phi, phi^2 */
+static void SUF(edge_moments)(const double *s1, const double *s2, T *mean, T *var, size_t n,
+                              int B) {
+    const double denom = B > 1 ? (double)(B - 1) : 1.0;
+    for (size_t e = 0; e < n; e++) {
+        const double m = B > 0 ? s1[e] / B : 0.0, v = (s2[e] - s1[e] * m) / denom;
+        mean[e] = (T)m;
+        var[e] = (T)(v > 0 ? v : 0);
+    }
+}
+
+/* the objective's regulariser gradient d reg / d var (I, O) turned, in place, into the factor
+ * c of phi's upstream gradient c (phi - mean): lamb * 2 / (B - 1) d reg / d var */
+static T *SUF(variance_share)(T *g_var, size_t n, double lamb, int B) {
+    const double sc = lamb * 2.0 / (B > 1 ? B - 1 : 1);
+    for (size_t e = 0; e < n; e++) g_var[e] = (T)((double)g_var[e] * sc);
+    return g_var;
+}
+
 static int SUF(layer_forward)(const T *x, const T *base, const double *t, const double *lut,
                               const double *table, const T *wb, const T *ws, T *y, double *s1,
                               double *s2, T *mean, T *var, int B, int I, int O, int M, int k,
@@ -403,14 +428,7 @@ static int SUF(layer_forward)(const T *x, const T *base, const double *t, const 
             for (size_t e = 0; e < nio; e++) { s1[e] += p1[e]; s2[e] += p2[e]; }
         }
     }
-    if (stats) { /* mean and unbiased variance per edge, from the double sums */
-        const double denom = B > 1 ? (double)(B - 1) : 1.0;
-        for (size_t e = 0; e < nio; e++) {
-            const double m = B > 0 ? s1[e] / B : 0.0, v = (s2[e] - s1[e] * m) / denom;
-            mean[e] = (T)m;
-            var[e] = (T)(v > 0 ? v : 0);
-        }
-    }
+    if (stats) SUF(edge_moments)(s1, s2, mean, var, nio, B);
     free(acc);
     free(zero);
     return 0;
@@ -895,6 +913,19 @@ static const float *SUF(perm_tables)(const kan_layer_spec *S, float *out) {
 #endif
 }
 
+/* phi of edge (i, o) on one block: base * wb + the dense basis rows times the spline weights */
+INLINE void SUF(blk_phi)(T *phi, const T *bv, const T *Bd, const T *wb, const T *ws, int i,
+                         int o, int O, int NB) {
+    const T w0 = wb[(size_t)i * O + o];
+#pragma omp simd
+    for (int l = 0; l < KW; l++) phi[l] = bv[l] * w0;
+    for (int a = 0; a < NB; a++) {
+        const T wa = ws[((size_t)i * NB + a) * O + o];
+#pragma omp simd
+        for (int l = 0; l < KW; l++) phi[l] += Bd[a * KW + l] * wa;
+    }
+}
+
 /* one layer forward: yT (O, Bp) from hT, baseT (I, Bp); the dense basis of every block goes
  * to (or, with have_basis, comes from) BdC (I, nblk, NB, KW), and the slopes to dBdC if
  * not NULL; with s1 the masked double sums of phi and phi^2 per edge */
@@ -915,14 +946,7 @@ static void SUF(blk_forward)(const kan_layer_spec *S, int Bp, const T *hT, const
             const T *bv = baseT + (size_t)i * Bp + off, *mk = mask + off;
             for (int o = 0; o < O; o++) {
                 T phi[KW];
-                const T w0 = wb[(size_t)i * O + o];
-#pragma omp simd
-                for (int l = 0; l < KW; l++) phi[l] = bv[l] * w0;
-                for (int a = 0; a < NB; a++) {
-                    const T wa = ws[((size_t)i * NB + a) * O + o];
-#pragma omp simd
-                    for (int l = 0; l < KW; l++) phi[l] += Bd[a * KW + l] * wa;
-                }
+                SUF(blk_phi)(phi, bv, Bd, wb, ws, i, o, O, NB);
                 T *y = yT + (size_t)o * Bp + off;
 #pragma omp simd
                 for (int l = 0; l < KW; l++) y[l] += phi[l];
@@ -966,13 +990,7 @@ static void SUF(blk_backward)(const kan_layer_spec *S, int Bp, const T *baseT, c
                 const T *gy = ghT + (size_t)o * Bp + off;
                 if (c) { /* recompute phi for the variance's share */
                     T phi[KW];
-#pragma omp simd
-                    for (int l = 0; l < KW; l++) phi[l] = bv[l] * w0;
-                    for (int a = 0; a < NB; a++) {
-                        const T wa = ws[((size_t)i * NB + a) * O + o];
-#pragma omp simd
-                        for (int l = 0; l < KW; l++) phi[l] += Bd[a * KW + l] * wa;
-                    }
+                    SUF(blk_phi)(phi, bv, Bd, wb, ws, i, o, O, NB);
                     const T ce = c[e], me = mean[e];
 #pragma omp simd
                     for (int l = 0; l < KW; l++) g[l] = gy[l] + mk[l] * ce * (phi[l] - me);
@@ -1043,8 +1061,7 @@ static double SUF(blk_objective)(kan_problem *P, const double *theta, double *gr
     }
     nt += 3 * wide * Bp + accn;
     if (!P->work && !(P->work = calloc(nd * sizeof(double) + nt * sizeof(T), 1))) {
-        P->status = -1;
-        return NAN;
+        return kan_fail(P, -1);
     }
     double *dcur = (double *)P->work;
     T *cur = (T *)(dcur + nd);
@@ -1101,10 +1118,7 @@ static double SUF(blk_objective)(kan_problem *P, const double *theta, double *gr
         if (stats) {
             double reg = 0.0;
             const double denom = B > 1 ? (double)(B - 1) : 1.0;
-            for (size_t e = 0; e < (size_t)I * O; e++) {
-                const double m = B > 0 ? s1[l][e] / B : 0.0, v = (s2[l][e] - s1[l][e] * m) / denom;
-                mean[l][e] = (T)m, var[l][e] = (T)(v > 0 ? v : 0);
-            }
+            SUF(edge_moments)(s1[l], s2[l], mean[l], var[l], (size_t)I * O, B);
             for (int i = 0; i < I; i++) { /* column mean and std over the real points */
                 const T *row = hT[l] + (size_t)i * Bp;
                 double m = 0.0, q = 0.0;
@@ -1118,10 +1132,7 @@ static double SUF(blk_objective)(kan_problem *P, const double *theta, double *gr
             reg_total += reg;
         }
     }
-    if (code) {
-        P->status = code;
-        return NAN;
-    }
+    if (code) return kan_fail(P, code);
     P->cached = 1;
     double sq = 0.0;
     const double ny = (double)B * OL;
@@ -1137,12 +1148,7 @@ static double SUF(blk_objective)(kan_problem *P, const double *theta, double *gr
     for (int l = grad ? L - 1 : -1; l >= 0 && !code; l--) {
         const kan_layer_spec *S = P->layers + l;
         const int I = S->I, O = S->O;
-        T *c = NULL;
-        if (stats) {
-            const double sc = P->lamb * 2.0 / (B > 1 ? B - 1 : 1);
-            for (size_t e = 0; e < (size_t)I * O; e++) g_var[l][e] = (T)((double)g_var[l][e] * sc);
-            c = g_var[l];
-        }
+        T *c = stats ? SUF(variance_share)(g_var[l], (size_t)I * O, P->lamb, B) : NULL;
         const int need_x = l > 0;
         SUF(blk_backward)(S, Bp, baseT[l], wb[l], ws[l], gh, c, mean[l], need_x ? gx : NULL,
                           gb, gwb[l], gws[l], BdC[l], dBdC[l], mask, acc);
@@ -1195,8 +1201,7 @@ double SUF(kan_objective)(void *ctx, const double *theta, double *grad) {
     nt += 4 * (size_t)B * wide;
     if (P->cached >= 0) nd += nc;
     if (!P->work && !(P->work = malloc(nd * sizeof(double) + nt * sizeof(T)))) {
-        P->status = -1;
-        return NAN;
+        return kan_fail(P, -1);
     }
     double *dcur = (double *)P->work;
     T *cur = (T *)(dcur + nd);
@@ -1258,10 +1263,7 @@ double SUF(kan_objective)(void *ctx, const double *theta, double *grad) {
             reg_total += reg;
         }
     }
-    if (code) {
-        P->status = code;
-        return NAN;
-    }
+    if (code) return kan_fail(P, code);
     if (P->cached == 0) P->cached = 1;
     /* the last layer wrote into h[L]; MSE against y */
     const int OL = P->layers[L - 1].O;
@@ -1280,12 +1282,7 @@ double SUF(kan_objective)(void *ctx, const double *theta, double *grad) {
         const kan_layer_spec *S = P->layers + l;
         const int I = S->I, O = S->O;
         const size_t io = (size_t)I * O;
-        T *c = NULL;
-        if (stats) { /* the variance's share of phi's gradient, c (phi - mean), in g_var */
-            const double sc = P->lamb * 2.0 / (B > 1 ? B - 1 : 1);
-            for (size_t e = 0; e < io; e++) g_var[l][e] = (T)((double)g_var[l][e] * sc);
-            c = g_var[l];
-        }
+        T *c = stats ? SUF(variance_share)(g_var[l], io, P->lamb, B) : NULL;
         const int need_x = l > 0;
         code = SUF(layer_backward)(h[l], base[l], S->t, S->lut, S->table, wb[l], ws[l], gh, c,
                                    stats ? mean[l] : NULL, need_x ? gx : NULL,
@@ -1302,10 +1299,7 @@ double SUF(kan_objective)(void *ctx, const double *theta, double *grad) {
             gh = gx, gx = tmp;
         }
     }
-    if (code) {
-        P->status = code;
-        return NAN;
-    }
+    if (code) return kan_fail(P, code);
     return mse + P->lamb * reg_total;
 }
 
