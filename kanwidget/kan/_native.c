@@ -865,24 +865,52 @@ INLINE void SUF(blk_basis_k)(const kan_layer_spec *S, int i, const T *xv, T *Bd,
                 N[r][l] = v, dN[r][l] = d * sc[l];
             }
     }
-    /* dense rows: basis a is N[a - j + k] where 0 <= a - j + k <= k; selected with 0/1
-     * factors (vectorises; N is finite) */
+    /* dense rows: basis a is N[q] for the q with j - k + q == a (if any), chosen by 0/1
+     * factors on the interval as T (same-type selects vectorise; N is finite) */
 #pragma omp simd
-    for (int l = 0; l < KW; l++) rel[l] = (T)(k - jj[l]);
+    for (int l = 0; l < KW; l++) rel[l] = (T)jj[l];
+#if defined(__AVX512F__)
+    /* masked selects: all k + 1 candidates per lane in one pass over the rows */
     for (int a = 0; a < NB; a++) {
+        T *row = Bd + a * KW;
 #pragma omp simd
         for (int l = 0; l < KW; l++) {
-            const T r = rel[l] + (T)a;
-            T v = 0, d = 0;
-            for (int q = 0; q <= k; q++) {
-                const T hit = r == (T)q ? fin[l] : (T)0;
-                v += hit * N[q][l];
-                d += hit * dN[q][l];
-            }
-            Bd[a * KW + l] = v;
-            if (dBd) dBd[a * KW + l] = d;
+            const T r = (T)(a + k) - rel[l];
+            T v = 0;
+            for (int q = 0; q <= k; q++) v += (r == (T)q ? fin[l] : (T)0) * N[q][l];
+            row[l] = v;
+        }
+        if (!dBd) continue;
+        row = dBd + a * KW;
+#pragma omp simd
+        for (int l = 0; l < KW; l++) {
+            const T r = (T)(a + k) - rel[l];
+            T d = 0;
+            for (int q = 0; q <= k; q++) d += (r == (T)q ? fin[l] : (T)0) * dN[q][l];
+            row[l] = d;
         }
     }
+#else
+    /* without mask registers (AVX2, SSE) only plain loads in flat lane loops vectorise */
+    for (int a = 0; a < NB; a++) {
+        T *row = Bd + a * KW, *drow = dBd ? dBd + a * KW : NULL;
+#pragma omp simd
+        for (int l = 0; l < KW; l++) row[l] = 0;
+        if (drow)
+#pragma omp simd
+            for (int l = 0; l < KW; l++) drow[l] = 0;
+        for (int q = 0; q <= k; q++) {
+            const int jq = a + k - q; /* the interval whose q-th function is basis a */
+            if (jq < 0 || jq >= M) continue;
+            const T *nq = N[q], *dq = dN[q];
+#pragma omp simd
+            for (int l = 0; l < KW; l++) row[l] += (rel[l] == (T)jq ? fin[l] : (T)0) * nq[l];
+            if (drow)
+#pragma omp simd
+                for (int l = 0; l < KW; l++) drow[l] += (rel[l] == (T)jq ? fin[l] : (T)0) * dq[l];
+        }
+    }
+#endif
 }
 
 static void SUF(blk_basis)(const kan_layer_spec *S, int i, const T *xv, T *Bd, T *dBd,
