@@ -94,6 +94,13 @@ def _check_formulas(out: Callable[[str], str]) -> None:
     refused = out("formulas-29")
     assert refused.count("refused ") == 3, refused
     assert "pwned" not in refused.splitlines(), "the formula text was executed"
+    scores = out("formulas-31")
+    assert re.search(r"truth multiplicative interaction \(0,1\) 0\.000\s+\(0,2\) 0\.000", scores)
+    structure = out("formulas-33")
+    assert "multiplicative groups: [[0], [1, 2]]" in structure, structure
+    assert "additive groups:       [[0, 1, 2]]" in structure, structure
+    assert "x1, x2 enter as one combination: True" in structure, structure
+    assert "x0, x1 enter as one combination: False" in structure, structure
 
 
 CHECKS: dict[str, Callable[[Callable[[str], str]], None]] = {
