@@ -364,7 +364,8 @@ static T *SUF(variance_share)(T *g_var, size_t n, double lamb, int B) {
     return g_var;
 }
 
-static int SUF(layer_forward)(const T *x, const T *base, const double *t, const double *lut,
+/* inlined into its two callers, so the plain kernel (C NULL) carries no cache branches */
+INLINE int SUF(layer_forward)(const T *x, const T *base, const double *t, const double *lut,
                               const double *table, const T *wb, const T *ws, T *y, double *s1,
                               double *s2, T *mean, T *var, int B, int I, int O, int M, int k,
                               int uniform, int nthreads, const basis_cache *C) {
@@ -504,7 +505,7 @@ INLINE void SUF(bwd_pair)(const T *restrict gyb, const T *restrict ci, const T *
 /* gy (B, O); c, mean (I, O) or NULL: the stats part of phi's upstream gradient is
  * c[i, o] (phi[b, i, o] - mean[i, o]).  Outputs (NULL to skip): gx, gbase (B, I),
  * gwb (I, O), gws (I, NB, O), all overwritten. */
-static int SUF(layer_backward)(const T *x, const T *base, const double *t, const double *lut,
+INLINE int SUF(layer_backward)(const T *x, const T *base, const double *t, const double *lut,
                                const double *table, const T *wb, const T *ws, const T *gy,
                                const T *c, const T *mean, T *gx, T *gbase, T *gwb, T *gws, int B,
                                int I, int O, int M, int k, int uniform, int nthreads,
