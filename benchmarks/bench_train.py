@@ -163,14 +163,14 @@ def _median(values):
 def _fit_ours(ds, seed, steps, lamb, native_lbfgs: bool):
     from kanwidget import KAN
 
-    os.environ["KANWIDGET_NATIVE_LBFGS"] = "1" if native_lbfgs else "0"
+    os.environ["KANWIDGET_NATIVE_FIT"] = "1" if native_lbfgs else "0"
     try:
         model = KAN([2, 5, 1], grid=GRID, k=K, seed=seed)
         t0 = now()
         model.fit(ds, opt="LBFGS", steps=steps, lamb=lamb, progress=False)
         return now() - t0, test_rmse(model, ds)
     finally:
-        os.environ.pop("KANWIDGET_NATIVE_LBFGS", None)
+        os.environ.pop("KANWIDGET_NATIVE_FIT", None)
 
 
 def bench_lbfgs(args, log, steps=50, lamb=0.001):
@@ -312,7 +312,7 @@ def main(argv=None) -> int:
                      "(kanwidget's `create_dataset`, seed 0, 1000 train + 1000 test) with default "
                      "grid updates, from model seeds 0-4 (pykan: 0-2, save_act on, as lamb > 0 "
                      "requires); medians over the seeds. The second row is our objective under "
-                     "`torch.optim.LBFGS` (`KANWIDGET_NATIVE_LBFGS=0`).\n\n"
+                     "`torch.optim.LBFGS` (`KANWIDGET_NATIVE_FIT=0`).\n\n"
                      + table + "\n")  # fmt: skip
     if "memory" not in skip:
         table, raw["memory"] = bench_memory(args, log)

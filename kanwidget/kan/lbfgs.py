@@ -1,5 +1,5 @@
 """``fit``'s LBFGS in C: torch.optim.LBFGS's algorithm (strong-Wolfe line search) without
-Python between objective evaluations.
+Python between objective evaluations (and Adam on the same C objective).
 
 A 50-step LBFGS fit evaluates the objective ~1250 times; on a small KAN each evaluation is
 ~0.1-0.2 ms of kernel work, and torch's optimizer bookkeeping plus an autograd closure
@@ -14,12 +14,15 @@ objective:
 - any Python callable ``f(x) -> (loss, grad)`` (through a ctypes callback; tests use it to
   compare iterates with torch's optimizer on the same function).
 
-``KANWIDGET_NATIVE_LBFGS=0`` makes ``fit`` use ``torch.optim.LBFGS`` instead.
+``fit(opt='Adam')`` uses the same objective with :class:`FlatAdam` (torch's update on the
+flat vector).  ``KANWIDGET_NATIVE_FIT=0`` makes ``fit`` use ``torch.optim.LBFGS`` /
+``torch.optim.Adam`` on the autograd objective instead.
 """
 
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -69,7 +72,7 @@ _PYFN = ctypes.CFUNCTYPE(_d, _p, ctypes.POINTER(_d), ctypes.POINTER(_d))
 
 def enabled() -> bool:
     """Whether ``fit`` may use the C LBFGS (kernel loaded, not switched off)."""
-    return os.environ.get("KANWIDGET_NATIVE_LBFGS", "1") != "0" and native.load() is not None
+    return os.environ.get("KANWIDGET_NATIVE_FIT", "1") != "0" and native.load() is not None
 
 
 class NativeLBFGS:
@@ -146,6 +149,27 @@ class NativeLBFGS:
             x.copy_(start)  # the caller's parameters as they were
             raise
         return orig.value
+
+
+class FlatAdam:
+    """``torch.optim.Adam``'s update (no weight decay, no amsgrad) on the same flat float64
+    vector, for ``fit(opt='Adam')`` on a :class:`KANProblem`."""
+
+    def __init__(self, n: int, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8):
+        if not lr >= 0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        self.lr, self.betas, self.eps, self.t = float(lr), betas, float(eps), 0
+        self.m = torch.zeros(n, dtype=torch.float64)
+        self.v = torch.zeros(n, dtype=torch.float64)
+
+    def step(self, theta: Tensor, grad: Tensor) -> None:
+        """One update of ``theta`` in place from its gradient."""
+        b1, b2 = self.betas
+        self.t += 1
+        self.m.mul_(b1).add_(grad, alpha=1 - b1)
+        self.v.mul_(b2).addcmul_(grad, grad, value=1 - b2)
+        denom = (self.v.sqrt() / math.sqrt(1 - b2**self.t)).add_(self.eps)
+        theta.addcdiv_(self.m, denom, value=-self.lr / (1 - b1**self.t))
 
 
 def _python_objective(f: Callable[[Tensor], tuple[float, Tensor]], n: int):

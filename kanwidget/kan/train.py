@@ -125,16 +125,20 @@ def fit(
     # pykan divides by zero here when stop_grid_update_step < grid_update_num
     grid_every = max(1, stop_grid_update_step // max(1, grid_update_num))
     params = [p for p in model.parameters() if p.requires_grad]
-    # plain KAN + MSE: the whole LBFGS step runs in C (lbfgs.py), same algorithm as torch's
-    c_lbfgs = opt == "LBFGS" and loss_fn is _mse and lbfgs.supported(model, x_train, params)
+    # plain KAN + MSE: the objective runs in C and so does the whole LBFGS step (lbfgs.py,
+    # same algorithm as torch's); Adam applies torch's update to the same flat vector
+    in_c = loss_fn is _mse and lbfgs.supported(model, x_train, params)
+    n_params = sum(p.numel() for p in params)
     c_state: lbfgs.NativeLBFGS | None = None
-    if c_lbfgs:
+    c_adam: lbfgs.FlatAdam | None = None
+    if in_c and opt == "LBFGS":
         c_state = lbfgs.NativeLBFGS(
-            sum(p.numel() for p in params), lr=lr, history_size=10,
-            tolerance_grad=1e-32, tolerance_change=1e-32,
-        )  # fmt: skip
+            n_params, lr=lr, history_size=10, tolerance_grad=1e-32, tolerance_change=1e-32
+        )
+    elif in_c:
+        c_adam = lbfgs.FlatAdam(n_params, lr=lr)
     optimizer: torch.optim.Optimizer | None = None
-    if opt == "Adam":
+    if opt == "Adam" and c_adam is None:
         # foreach: one kernel per step for all parameters instead of one loop per tensor
         optimizer = torch.optim.Adam(params, lr=lr, foreach=True)
     elif c_state is None:
@@ -189,13 +193,19 @@ def fit(
                 loss.backward()
                 return loss
 
-            if c_state is not None:
+            if in_c:
                 if problem is None or not problem.matches(model, xb, yb):
                     problem = lbfgs.KANProblem(model, xb, yb, params, lamb, lamb_l1, lamb_entropy)
                 theta = problem.gather()
-                c_state.step(theta, problem)
+                if c_state is not None:
+                    c_state.step(theta, problem)
+                else:
+                    assert c_adam is not None
+                    grad = problem(theta)[1]
+                    assert grad is not None
+                    c_adam.step(theta, grad)
                 problem.scatter(theta)
-                state["train"], state["reg"] = torch.tensor(problem.mse), torch.tensor(problem.reg)
+                state["train"], state["reg"] = _f64(problem.mse), _f64(problem.reg)
             elif opt == "LBFGS":
                 assert optimizer is not None
                 optimizer.step(closure)  # type: ignore[arg-type]
@@ -207,10 +217,10 @@ def fit(
                 tid = None if bs_test == n_test else torch.randperm(n_test, generator=gen)[:bs_test]
                 xt = x_test if tid is None else x_test[tid]
                 yt = y_test if tid is None else y_test[tid]
-                if c_state is not None:  # the same C forward, without the gradient
+                if in_c:  # the same C forward, without the gradient
                     if test_problem is None or not test_problem.matches(model, xt, yt):
                         test_problem = lbfgs.KANProblem(model, xt, yt, params, 0.0, 0.0, 0.0)
-                    test_loss = torch.tensor(test_problem(theta, grad=False)[0])
+                    test_loss = _f64(test_problem(theta, grad=False)[0])
                 else:
                     test_loss = loss_fn(model._forward(xt)[0], yt)
             record = {
@@ -252,6 +262,11 @@ def _plain(model: KAN, x: Tensor) -> bool:
         layer.base_fun_name == "silu" and not layer.has_symbolic and model._affine_is_identity(l)
         for l, layer in enumerate(model.layers)
     )
+
+
+def _f64(value: float) -> Tensor:
+    """A loss from the C objective as a tensor, keeping its double precision."""
+    return torch.tensor(value, dtype=torch.float64)
 
 
 def _mse(pred: Tensor, y: Tensor) -> Tensor:

@@ -242,7 +242,7 @@ def test_fit_matches_torch_lbfgs_in_float64(monkeypatch):
     ds = dataset(f64)
     results = {}
     for flag in ("1", "0"):
-        monkeypatch.setenv("KANWIDGET_NATIVE_LBFGS", flag)
+        monkeypatch.setenv("KANWIDGET_NATIVE_FIT", flag)
         model = KAN([2, 3, 1], grid=5, k=3, seed=0, dtype=f64)
         hist = model.fit(ds, opt="LBFGS", steps=2, lamb=0.001, update_grid=True,
                          grid_update_num=2, stop_grid_update_step=2, progress=False)  # fmt: skip
@@ -275,6 +275,9 @@ def test_fit_uses_the_c_lbfgs_for_plain_kans_only(monkeypatch):
     model.fit(ds, opt="LBFGS", steps=2, loss_fn=lambda p, y: ((p - y).abs()).mean(),
               progress=False)  # fmt: skip
     assert steps == []  # a custom loss likewise
+    steps.clear()
+    model.fit(ds, opt="Adam", steps=3, progress=False)
+    assert steps == []  # Adam: FlatAdam on the same objective, no LBFGS steps
 
 
 def test_kan_objective_with_two_threads(monkeypatch):
@@ -297,3 +300,37 @@ def test_kan_objective_with_two_threads(monkeypatch):
     ref_flat = torch.cat([g.reshape(-1) for g in torch.autograd.grad(ref, params)])
     assert value == pytest.approx(float(ref.detach()), rel=1e-12)
     assert torch.allclose(grad, ref_flat, rtol=1e-9, atol=1e-13)
+
+
+def test_flat_adam_matches_torch_adam():
+    gen = torch.Generator().manual_seed(6)
+    a = torch.randn(6, 6, generator=gen, dtype=f64)
+    a = a @ a.T + torch.eye(6, dtype=f64)
+    b = torch.randn(6, generator=gen, dtype=f64)
+    x0 = torch.randn(6, generator=gen, dtype=f64)
+    p = x0.clone().requires_grad_(True)
+    ref = torch.optim.Adam([p], lr=0.05, betas=(0.8, 0.99), eps=1e-6)
+    ours = lbfgs.FlatAdam(6, lr=0.05, betas=(0.8, 0.99), eps=1e-6)
+    theta = x0.clone()
+    for _ in range(25):
+        ref.zero_grad()
+        (0.5 * p @ a @ p - b @ p).backward()
+        ref.step()
+        ours.step(theta, a @ theta - b)
+        assert torch.allclose(theta, p.detach(), rtol=1e-12, atol=1e-14)
+
+
+def test_fit_adam_matches_torch_adam_in_float64(monkeypatch):
+    ds = dataset(f64)
+    results = {}
+    for flag in ("1", "0"):
+        monkeypatch.setenv("KANWIDGET_NATIVE_FIT", flag)
+        model = KAN([2, 3, 1], grid=5, k=3, seed=0, dtype=f64)
+        hist = model.fit(ds, opt="Adam", lr=0.01, steps=30, lamb=0.001,
+                         stop_grid_update_step=20, progress=False)  # fmt: skip
+        results[flag] = (hist, torch.cat([p.detach().reshape(-1) for p in model.parameters()]))
+    (h1, p1), (h0, p0) = results["1"], results["0"]
+    for key in ("train_loss", "test_loss", "reg"):
+        assert h1[key] == pytest.approx(h0[key], rel=1e-8)
+    assert torch.allclose(p1, p0, rtol=1e-8, atol=1e-10)
+    assert h1["train_loss"][-1] < 0.8 * h1["train_loss"][0]
