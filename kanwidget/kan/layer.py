@@ -227,7 +227,8 @@ class KANLayer(nn.Module):
             keep = span < 1e-4 * (1 + new_grid[:, -1].abs())
             new_grid = torch.where(keep.unsqueeze(-1), self.grid, new_grid)
             self.knots = extend_grid(new_grid, self.k)
-            self.coef.data = curve_to_coef(x_sorted, old, self.knots, self.k)
+            self.coef.data = curve_to_coef(x_sorted, old, self.knots, self.k,
+                                           table=self.basis_table())  # fmt: skip
 
     def refine(self, num: int, x: Tensor | None = None) -> None:
         """Change the grid to ``num`` intervals keeping each learned curve.
@@ -255,7 +256,9 @@ class KANLayer(nn.Module):
             old = self._numeric_curves(pts)
             self.knots = new_knots
             self.num = num
-            self.coef = nn.Parameter(curve_to_coef(pts, old, self.knots, self.k))
+            self.coef = nn.Parameter(
+                curve_to_coef(pts, old, self.knots, self.k, table=self.basis_table())
+            )
 
     def _numeric_curves(self, x: Tensor) -> Tensor:
         """Spline part only, ``(B, in, out)`` (coefficients, not scales)."""

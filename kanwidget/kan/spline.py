@@ -265,13 +265,20 @@ def coef_to_curve(x: Tensor, knots: Tensor, coef: Tensor, k: int) -> Tensor:
     return torch.einsum("bin,ion->bio", basis, coef)
 
 
-def curve_to_coef(x: Tensor, y: Tensor, knots: Tensor, k: int, ridge: float = 1e-8) -> Tensor:
+def curve_to_coef(
+    x: Tensor,
+    y: Tensor,
+    knots: Tensor,
+    k: int,
+    ridge: float = 1e-8,
+    table: BasisTable | None = None,
+) -> Tensor:
     """Least-squares spline coefficients for samples ``y`` (B, in, out) at ``x`` (B, in).
 
-    Solved per input with a small ridge term so empty intervals stay finite.
-    Returns (in, out, G+k).
+    Solved per input with a small ridge term so empty intervals stay finite.  ``table``:
+    the knots' cached :class:`BasisTable` (built if omitted).  Returns (in, out, G+k).
     """
-    basis = bspline_basis(x, knots, k).permute(1, 0, 2)  # (in, B, n)
+    basis = bspline_basis(x, knots, k, table).permute(1, 0, 2)  # (in, B, n)
     target = y.permute(1, 0, 2)  # (in, B, out)
     dtype = torch.float64
     a = basis.to(dtype)
