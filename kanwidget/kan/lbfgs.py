@@ -71,7 +71,8 @@ _PYFN = ctypes.CFUNCTYPE(_d, _p, ctypes.POINTER(_d), ctypes.POINTER(_d))
 
 
 def enabled() -> bool:
-    """Whether ``fit`` may use the C LBFGS (kernel loaded, not switched off)."""
+    """Whether ``fit`` may use the C objective and optimisers (kernel loaded, not switched
+    off by ``KANWIDGET_NATIVE_FIT=0``)."""
     return os.environ.get("KANWIDGET_NATIVE_FIT", "1") != "0" and native.load() is not None
 
 
@@ -131,11 +132,12 @@ class NativeLBFGS:
         if x.dtype != torch.float64 or x.shape != (self.n,) or not x.is_contiguous():
             raise ValueError(f"x must be a contiguous float64 tensor of shape ({self.n},)")
         orig, start = _d(), x.clone()
+        keep = None  # the ctypes callback of a Python objective and its error list
         if isinstance(objective, KANProblem):
-            fn, ctx, keep = objective.fn_ptr, ctypes.addressof(objective.problem), None
+            fn, ctx = objective.fn_ptr, ctypes.addressof(objective.problem)
         else:
             keep = _python_objective(objective, self.n)
-            fn, ctx, keep = ctypes.cast(keep[0], _p).value, None, keep
+            fn, ctx = ctypes.cast(keep[0], _p).value, None
         code = self._lib.kan_lbfgs_step(ctypes.addressof(self._state), fn, ctx, x.data_ptr(),
                                         ctypes.byref(orig))  # fmt: skip
         try:
