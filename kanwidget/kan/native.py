@@ -9,6 +9,10 @@ Three entry points, each with a pure-torch twin that gives the same numbers to r
   regulariser needs, in double); for narrow layers (see :func:`use_fused`).
 - :func:`fused_objective`: ``fit``'s MSE + regulariser of a plain KAN as one autograd node.
 
+``fit`` itself goes further for plain KANs (``lbfgs.py``): ``kan_objective_*`` evaluates
+that objective and its gradient for a flat parameter vector entirely in C, and
+``kan_lbfgs_step`` (``_lbfgs.c``) runs torch's LBFGS on it.
+
 Plain C (no torch headers, OpenMP when the compiler has it), compiled with the system C
 compiler in a few seconds into a per-user cache (``$KANWIDGET_CACHE``, else
 ``~/.cache/kanwidget``) and called through :mod:`ctypes` on contiguous CPU tensors; ctypes
