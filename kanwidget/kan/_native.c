@@ -26,7 +26,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 #ifdef _OPENMP
@@ -834,6 +834,41 @@ INLINE void SUF(blk_basis_k)(const kan_layer_spec *S, int i, const T *xv, T *Bd,
         _mm512_storeu_si512((void *)jj, j);
         _mm512_storeu_ps((float *)fin, _mm512_maskz_mov_ps(ok, _mm512_set1_ps(1.0f)));
     }
+#elif defined(__AVX2__) && defined(__FMA__) && KAN_F32
+    else if (perm) { /* the same with 8-lane permutes: a 16-entry table is two halves, picked
+                      * by bit 3 of the interval */
+        const float *pt = perm + (size_t)i * (F + 1) * 16;
+        const __m256i seven = _mm256_set1_epi32(7);
+#define KAN_LOOKUP(row)                                                                   \
+    _mm256_blendv_ps(_mm256_permutevar8x32_ps(_mm256_loadu_ps(pt + (row) * 16), j),       \
+                     _mm256_permutevar8x32_ps(_mm256_loadu_ps(pt + (row) * 16 + 8), j), hi)
+        for (int half = 0; half < KW; half += 8) {
+            const __m256 x = _mm256_loadu_ps((const float *)xv + half);
+            const __m256 ok = _mm256_and_ps(
+                _mm256_cmp_ps(x, _mm256_set1_ps((float)ti[0]), _CMP_GE_OQ),
+                _mm256_cmp_ps(x, _mm256_set1_ps((float)ti[M]), _CMP_LT_OQ));
+            __m256i j = _mm256_setzero_si256();
+            for (int m = 1; m < M; m++) /* a true compare is -1: subtracting it counts */
+                j = _mm256_sub_epi32(j, _mm256_castps_si256(_mm256_cmp_ps(
+                                            x, _mm256_set1_ps(pt[m]), _CMP_GE_OQ)));
+            j = _mm256_and_si256(j, _mm256_castps_si256(ok));
+            const __m256 hi = _mm256_castsi256_ps(_mm256_cmpgt_epi32(j, seven));
+            const __m256 t_j = KAN_LOOKUP(1), inv = KAN_LOOKUP(2);
+            const __m256 uu = _mm256_and_ps(ok, _mm256_mul_ps(_mm256_sub_ps(x, t_j), inv));
+            for (int r = 0; r <= k; r++) {
+                __m256 v = KAN_LOOKUP(3 + k * K1 + r), d = _mm256_setzero_ps();
+                for (int p = k - 1; p >= 0; p--) {
+                    d = _mm256_fmadd_ps(d, uu, v);
+                    v = _mm256_fmadd_ps(v, uu, KAN_LOOKUP(3 + p * K1 + r));
+                }
+                _mm256_storeu_ps((float *)N[r] + half, v);
+                _mm256_storeu_ps((float *)dN[r] + half, _mm256_mul_ps(d, inv));
+            }
+            _mm256_storeu_si256((__m256i *)(jj + half), j);
+            _mm256_storeu_ps((float *)fin + half, _mm256_and_ps(ok, _mm256_set1_ps(1.0f)));
+        }
+#undef KAN_LOOKUP
+    }
 #endif
     else {
         const double *tab = S->table + (size_t)i * M * F;
@@ -924,7 +959,7 @@ static void SUF(blk_basis)(const kan_layer_spec *S, int i, const T *xv, T *Bd, T
  * 1 + F rows of 16: the knots t_0..t_15, then each table column over the intervals; NULL
  * when not applicable.  out: (I, F + 1, 16) floats. */
 static const float *SUF(perm_tables)(const kan_layer_spec *S, float *out) {
-#if defined(__AVX512F__) && KAN_F32
+#if (defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))) && KAN_F32
     const int M = S->M, F = 2 + (S->k + 1) * (S->k + 1);
     if (S->uniform || M > 16) return NULL;
     for (int i = 0; i < S->I; i++) {
