@@ -60,8 +60,11 @@ def use_fused(n_out: int, n_points: int, with_std: bool) -> bool:
     return n_out <= FUSED_MAX_OUT and n_points >= FUSED_MIN_POINTS
 
 
-# the kernels, and the L-BFGS driver that runs fit's LBFGS steps on kan_objective (lbfgs.py)
-SOURCES = (Path(__file__).with_name("_native.c"), Path(__file__).with_name("_lbfgs.c"))
+# the kernels, and the L-BFGS driver that runs fit's LBFGS steps on kan_objective (lbfgs.py);
+# HEADERS: the per-type parts _native.c includes (part of the build's cache key)
+_HERE = Path(__file__).parent
+SOURCES = (_HERE / "_native.c", _HERE / "_lbfgs.c")
+HEADERS = (_HERE / "_native_types.h", _HERE / "_objective.h", _HERE / "_block.h")
 _LOCK = threading.Lock()
 _STATE: dict[str, Any] = {"lib": None, "tried": False, "reason": "not loaded yet"}
 
@@ -102,7 +105,7 @@ _COMMON = ("-fPIC", "-shared", "-std=c11")
 def library_path(flags: tuple[str, ...] | None = None) -> Path:
     """Where the library built with ``flags`` (default: the first set) is cached."""
     flags = FLAG_SETS[0] if flags is None else flags
-    src = b"".join(path.read_bytes() for path in SOURCES)
+    src = b"".join(path.read_bytes() for path in (*SOURCES, *HEADERS))
     key = hashlib.sha256(src + " ".join(flags).encode() + _cpu_key().encode()).hexdigest()
     return _cache_dir() / f"kanwidget_native_{key[:16]}.so"
 
