@@ -320,12 +320,12 @@ static void SUF(blk_backward)(const kan_layer_spec *S, int Bp, const T *baseT, c
             if (gxT) {
                 const T *dBd = dBdC + cb;
                 T *gxo = gxT + (size_t)i * Bp + off, *gbo = gbT + (size_t)i * Bp + off;
+                T v[KW] = {0}; /* lanes innermost: gcc does not vectorise the outer loop */
+                for (int a = 0; a < NB; a++)
 #pragma omp simd
-                for (int l = 0; l < KW; l++) {
-                    T v = 0;
-                    for (int a = 0; a < NB; a++) v += dBd[a * KW + l] * sx[a][l];
-                    gxo[l] = v, gbo[l] = gb[l];
-                }
+                    for (int l = 0; l < KW; l++) v[l] += dBd[a * KW + l] * sx[a][l];
+#pragma omp simd
+                for (int l = 0; l < KW; l++) gxo[l] = v[l], gbo[l] = gb[l];
             }
         }
         for (int o = 0; o < O; o++) {
@@ -423,8 +423,10 @@ static double SUF(blk_objective)(kan_problem *P, const double *theta, double *gr
             for (int i = 0; i < I; i++) { /* column mean and std over the real points */
                 const T *row = hT[l] + (size_t)i * Bp;
                 double m = 0.0, q = 0.0;
+#pragma omp simd reduction(+ : m)
                 for (int b = 0; b < B; b++) m += (double)row[b];
                 m = B > 0 ? m / B : 0.0;
+#pragma omp simd reduction(+ : q)
                 for (int b = 0; b < B; b++) q += ((double)row[b] - m) * ((double)row[b] - m);
                 xmean[l][i] = (T)m, xstd[l][i] = (T)sqrt(q / denom);
             }
@@ -438,6 +440,7 @@ static double SUF(blk_objective)(kan_problem *P, const double *theta, double *gr
     double sq = 0.0;
     const double ny = (double)B * OL;
     for (int o = 0; o < OL; o++)
+#pragma omp simd reduction(+ : sq)
         for (int b = 0; b < Bp; b++) {
             const size_t e = (size_t)o * Bp + b;
             const double d = b < B ? (double)out[e] - (double)yT[e] : 0.0;
@@ -461,12 +464,15 @@ static double SUF(blk_objective)(kan_problem *P, const double *theta, double *gr
                                       ? (double)g_xstd[l][i] * P->lamb / (denom * (double)xstd[l][i])
                                       : 0.0;
                 const size_t r0 = (size_t)i * Bp;
+                const double xm = (double)xmean[l][i];
+                const T *hr = hT[l] + r0, *sr = sig[l] + r0, *gxr = gx + r0, *gbr = gb + r0;
+                T *out_g = gh + r0;
+#pragma omp simd
                 for (int b = 0; b < Bp; b++) {
-                    const double h = (double)hT[l][r0 + b], sg = (double)sig[l][r0 + b];
-                    double g = (double)gx[r0 + b] + (double)gb[r0 + b] * sg * (1.0 + h * (1.0 - sg));
-                    if (b < B) g += (h - (double)xmean[l][i]) * cf;
-                    else g = 0.0;
-                    gh[r0 + b] = (T)g;
+                    const double h = (double)hr[b], sg = (double)sr[b];
+                    const double g = (double)gxr[b] + (double)gbr[b] * sg * (1.0 + h * (1.0 - sg)) +
+                                     (h - xm) * cf;
+                    out_g[b] = b < B ? (T)g : (T)0;
                 }
             }
         }
