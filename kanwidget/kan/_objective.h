@@ -56,6 +56,14 @@ static double SUF(blk_objective)(kan_problem *P, const double *theta, double *gr
  * Returns NaN on failure (status then holds the failing kernel's code). */
 double SUF(kan_objective)(void *ctx, const double *theta, double *grad) {
     kan_problem *P = (kan_problem *)ctx;
+    if (P->block == 1) { /* the caller's choice, within the block path's fixed-size arrays */
+        int fits = 1;
+        for (int l = 0; l < P->n_layers; l++) {
+            const kan_layer_spec *S = P->layers + l;
+            fits &= S->k >= 0 && S->k <= KMAX && S->M - S->k <= KAN_BLK_MAX_NB;
+        }
+        P->block = fits ? 1 : 0;
+    }
     if (P->block == 1) return SUF(blk_objective)(P, theta, grad);
     const int L = P->n_layers, B = P->B, stats = P->lamb > 0;
     /* scratch: per layer s1, s2 (I, O) double; then in T: the layer's input h (B, I) (layer

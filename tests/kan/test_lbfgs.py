@@ -331,3 +331,17 @@ def test_fit_adam_matches_torch_adam_in_float64(monkeypatch):
     hist = fit_both_ways(monkeypatch, 1e-8, opt="Adam", lr=0.01, steps=30,
                          stop_grid_update_step=20)  # fmt: skip
     assert hist["train_loss"][-1] < 0.8 * hist["train_loss"][0]
+
+
+def test_block_path_refuses_grids_beyond_its_arrays():
+    """Asking for the block path with a 43-function grid falls back to the sparse path (in C:
+    the block path's per-block arrays hold at most 32 basis rows)."""
+    model = KAN([2, 3, 1], grid=40, k=3, seed=0, dtype=f64)
+    x = torch.rand(40, 2, generator=torch.Generator().manual_seed(0), dtype=f64) * 2 - 1
+    y = x[:, :1] ** 2
+    params = [p for p in model.parameters() if p.requires_grad]
+    problem = lbfgs.KANProblem(model, x, y, params, 0.0, 1.0, 2.0)
+    problem.problem.block = 1
+    value, _ = problem(problem.gather())
+    assert problem.problem.block == 0
+    assert value == pytest.approx(float(per_op_objective(model, x, y, 0.0).detach()), rel=1e-12)
