@@ -17,6 +17,8 @@ the output in units of its own, so thresholds mean the same thing for every data
   e.g. ``x0**2 * (x1 + x2)`` is symmetric in ``[1, 2]``.
 - ``test_general_separability(groups)``: ``f = F(g_1(x_G1), g_2(x_G2), ...)``, i.e. every
   group passes ``test_symmetry``.
+- ``symmetry_tree`` / ``describe_tree``: the nesting of such groups, e.g. ``*(x0, F(x1, x2))``
+  (a tree converter in the spirit of pykan's ``plot_tree``, as text).
 
 ``fn`` is a KAN (evaluated without touching its cached input or history) or any callable
 ``(B, n) -> (B,)`` or ``(B, m)`` (pick a column with ``output``).  pykan's names and
@@ -192,9 +194,12 @@ def dependence_scores(fn: Fn, x: Tensor, group: Sequence[int], output: int | Non
     """``(len(group), n - len(group))``: how much the direction of the gradient within
     ``group`` (inputs in std units) moves with each other input, ``median |du_i / dz_j|``."""
     (group,) = _check_groups([group], x.shape[1])
-    rest = [j for j in range(x.shape[1]) if j not in group]
     _, grad, hess = derivatives(fn, x, output)
-    std = x.detach().std(0)
+    return _dependence(grad, hess, x.detach().std(0), group)
+
+
+def _dependence(grad: Tensor, hess: Tensor, std: Tensor, group: list[int]) -> Tensor:
+    rest = [j for j in range(grad.shape[1]) if j not in group]
     g = grad[:, group] * std[group]  # gradient in std units, (B, |A|)
     norm = g.norm(dim=1, keepdim=True).clamp_min(torch.finfo(g.dtype).tiny)
     u = g / norm
@@ -226,6 +231,83 @@ def test_general_separability(
     (every group passes :func:`test_symmetry` at ``threshold``)."""
     groups = _check_groups(groups, x.shape[1])
     return all(test_symmetry(fn, x, g, threshold, output) for g in groups)
+
+
+Tree = int | list  # an input index, or a list of subtrees
+
+
+def symmetry_tree(
+    fn: Fn, x: Tensor, threshold: float = 1e-3, output: int | None = None
+) -> list[Tree]:
+    """How the inputs combine: nested groups, each entering ``f`` through one function of its
+    members (a group that passes :func:`test_symmetry`), e.g. ``[0, [1, 2]]`` for
+    ``exp(x0) * (1 + (x1 + x2)**2)`` and ``[[0, 1], [2, 3]]`` for
+    ``(x0**2 + x1**2)**2 + (x2**2 + x3**2)**2``.
+
+    Built bottom-up from single inputs: repeatedly merge the two groups whose union is the
+    smallest symmetric group (ties: the lowest input index), until only groups remain
+    whose pairwise unions are not symmetric; those are the root's children.  One pass of
+    derivatives serves every test.  (pykan's ``plot_tree`` draws a similar hierarchy.)
+    """
+    x = _check_x(fn, x)
+    n = x.shape[1]
+    _, grad, hess = derivatives(fn, x, output)
+    std = x.std(0)
+    nodes: list[tuple[list[int], Tree]] = [([i], i) for i in range(n)]
+    while len(nodes) > 2:
+        best = None
+        for a in range(len(nodes)):
+            for b in range(a + 1, len(nodes)):
+                members = sorted(nodes[a][0] + nodes[b][0])
+                if float(_dependence(grad, hess, std, members).max()) < threshold:
+                    key = (len(members), min(members), a, b)
+                    best = key if best is None or key < best else best
+        if best is None:
+            break
+        _, _, a, b = best
+        first, second = sorted((nodes[a], nodes[b]), key=lambda node: node[0][0])
+        merged = (sorted(first[0] + second[0]), [first[1], second[1]])
+        nodes = [node for k, node in enumerate(nodes) if k not in (a, b)] + [merged]
+    nodes.sort(key=lambda node: node[0][0])
+    return [node[1] for node in nodes]
+
+
+def _members(tree: Tree) -> list[int]:
+    return [tree] if isinstance(tree, int) else [i for t in tree for i in _members(t)]
+
+
+def describe_tree(
+    fn: Fn,
+    x: Tensor,
+    tree: list[Tree] | None = None,
+    names: Sequence[str] | None = None,
+    threshold: float = 1e-2,
+    output: int | None = None,
+) -> str:
+    """The tree as text, the root labelled by how its children combine: ``+`` (additively
+    separable), ``*`` (multiplicatively) or ``F`` (neither), e.g. ``*(x0, F(x1, x2))``;
+    inner groups are ``F(...)``: one function of their members."""
+    x = _check_x(fn, x)
+    tree = symmetry_tree(fn, x, output=output) if tree is None else tree
+    names = [f"x{i}" for i in range(x.shape[1])] if names is None else list(names)
+    if len(names) != x.shape[1]:
+        raise ValueError(f"names has {len(names)} entries for {x.shape[1]} inputs")
+
+    def text(t: Tree) -> str:
+        return names[t] if isinstance(t, int) else "F(" + ", ".join(text(c) for c in t) + ")"
+
+    groups = [_members(t) for t in tree]
+    label = "F"
+    if len(groups) > 1:
+        if test_separability(fn, x, groups, "add", threshold, output=output):
+            label = "+"
+        else:
+            try:
+                if test_separability(fn, x, groups, "mul", threshold, output=output):
+                    label = "*"
+            except ValueError:  # f is 0 at a sample: log|f| undefined there
+                pass
+    return label + "(" + ", ".join(text(c) for c in tree) + ")"
 
 
 # pytest would collect these as tests wherever they are imported by name

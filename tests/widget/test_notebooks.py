@@ -101,6 +101,7 @@ def _check_formulas(out: Callable[[str], str]) -> None:
     assert "additive groups:       [[0, 1, 2]]" in structure, structure
     assert "x1, x2 enter as one combination: True" in structure, structure
     assert "x0, x1 enter as one combination: False" in structure, structure
+    assert "[0, [1, 2]] -> *(x0, F(x1, x2))" in out("formulas-35")
 
 
 CHECKS: dict[str, Callable[[Callable[[str], str]], None]] = {
