@@ -126,26 +126,22 @@ def fit(
     grid_every = max(1, stop_grid_update_step // max(1, grid_update_num))
     params = [p for p in model.parameters() if p.requires_grad]
     # plain KAN + MSE: the objective runs in C and so does the whole LBFGS step (lbfgs.py,
-    # same algorithm as torch's); Adam applies torch's update to the same flat vector
-    in_c = loss_fn is _mse and lbfgs.supported(model, x_train, params)
+    # same algorithm as torch's); Adam applies torch's update to the same flat vector.
+    # Checked every step: an edit between steps (a symbolic fix from the widget) can make
+    # the model non-plain, and torch's optimiser then takes over.
     n_params = sum(p.numel() for p in params)
     c_state: lbfgs.NativeLBFGS | None = None
     c_adam: lbfgs.FlatAdam | None = None
-    if in_c and opt == "LBFGS":
-        c_state = lbfgs.NativeLBFGS(
-            n_params, lr=lr, history_size=10, tolerance_grad=1e-32, tolerance_change=1e-32
-        )
-    elif in_c:
-        c_adam = lbfgs.FlatAdam(n_params, lr=lr)
     optimizer: torch.optim.Optimizer | None = None
-    if opt == "Adam" and c_adam is None:
-        # foreach: one kernel per step for all parameters instead of one loop per tensor
-        optimizer = torch.optim.Adam(params, lr=lr, foreach=True)
-    elif c_state is None:
-        optimizer = torch.optim.LBFGS(
+
+    def torch_optimizer() -> torch.optim.Optimizer:
+        if opt == "Adam":  # foreach: one kernel per step for all parameters
+            return torch.optim.Adam(params, lr=lr, foreach=True)
+        return torch.optim.LBFGS(
             params, lr=lr, history_size=10, line_search_fn="strong_wolfe",
             tolerance_grad=1e-32, tolerance_change=1e-32,
         )  # fmt: skip
+
     gen = torch.Generator().manual_seed(seed)
     results: dict[str, list[float]] = {"train_loss": [], "test_loss": [], "reg": []}
     bar = _progress(steps, progress)
@@ -186,7 +182,21 @@ def fit(
                 # (pykan does, and fails there); the input grid adapts to the data at once
                 update_grid_from_samples(model, xb, n_layers=1 if step == 0 else None)
 
-            def closure(xb: Tensor = xb, yb: Tensor = yb) -> Tensor:
+            in_c = loss_fn is _mse and lbfgs.supported(model, xb, params)
+            if in_c and opt == "LBFGS" and c_state is None:
+                c_state = lbfgs.NativeLBFGS(
+                    n_params, lr=lr, history_size=10, tolerance_grad=1e-32, tolerance_change=1e-32
+                )
+            elif in_c and opt == "Adam" and c_adam is None:
+                c_adam = lbfgs.FlatAdam(n_params, lr=lr)
+            elif not in_c and optimizer is None:
+                optimizer = torch_optimizer()
+
+            def closure(
+                xb: Tensor = xb,
+                yb: Tensor = yb,
+                optimizer: torch.optim.Optimizer | None = optimizer,
+            ) -> Tensor:
                 assert optimizer is not None
                 optimizer.zero_grad()
                 loss = objective(xb, yb)
@@ -197,7 +207,8 @@ def fit(
                 if problem is None or not problem.matches(model, xb, yb):
                     problem = lbfgs.KANProblem(model, xb, yb, params, lamb, lamb_l1, lamb_entropy)
                 theta = problem.gather()
-                if c_state is not None:
+                if opt == "LBFGS":
+                    assert c_state is not None
                     c_state.step(theta, problem)
                 else:
                     assert c_adam is not None

@@ -345,3 +345,35 @@ def test_block_path_refuses_grids_beyond_its_arrays():
     value, _ = problem(problem.gather())
     assert problem.problem.block == 0
     assert value == pytest.approx(float(per_op_objective(model, x, y, 0.0).detach()), rel=1e-12)
+
+
+def test_fit_hands_over_to_torch_when_an_edit_makes_the_model_non_plain(monkeypatch):
+    """A symbolic fix between steps (the widget applies edits there) adds a branch the C
+    objective does not compute: the following steps run torch's optimiser on the autograd
+    objective, and the recorded losses are the model's."""
+    ds = dataset(f64, 200)
+    native_steps, torch_steps = [], []
+    real_native, real_torch = lbfgs.NativeLBFGS.step, torch.optim.LBFGS.step
+
+    def spy_native(self, x, objective):
+        native_steps.append(1)
+        return real_native(self, x, objective)
+
+    def spy_torch(self, closure):
+        torch_steps.append(1)
+        return real_torch(self, closure)
+
+    monkeypatch.setattr(lbfgs.NativeLBFGS, "step", spy_native)
+    monkeypatch.setattr(torch.optim.LBFGS, "step", spy_torch)
+    model = KAN([2, 3, 1], grid=5, seed=0, dtype=f64)
+
+    def fix_at_step_1(step, record):
+        if step == 1:
+            model.fix_symbolic(0, 1, 0, "x^2")
+
+    hist = model.fit(ds, opt="LBFGS", steps=4, update_grid=False, callback=fix_at_step_1,
+                     progress=False)  # fmt: skip
+    assert len(native_steps) == 2 and len(torch_steps) == 2
+    with torch.no_grad():
+        test = float(((model(ds["test_input"]) - ds["test_label"]) ** 2).mean().sqrt())
+    assert hist["test_loss"][-1] == pytest.approx(test, rel=1e-10)
