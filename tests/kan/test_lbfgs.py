@@ -377,3 +377,60 @@ def test_fit_hands_over_to_torch_when_an_edit_makes_the_model_non_plain(monkeypa
     with torch.no_grad():
         test = float(((model(ds["test_input"]) - ds["test_label"]) ** 2).mean().sqrt())
     assert hist["test_loss"][-1] == pytest.approx(test, rel=1e-10)
+
+
+PORTABLE_CHECK = r"""
+import os, sys, torch
+from kanwidget.kan import native
+native.FLAG_SETS = (tuple(sys.argv[1].split()),)
+assert native.status() == "loaded", native.status()
+from kanwidget import KAN
+from kanwidget.kan import lbfgs
+from kanwidget.kan.train import regularization, update_grid_from_samples
+worst = 0.0
+for dtype, block in [(torch.float32, "1"), (torch.float32, "0"), (torch.float64, "1")]:
+    os.environ["KANWIDGET_BLOCK"] = block
+    model = KAN([2, 4, 1], grid=5, seed=3, dtype=dtype)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(100, 2, generator=gen, dtype=dtype) * 2 - 1
+    y = torch.sin(3 * x[:, :1]) * x[:, 1:]
+    update_grid_from_samples(model, x)
+    params = [p for p in model.parameters() if p.requires_grad]
+    problem = lbfgs.KANProblem(model, x, y, params, 0.01, 1.0, 2.0)
+    value, grad = problem(problem.gather())
+    pred, stds = model._forward(x, with_std=True)
+    ref = ((pred - y) ** 2).mean() + 0.01 * regularization(stds, 1.0, 2.0)
+    ref_grad = torch.cat([g.reshape(-1) for g in torch.autograd.grad(ref, params)]).double()
+    worst = max(worst, abs(value - float(ref.detach())) / float(ref.detach()),
+                float((grad - ref_grad).abs().max() / ref_grad.abs().max()))
+print(worst)
+"""
+
+
+def _cpu_has(flag: str) -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            return f" {flag}" in f.read()
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        "-O3",  # no OpenMP, no -march: the portable scalar code
+        pytest.param("-O3 -march=x86-64-v3 -fopenmp -fno-math-errno", marks=pytest.mark.skipif(
+            not _cpu_has("avx2") or not _cpu_has("fma"), reason="needs an AVX2 CPU")),
+    ],
+)  # fmt: skip
+def test_objective_in_other_builds(flags, tmp_path):
+    """The kernel as other machines build it (the SIMD paths differ): the objective still
+    matches autograd.  In a subprocess with its own cache, so this process's library stays."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KANWIDGET_CACHE": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", PORTABLE_CHECK, flags], env=env,
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert float(out.stdout.strip().splitlines()[-1]) < 2e-5
