@@ -22,8 +22,7 @@ typedef struct {
     /* state (torch's state dict); zero-initialised before the first step */
     int n_iter, func_evals;
     int n_old, head;     /* stored curvature pairs; ring index of the oldest */
-    int has_prev;        /* prev_g (and d, t) are set */
-    double t, H_diag, prev_loss;
+    double t, H_diag;
     double *d, *prev_g;  /* (n) */
     double *dirs, *stps; /* (history, n) ring buffers of y and s */
     double *ro, *al;     /* (history) */
@@ -237,9 +236,7 @@ int kan_lbfgs_step(kan_lbfgs *S, kan_objfn f, void *ctx, double *x, double *orig
             }
         }
         memcpy(S->prev_g, g, sizeof(double) * n);
-        S->has_prev = 1;
         const double prev_loss = loss;
-        S->prev_loss = loss;
         if (S->n_iter == 1) {
             double sum = 0.0;
             for (int i = 0; i < n; i++) sum += fabs(g[i]);

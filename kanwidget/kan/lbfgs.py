@@ -43,8 +43,8 @@ class _LBFGSState(ctypes.Structure):  # kan_lbfgs in _lbfgs.c
     _fields_ = [
         ("n", _i), ("history", _i), ("max_iter", _i), ("max_eval", _i),
         ("lr", _d), ("tol_grad", _d), ("tol_change", _d),
-        ("n_iter", _i), ("func_evals", _i), ("n_old", _i), ("head", _i), ("has_prev", _i),
-        ("t", _d), ("H_diag", _d), ("prev_loss", _d),
+        ("n_iter", _i), ("func_evals", _i), ("n_old", _i), ("head", _i),
+        ("t", _d), ("H_diag", _d),
         ("d", _p), ("prev_g", _p), ("dirs", _p), ("stps", _p), ("ro", _p), ("al", _p),
     ]  # fmt: skip
 
