@@ -280,6 +280,10 @@ class KANProblem:
         self.problem.block = int(use_block(model, x.shape[0], self.problem.nthreads))
         self._keep = (keep, specs)
         self._key = self._state_key(model, x, y)
+        # the objects the key names by id(): held, so no new object can take an id over
+        self._anchor = (x, y, [t for layer in model.layers
+                               for t in (layer.mask, layer.coef, layer.scale_base,
+                                         layer.scale_sp)])  # fmt: skip
         self._lib = lib
         self._fn = getattr(lib, f"kan_objective_{native._suffix(dtype)}")
         self.fn_ptr = ctypes.cast(self._fn, _p).value
