@@ -129,14 +129,26 @@ def interaction_scores(
         raise ValueError(f"mode must be 'add' or 'mul', got {mode!r}")
     target = fn if mode == "add" else _log_abs(fn, output, bias)
     y, _, hess = derivatives(target, x, output if mode == "add" else None)
+    return _interaction(y, hess, x.detach().std(0))
+
+
+def _interaction(y: Tensor, hess: Tensor, std: Tensor) -> Tensor:
     if not bool(torch.isfinite(hess).all()):
         raise ValueError("the function (or log|f + bias|) is not finite on x; for mode='mul' "
                          "choose a bias that keeps f + bias away from 0")  # fmt: skip
-    std = x.detach().std(0)
     spread = y.std().clamp_min(torch.finfo(y.dtype).tiny)
     scores = hess.abs().median(0).values * std[:, None] * std[None, :] / spread
     scores.fill_diagonal_(0)
     return scores
+
+
+def _separable(scores: Tensor, groups: list[list[int]], threshold: float) -> bool:
+    """Every pair of inputs in different groups scores below ``threshold``."""
+    for a, ga in enumerate(groups):
+        for gb in groups[a + 1 :]:
+            if bool((scores[ga][:, gb] >= threshold).any()):
+                return False
+    return True
 
 
 def test_separability(
@@ -151,12 +163,7 @@ def test_separability(
     """Whether ``f = g_1(x_G1) + g_2(x_G2) + ...`` (``mode='mul'``: a product): every pair
     of inputs in different groups scores below ``threshold`` (inputs in no group are free)."""
     groups = _check_groups(groups, x.shape[1])
-    scores = interaction_scores(fn, x, mode, bias, output)
-    for a, ga in enumerate(groups):
-        for gb in groups[a + 1 :]:
-            if bool((scores[ga][:, gb] >= threshold).any()):
-                return False
-    return True
+    return _separable(interaction_scores(fn, x, mode, bias, output), groups, threshold)
 
 
 def detect_separability(
@@ -236,8 +243,11 @@ def test_general_separability(
 Tree = int | list  # an input index, or a list of subtrees
 
 
+SYMMETRY_THRESHOLD = 1e-3  # default of symmetry_tree (and of describe_tree's tree)
+
+
 def symmetry_tree(
-    fn: Fn, x: Tensor, threshold: float = 1e-3, output: int | None = None
+    fn: Fn, x: Tensor, threshold: float = SYMMETRY_THRESHOLD, output: int | None = None
 ) -> list[Tree]:
     """How the inputs combine: nested groups, each entering ``f`` through one function of its
     members (a group that passes :func:`test_symmetry`), e.g. ``[0, [1, 2]]`` for
@@ -250,10 +260,12 @@ def symmetry_tree(
     derivatives serves every test.  (pykan's ``plot_tree`` draws a similar hierarchy.)
     """
     x = _check_x(fn, x)
-    n = x.shape[1]
     _, grad, hess = derivatives(fn, x, output)
-    std = x.std(0)
-    nodes: list[tuple[list[int], Tree]] = [([i], i) for i in range(n)]
+    return _tree(grad, hess, x.std(0), threshold)
+
+
+def _tree(grad: Tensor, hess: Tensor, std: Tensor, threshold: float) -> list[Tree]:
+    nodes: list[tuple[list[int], Tree]] = [([i], i) for i in range(grad.shape[1])]
     while len(nodes) > 2:
         best = None
         for a in range(len(nodes)):
@@ -288,10 +300,12 @@ def describe_tree(
     separable), ``*`` (multiplicatively) or ``F`` (neither), e.g. ``*(x0, F(x1, x2))``;
     inner groups are ``F(...)``: one function of their members."""
     x = _check_x(fn, x)
-    tree = symmetry_tree(fn, x, output=output) if tree is None else tree
     names = [f"x{i}" for i in range(x.shape[1])] if names is None else list(names)
     if len(names) != x.shape[1]:
         raise ValueError(f"names has {len(names)} entries for {x.shape[1]} inputs")
+    y, grad, hess = derivatives(fn, x, output)  # for the tree and the additive test
+    std = x.std(0)
+    tree = _tree(grad, hess, std, SYMMETRY_THRESHOLD) if tree is None else tree
 
     def text(t: Tree) -> str:
         return names[t] if isinstance(t, int) else "F(" + ", ".join(text(c) for c in t) + ")"
@@ -299,7 +313,7 @@ def describe_tree(
     groups = [_members(t) for t in tree]
     label = "F"
     if len(groups) > 1:
-        if test_separability(fn, x, groups, "add", threshold, output=output):
+        if _separable(_interaction(y, hess, std), groups, threshold):
             label = "+"
         else:
             try:
