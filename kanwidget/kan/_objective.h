@@ -94,7 +94,7 @@ double SUF(kan_objective)(void *ctx, const double *theta, double *grad) {
     T *h[L + 1], *base[L], *wb[L], *ws[L], *gwb[L], *gws[L], *mean[L], *var[L], *g_var[L];
     T *xmean[L], *xstd[L], *g_xstd[L];
     double *s1[L], *s2[L];
-    basis_cache cache[L];
+    basis_cache cache[L], *use[L]; /* use[l]: layer l's cache, or NULL where it has none */
     for (int l = 0; l < L; l++) {
         const kan_layer_spec *S = P->layers + l;
         const size_t io = (size_t)S->I * S->O, nb = (size_t)(S->M - S->k);
@@ -126,8 +126,8 @@ double SUF(kan_objective)(void *ctx, const double *theta, double *grad) {
          * layers keep their basis for the backward only when narrow (for wide ones the
          * per-pair work is in the outputs, and the cache's traffic costs more than it saves) */
         const int fixed = l == 0 && P->cached == 1;
-        const int use_c = P->cached >= 0 && (l == 0 || O <= KAN_CACHE_MAX_OUT);
-        if (use_c) cache[l].mode = fixed ? 2 : 1;
+        use[l] = P->cached >= 0 && (l == 0 || O <= KAN_CACHE_MAX_OUT) ? cache + l : NULL;
+        if (use[l]) use[l]->mode = fixed ? 2 : 1;
         if (!fixed)
             for (size_t e = 0; e < (size_t)B * I; e++) {
                 const double v = (double)h[l][e];
@@ -137,8 +137,8 @@ double SUF(kan_objective)(void *ctx, const double *theta, double *grad) {
         code = SUF(layer_forward)(h[l], base[l], S->t, S->lut, S->table, wb[l], ws[l],
                                   h[l + 1], stats ? s1[l] : NULL, s2[l], mean[l], var[l], B, I,
                                   O, S->M, S->k, S->uniform, P->nthreads,
-                                  use_c ? cache + l : NULL);
-        if (use_c) cache[l].mode = 2; /* the backward reads what was stored */
+                                  use[l]);
+        if (use[l]) use[l]->mode = 2; /* the backward reads what was stored */
         if (!code && stats) {
             double reg = 0.0;
             code = SUF(kan_colstats)(h[l], xmean[l], xstd[l], B, I);
@@ -172,9 +172,7 @@ double SUF(kan_objective)(void *ctx, const double *theta, double *grad) {
         code = SUF(layer_backward)(h[l], base[l], S->t, S->lut, S->table, wb[l], ws[l], gh, c,
                                    stats ? mean[l] : NULL, need_x ? gx : NULL,
                                    need_x ? gb : NULL, gwb[l], gws[l], B, I, O, S->M, S->k,
-                                   S->uniform, P->nthreads,
-                                   P->cached >= 0 && (l == 0 || O <= KAN_CACHE_MAX_OUT) ? cache + l
-                                                                                        : NULL);
+                                   S->uniform, P->nthreads, use[l]);
         if (code) break;
         SUF(store_grads)(S, theta, gwb[l], gws[l], grad);
         if (need_x) { /* gbase through silu, plus the input std's share */
