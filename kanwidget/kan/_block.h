@@ -194,12 +194,12 @@ static void SUF(blk_basis)(const kan_layer_spec *S, int i, const T *xv, T *Bd, T
 
 /* the permute tables of blk_basis_k for adapted knots (float, AVX-512, M <= 16): per input
  * 1 + F rows of 16: the knots t_0..t_15, then each table column over the intervals; NULL
- * when not applicable.  out: (I, F + 1, 16) floats. */
-static const float *SUF(perm_tables)(const kan_layer_spec *S, float *out) {
+ * when not applicable.  out: (I, F + 1, 16) floats, written only with fill. */
+static const float *SUF(perm_tables)(const kan_layer_spec *S, float *out, int fill) {
 #if (defined(__AVX512F__) || (defined(__AVX2__) && defined(__FMA__))) && KAN_F32
     const int M = S->M, F = 2 + (S->k + 1) * (S->k + 1);
     if (S->uniform || M > 16) return NULL;
-    for (int i = 0; i < S->I; i++) {
+    for (int i = 0; fill && i < S->I; i++) {
         float *pt = out + (size_t)i * (F + 1) * 16;
         const double *ti = S->t + (size_t)i * (M + 1), *tab = S->table + (size_t)i * M * F;
         for (int m = 0; m < 16; m++) {
@@ -209,7 +209,7 @@ static const float *SUF(perm_tables)(const kan_layer_spec *S, float *out) {
     }
     return out;
 #else
-    (void)S, (void)out;
+    (void)S, (void)out, (void)fill;
     return NULL;
 #endif
 }
@@ -386,11 +386,11 @@ static double SUF(blk_objective)(kan_problem *P, const double *theta, double *gr
         BdC[l] = TAKE((size_t)S->I * nb * Bp);
         dBdC[l] = l > 0 ? TAKE((size_t)S->I * nb * Bp) : NULL;
         permT[l] = TAKE((size_t)S->I * (3 + (size_t)(S->k + 1) * (S->k + 1)) * 16);
-        perm[l] = SUF(perm_tables)(S, (float *)permT[l]); /* cheap: redone each call */
+        /* the tables follow the knots, fixed for the problem: filled on the first call */
+        perm[l] = SUF(perm_tables)(S, (float *)permT[l], P->cached != 1);
     }
-    T *out = NULL; /* the last layer's output (O_L, Bp) */
     T *gh = TAKE(wide * Bp), *gx = TAKE(wide * Bp), *gb = TAKE(wide * Bp), *acc = TAKE(accn);
-    out = gx; /* reused: the output is consumed (into gh) before gx is written */
+    T *out = gx; /* the last layer's output (O_L, Bp): consumed (into gh) before gx is written */
 #undef TAKE
     const int fresh = P->cached != 1;
     if (fresh) { /* transposed data (zero-padded), targets, lane mask, layer 0's silu */
