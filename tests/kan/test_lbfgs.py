@@ -106,6 +106,12 @@ def test_lbfgs_objective_errors_leave_x_intact():
         opt.step(torch.zeros(3), bad)
     with pytest.raises(ValueError, match="at least one"):
         lbfgs.NativeLBFGS(0)
+    with pytest.raises(ValueError, match="max_iter and history_size"):
+        lbfgs.NativeLBFGS(3, history_size=0)
+    with pytest.raises(ValueError, match="learning rate"):
+        lbfgs.NativeLBFGS(3, lr=-1.0)
+    with pytest.raises(ValueError, match="learning rate"):
+        lbfgs.FlatAdam(3, lr=float("nan"))
 
 
 # ------------------------------------------------------------------ the KAN objective
