@@ -19,6 +19,10 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 PY_STAMP := $(VENV)/.kanwidget-installed
 NODE_STAMP := node_modules/.kanwidget-installed
 BUNDLE := kanwidget/static/widget.js
+# JupyterLab reads default overrides of its settings from <prefix>/share/jupyter/lab/settings/:
+# ours turns on "Save Widget State Automatically" for the JupyterLab in .venv only (never
+# the user's home), so a notebook saved from `make lab` reopens with its widgets drawn.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 JS_SOURCES := $(shell find js -type f \( -name '*.ts' -o -name '*.css' \) 2>/dev/null)
 
 .PHONY: help venv install build lab test lint typecheck pytest vitest bench browser-deps clean
@@ -56,7 +60,16 @@ $(NODE_STAMP): package.json $(wildcard package-lock.json)
 $(BUNDLE): $(NODE_STAMP) build.mjs $(JS_SOURCES)
 	npm run build
 
-install: $(PY_STAMP) $(NODE_STAMP) $(BUNDLE)
+# Merged into an existing overrides.json (other settings kept), ours win on conflict.
+$(LAB_OVERRIDES): etc/jupyterlab/overrides.json $(PY_STAMP)
+	$(PY) -c 'import json, pathlib, sys; \
+	src, dst = map(pathlib.Path, sys.argv[1:]); \
+	cur = json.loads(dst.read_text()) if dst.is_file() else {}; \
+	[cur.setdefault(k, {}).update(v) for k, v in json.loads(src.read_text()).items()]; \
+	dst.parent.mkdir(parents=True, exist_ok=True); \
+	dst.write_text(json.dumps(cur, indent=2) + "\n")' $< $@
+
+install: $(PY_STAMP) $(NODE_STAMP) $(BUNDLE) $(LAB_OVERRIDES)
 
 build: $(NODE_STAMP)
 	npm run build

@@ -29,11 +29,14 @@ const options = {
 };
 
 // The scripts an exported offline HTML page inlines (kanwidget/sharing.py), copied next to
-// the bundle so a pip-installed kanwidget can export without node_modules.
+// the bundle so a pip-installed kanwidget can export without node_modules. None of them is
+// part of widget.js (anywidget saves the whole bundle in every widget's state). MathJax 3's
+// tex-svg-full.js is one file with every TeX extension and SVG output (no web fonts).
 const vendor = {
   "require.js": "node_modules/requirejs/require.js",
   "embed-amd.js": "node_modules/@jupyter-widgets/html-manager/dist/embed-amd.js",
   "anywidget.js": "node_modules/anywidget/dist/index.js",
+  "mathjax.js": "node_modules/mathjax/es5/tex-svg-full.js",
 };
 mkdirSync("kanwidget/static/vendor", { recursive: true });
 for (const [flat, src] of Object.entries(vendor)) {

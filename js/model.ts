@@ -87,6 +87,15 @@ export interface History {
   current: string;
 }
 
+/** One version's drawn data (kanwidget/widget/frames.py): shown locally without a kernel. */
+export interface Frame {
+  structure: Structure;
+  curves: { range?: Arr; y?: Arr };
+  samples: EdgeArrays;
+  scores: Scores;
+  loss: Loss;
+}
+
 export interface WidgetError {
   message?: string;
   seq?: number;
@@ -106,12 +115,13 @@ export interface Model {
   error: WidgetError;
   show_pruned: boolean;
   beta: number;
+  frames: Record<string, Frame>;
 }
 
 /** The synced trait names, checked against `Model` at compile time (all keys, no extras). */
 export const TRAIT_NAMES = Object.keys({
   structure: 1, curves: 1, samples: 1, scores: 1, loss: 1, training: 1,
-  selected: 1, candidates: 1, history: 1, error: 1, show_pruned: 1, beta: 1,
+  selected: 1, candidates: 1, history: 1, error: 1, show_pruned: 1, beta: 1, frames: 1,
 } satisfies Record<keyof Model, 1>) as (keyof Model)[];
 
 /** Messages the browser sends (validated in Python). */

@@ -4,16 +4,19 @@
 // (the locally selected edge) lives here; without a kernel, send() does nothing.
 import { decode } from "./codec";
 import { Diagram } from "./diagram/diagram";
+import { showFrame } from "./frames";
 import type { EdgeData } from "./diagram/edges";
 import { TRAIT_NAMES, type Action, type Model, type WidgetModel } from "./model";
 import { Banner } from "./panels/banner";
 import { Inspector } from "./panels/inspector";
 import { Toolbar } from "./panels/toolbar";
 import { html } from "./plot";
+import { isReadOnly, markReadOnly } from "./readonly";
 import { Timeline } from "./timeline/timeline";
 
 type Key = keyof Model;
-const KEYS = TRAIT_NAMES;
+// `frames` is read on demand (frames.ts), never drawn directly.
+const KEYS = TRAIT_NAMES.filter((k) => k !== "frames");
 
 /** Decode curves and samples into the (E, P) / (E, S) rows the diagram draws. */
 export function edgeData(model: WidgetModel): EdgeData {
@@ -42,8 +45,11 @@ class View {
   private dirty = new Set<Key>(KEYS);
   private scheduled = false;
   private handlers: [string, () => void][] = [];
+  private readOnly = false; // no kernel: versions are shown from stored frames (frames.ts)
+  private attached = false; // `host` has been placed in the page
+  private disposed = false;
 
-  constructor(private model: WidgetModel, el: HTMLElement) {
+  constructor(private model: WidgetModel, private host: HTMLElement) {
     const send = (a: Action): void => this.send(a);
     this.root = html("div", "kanwidget");
     this.root.tabIndex = 0;
@@ -61,7 +67,7 @@ class View {
     side.append(this.inspector.el, this.timeline.el);
     this.root.prepend(this.banner.el, this.toolbar.el);
     this.root.addEventListener("keydown", this.onKey);
-    el.appendChild(this.root);
+    host.appendChild(this.root);
 
     this.selected = keyOf(model.get("selected"));
     for (const k of KEYS) {
@@ -70,9 +76,17 @@ class View {
       this.handlers.push([`change:${k}`, h]);
     }
     this.flush();
+    void isReadOnly(model).then((ro) => {
+      this.readOnly = ro;
+      if (ro) markReadOnly(this.root);
+    });
   }
 
   private send(a: Action): void {
+    if (this.readOnly) {
+      if (a.action === "checkout") showFrame(this.model, a.version);
+      return;
+    }
     try {
       this.model.send(a);
     } catch {
@@ -90,6 +104,7 @@ class View {
   /** Apply every pending trait change, cheapest path first. */
   flush(): void {
     this.scheduled = false;
+    if (this.retired()) return;
     const d = this.dirty;
     if (!d.size) return;
     this.dirty = new Set();
@@ -113,6 +128,7 @@ class View {
     if (d.has("training")) this.toolbar.setTraining(m.get("training"));
     if (d.has("history")) this.timeline.update(m.get("history"));
     if (d.has("error")) this.banner.update(m.get("error"));
+    if (this.readOnly) markReadOnly(this.root); // panels re-enable their buttons on update
   }
 
   private refreshInspector(): void {
@@ -173,7 +189,18 @@ class View {
     }
   };
 
+  /** JupyterLab re-renders an output when the kernel refreshes its stored SVG: it empties
+   * the output node (our host loses its parent) and makes a new view without disposing this
+   * one. Such a view stops listening at its next update. */
+  private retired(): boolean {
+    if (this.host.parentNode) this.attached = true;
+    else if (this.attached) this.dispose();
+    return this.disposed;
+  }
+
   dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
     for (const [ev, h] of this.handlers) this.model.off(ev, h);
     this.root.removeEventListener("keydown", this.onKey);
     this.diagram.dispose();

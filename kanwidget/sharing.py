@@ -1,50 +1,67 @@
 """Share an executed notebook as one self-contained HTML file that needs no CDN.
 
-nbconvert's HTML export loads require.js, the Jupyter widget manager
-(`@jupyter-widgets/html-manager`'s `embed-amd.js`) and anywidget's AMD module from public
-CDNs when the page opens. `export_html` writes the same page with those three scripts
-inlined instead, so the saved widget state (diagram, panels, timeline) renders from a
-local file on a machine with neither Python nor internet access.
-
-The scripts come from npm packages: pass `local_js_dir` (a `node_modules` folder, or a
-folder holding `require.js`, `embed-amd.js` and `anywidget.js`); by default the
-repository's `node_modules/` (after `npm install`) or `kanwidget/static/vendor/` is used.
+nbconvert's HTML export loads require.js, the Jupyter widget manager, the front end of
+every widget module (anywidget, bqplot, ...) and MathJax from public CDNs when the page
+opens. `export_html` writes the same page with all of them inlined instead (found by
+`kanwidget.offline_scripts`), so the saved widget state (diagram, panels, timeline, the
+dashboard's loss chart) and the TeX of markdown cells render from a local file on a
+machine with neither Python nor internet access. `execute_notebook` runs a notebook
+first with nbclient, which stores the widget state.
 
 Example
 -------
 >>> from kanwidget.sharing import export_html
 >>> export_html("executed.ipynb", "executed.html")  # doctest: +SKIP
 
-The notebook must hold widget state: run it with nbclient / `jupyter nbconvert --execute`
-(which store it by default) or save it from JupyterLab with "Save Widget State
-Automatically" on.
+From a shell: `kanwidget export NOTEBOOK [-o OUT.html] [--execute] [--theme dark]`
+(also `python -m kanwidget export ...`; `python -m kanwidget.sharing NOTEBOOK [OUT]` is
+kept as an alias). The notebook must hold widget state: run it with `--execute`,
+nbclient or `jupyter nbconvert --execute` (which store it by default), or save it from
+JupyterLab with "Save Widget State Automatically" on (`make lab` turns it on).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+import warnings
 from pathlib import Path
+from typing import Any
 
-__all__ = ["WidgetScripts", "export_html", "find_widget_scripts", "main"]
+from .offline_scripts import (
+    BUILT_IN_MODULES,
+    WidgetScripts,
+    find_mathjax,
+    find_widget_module,
+    find_widget_scripts,
+    inline_safe,
+    named_define,
+)
+
+__all__ = ["WidgetScripts", "execute_notebook", "export_html", "find_widget_scripts", "main"]
 
 WIDGET_STATE_MIME = "application/vnd.jupyter.widget-state+json"
 
-# (flat file name, path inside node_modules) of each script the exported page needs.
-_SCRIPTS = {
-    "requirejs": ("require.js", "requirejs/require.js"),
-    "embed": ("embed-amd.js", "@jupyter-widgets/html-manager/dist/embed-amd.js"),
-    "anywidget": ("anywidget.js", "anywidget/dist/index.js"),
-}
-
 _TEMPLATE_NAME = "kanwidget_offline.html.j2"
-# Extends nbconvert's "lab" template: the three CDN <script src=...> become inline scripts.
+# Extends nbconvert's "lab" template: every CDN <script src=...> becomes an inline script.
+# MathJax goes first: it must not see require.js's `define`.
 _TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- block html_head_js_requirejs -%}
+{%- if resources.kanwidget_js.mathjax -%}
+<script>window.MathJax = {
+  tex: {inlineMath: [["$", "$"], ["\\\\(", "\\\\)"]], processEscapes: true},
+  svg: {fontCache: "global"}
+};</script>
+<script>{{ resources.kanwidget_js.mathjax }}</script>
+{%- endif -%}
 <script>{{ resources.kanwidget_js.requirejs }}</script>
 <script>{{ resources.kanwidget_js.anywidget }}</script>
+{%- for module in resources.kanwidget_js.modules %}
+<script>{{ module }}</script>
+{%- endfor -%}
 {%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}
+{%- endblock html_head_js_mathjax -%}
 {% block jupyter_widgets %}
 {%- if "widgets" in nb.metadata -%}
 <script>{{ resources.kanwidget_js.embed }}</script>
@@ -52,94 +69,92 @@ _TEMPLATE = """{%- extends 'index.html.j2' -%}
 {% endblock jupyter_widgets %}
 """
 
-
-@dataclass(frozen=True)
-class WidgetScripts:
-    """Paths of the three scripts an offline widget page needs."""
-
-    requirejs: Path
-    embed: Path
-    anywidget: Path
+# Markdown TeX delimiters, as JupyterLab and MathJax read them.
+_TEX = re.compile(r"\$|\\\(|\\\[|\\begin\{")
 
 
-def _default_dirs() -> list[Path]:
-    here = Path(__file__).resolve().parent
-    dirs = [here / "static" / "vendor", here.parent / "node_modules"]
-    env = os.environ.get("KANWIDGET_JS_DIR")
-    return ([Path(env)] if env else []) + dirs
-
-
-def find_widget_scripts(local_js_dir: str | os.PathLike[str] | None = None) -> WidgetScripts:
-    """Locate require.js, html-manager's embed-amd.js and anywidget's AMD build.
-
-    Parameters
-    ----------
-    local_js_dir
-        A `node_modules` folder, or a folder with `require.js`, `embed-amd.js` and
-        `anywidget.js`. None searches `$KANWIDGET_JS_DIR`, `kanwidget/static/vendor/`
-        and the repository's `node_modules/`.
+def execute_notebook(
+    notebook_path: str | os.PathLike[str], timeout: float = 600.0, kernel_name: str = "python3"
+) -> Any:
+    """Run every cell (in the notebook's folder) and return the notebook with widget state.
 
     Raises
     ------
-    FileNotFoundError
-        If a script is missing from every candidate folder.
+    nbclient.exceptions.CellExecutionError
+        If a cell raises.
     """
-    candidates = [Path(local_js_dir)] if local_js_dir is not None else _default_dirs()
-    found: dict[str, Path] = {}
-    for key, (flat, in_node_modules) in _SCRIPTS.items():
-        for d in candidates:
-            for p in (d / flat, d / in_node_modules):
-                if p.is_file():
-                    found[key] = p
-                    break
-            if key in found:
-                break
-        if key not in found:
-            where = ", ".join(str(d) for d in candidates)
-            raise FileNotFoundError(
-                f"{flat} (npm: {in_node_modules.split('/')[0]}) not found in {where}; "
-                "run `npm install` at the repository root or pass local_js_dir="
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = Path(notebook_path)
+    nb = nbformat.read(str(path), as_version=4)
+    client = NotebookClient(
+        nb,
+        kernel_name=kernel_name,
+        timeout=timeout,
+        store_widget_state=True,
+        resources={"metadata": {"path": str(path.resolve().parent)}},
+    )
+    client.execute()
+    return nb
+
+
+def widget_modules(nb: Any) -> list[str]:
+    """Third-party widget modules (model and view) the notebook's saved widget state uses."""
+    state = nb.metadata.get("widgets", {}).get(WIDGET_STATE_MIME, {}).get("state", {})
+    modules: set[str] = set()
+    for entry in state.values():
+        modules.add(entry.get("model_module", ""))
+        modules.add(entry.get("state", {}).get("_view_module", "") or "")
+    return sorted(m for m in modules if m and m not in BUILT_IN_MODULES)
+
+
+def has_tex(nb: Any) -> bool:
+    """True if a markdown cell or an output may hold TeX for MathJax."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and _TEX.search(cell.source):
+            return True
+        for out in cell.get("outputs", []):
+            if "text/latex" in out.get("data", {}):
+                return True
+    return False
+
+
+def _module_scripts(nb: Any) -> list[str]:
+    scripts = []
+    for module in widget_modules(nb):
+        path = find_widget_module(module)
+        if path is None:
+            warnings.warn(
+                f"no local front end for widget module {module!r} (no nbextensions/"
+                f"{module}/index.js on Jupyter's data path): its widgets will not render "
+                "offline",
+                stacklevel=3,
             )
-    return WidgetScripts(**found)
-
-
-def _inline_safe(js: str) -> str:
-    # An inline <script> ends at the first "</script"; "<\/script" means the same to JS.
-    return re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
-
-
-def _named_anywidget(js: str) -> str:
-    """anywidget's AMD build is one anonymous `define([...], f)`; name it "anywidget".
-
-    require.js only accepts anonymous modules from files it loads itself; an inline
-    script must name its module.
-    """
-    matches = list(re.finditer(r"\bdefine\(\s*\[", js))
-    if len(matches) != 1:
-        raise ValueError(
-            f"expected one anonymous define([...]) in anywidget's AMD build, found {len(matches)}"
-        )
-    m = matches[0]
-    return js[: m.start()] + 'define("anywidget", [' + js[m.end() :]
+            continue
+        scripts.append(named_define(path.read_text(encoding="utf-8"), module))
+    return scripts
 
 
 def export_html(
-    notebook_path: str | os.PathLike[str],
+    notebook_path: str | os.PathLike[str] | Any,
     out_path: str | os.PathLike[str],
     local_js_dir: str | os.PathLike[str] | None = None,
     *,
     theme: str = "light",
 ) -> Path:
-    """Write `notebook_path` as one HTML file whose widgets render offline.
+    """Write `notebook_path` as one HTML file whose widgets and TeX render offline.
 
     Parameters
     ----------
     notebook_path
-        An executed notebook with widget state in its metadata.
+        An executed notebook with widget state in its metadata (a path, or an
+        ``nbformat.NotebookNode`` such as `execute_notebook` returns).
     out_path
         Where to write the HTML (parent folders are created).
     local_js_dir
-        Where to find the widget manager's scripts (see `find_widget_scripts`).
+        Where to find the widget manager's scripts and MathJax (see
+        `kanwidget.offline_scripts.find_widget_scripts`).
     theme
         nbconvert's lab theme, "light" or "dark".
 
@@ -147,26 +162,47 @@ def export_html(
     -------
     Path
         `out_path`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If require.js, embed-amd.js or anywidget.js cannot be found.
     """
     import nbformat
     from jinja2 import DictLoader
     from nbconvert import HTMLExporter
 
+    if theme not in ("light", "dark"):
+        raise ValueError(f"theme must be 'light' or 'dark', got {theme!r}")
     scripts = find_widget_scripts(local_js_dir)
-    nb = nbformat.read(str(notebook_path), as_version=4)
+    if isinstance(notebook_path, (str, os.PathLike)):
+        name = Path(notebook_path).stem
+        nb = nbformat.read(str(notebook_path), as_version=4)
+    else:
+        nb, name = notebook_path, Path(out_path).stem
     if WIDGET_STATE_MIME not in nb.metadata.get("widgets", {}):
-        import warnings
-
         warnings.warn(
-            f"{notebook_path} holds no widget state: widgets will not render in the HTML "
-            "(execute it with nbclient, or save it from JupyterLab with "
+            f"{name} holds no widget state: widgets will not render in the HTML "
+            "(export with --execute, run it with nbclient, or save it from JupyterLab with "
             "'Save Widget State Automatically' on)",
             stacklevel=2,
         )
+    mathjax = ""
+    if has_tex(nb):
+        found = find_mathjax(local_js_dir)
+        if found is None:
+            warnings.warn(
+                "MathJax (npm: mathjax, es5/tex-svg-full.js) not found: TeX stays unrendered "
+                "offline; run `npm install && npm run build`",
+                stacklevel=2,
+            )
+        else:
+            mathjax = found.read_text(encoding="utf-8")
     js = {
         "requirejs": scripts.requirejs.read_text(encoding="utf-8"),
         "embed": scripts.embed.read_text(encoding="utf-8"),
-        "anywidget": _named_anywidget(scripts.anywidget.read_text(encoding="utf-8")),
+        "anywidget": named_define(scripts.anywidget.read_text(encoding="utf-8"), "anywidget"),
+        "mathjax": mathjax,
     }
     exporter = HTMLExporter(
         template_name="lab",
@@ -175,8 +211,11 @@ def export_html(
         template_file=_TEMPLATE_NAME,
     )
     resources = {
-        "kanwidget_js": {k: _inline_safe(v) for k, v in js.items()},
-        "metadata": {"name": Path(notebook_path).stem},
+        "kanwidget_js": {
+            **{k: inline_safe(v) for k, v in js.items()},
+            "modules": [inline_safe(m) for m in _module_scripts(nb)],
+        },
+        "metadata": {"name": name},
     }
     body, _ = exporter.from_notebook_node(nb, resources=resources)
     out = Path(out_path)
@@ -186,21 +225,12 @@ def export_html(
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m kanwidget.sharing NOTEBOOK [OUT.html] [--js-dir DIR] [--theme dark]`."""
-    import argparse
+    """`python -m kanwidget.sharing NOTEBOOK [OUT.html] [options]`: alias of `kanwidget export`."""
+    import sys
 
-    parser = argparse.ArgumentParser(
-        prog="python -m kanwidget.sharing",
-        description="Export an executed notebook to one HTML file whose widgets render offline.",
-    )
-    parser.add_argument("notebook", type=Path)
-    parser.add_argument("out", type=Path, nargs="?", help="default: NOTEBOOK with .html")
-    parser.add_argument("--js-dir", type=Path, default=None, help="node_modules or script folder")
-    parser.add_argument("--theme", choices=["light", "dark"], default="light")
-    args = parser.parse_args(argv)
-    out = args.out or args.notebook.with_suffix(".html")
-    export_html(args.notebook, out, args.js_dir, theme=args.theme)
-    parser.exit(0, f"wrote {out}\n")
+    from .cli import main as cli_main
+
+    cli_main(["export", *(sys.argv[1:] if argv is None else argv)], prog="python -m kanwidget")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from ..kan.network import KAN
 from ..kan.pruning import check_edge, check_node
 from ..kan.train import check_dataset
 from .codec import ArrayDict, ArrayList
+from .frames import FrameStore
 from .messages import MessageError, check_function_name, parse_message
 from .payload import (
     DataSample,
@@ -88,6 +89,9 @@ class KANWidget(anywidget.AnyWidget):
     show_pruned = traitlets.Bool(False).tag(sync=True)
     #: opacity = tanh(beta * score)
     beta = traitlets.Float(3.0).tag(sync=True)
+    #: {version id: frame} each version's drawn data, for time travel without a kernel
+    #: (structure, curves {range (E, 2), y (E, P)}, samples, scores, loss; see frames.py)
+    frames = ArrayDict()
 
     def __init__(
         self,
@@ -118,10 +122,14 @@ class KANWidget(anywidget.AnyWidget):
         self._error_seq = 0
         self._display_handles: list[Any] = []  # outputs showing this widget (see _update_static)
         self._in_browser_message = 0
+        self._static_dirty = False  # the drawn model changed since the SVG was stored
         self._fit_kwargs: dict[str, Any] = {}
         self._dashboard: Any = None
         self.trainer = Trainer(self, fps)
         payload = build_payload(model, self._data, self.in_vars, self.out_vars)
+        self._frames = FrameStore(self._data, self.in_vars, self.out_vars)
+        self._frames.update(model)
+        payload["frames"] = dict(self._frames.frames)
         super().__init__(beta=float(beta), **payload, **kwargs)
         self.on_msg(self._on_msg)
         self.observe(self._on_selected, names="selected")
@@ -139,6 +147,7 @@ class KANWidget(anywidget.AnyWidget):
         """Rebuild the chosen traits from the model and send them as one message."""
         model, trainer = self.model, self.trainer
         with self.hold_sync():
+            self._static_dirty |= structure or arrays
             if structure:
                 self.structure = build_structure(model, self.in_vars, self.out_vars)
                 if self.selected and not self._edge_exists(self.selected):
@@ -150,6 +159,8 @@ class KANWidget(anywidget.AnyWidget):
                 )  # fmt: skip
             if history:
                 self.history = build_history(model)
+                if self._frames.update(model):
+                    self.frames = dict(self._frames.frames)
             if loss:
                 self.loss = build_loss(model)
             if training:
@@ -158,6 +169,8 @@ class KANWidget(anywidget.AnyWidget):
                     "step": trainer.step,
                     "steps": trainer.steps,
                 }
+        if training and trainer.state == "idle":
+            self._update_static()  # e.g. the end of a run started by the Fit button
 
     def refresh(self) -> None:
         """Redraw everything from the model (after editing the model outside the widget)."""
@@ -165,6 +178,7 @@ class KANWidget(anywidget.AnyWidget):
 
     def _push_all(self) -> None:
         self._push(structure=True, arrays=True, history=True, loss=True, training=True)
+        self._update_static()
 
     def _set_error(self, message: str) -> None:
         self._error_seq += 1
@@ -388,23 +402,23 @@ class KANWidget(anywidget.AnyWidget):
         from IPython.display import display
 
         data, meta = self._repr_mimebundle_()
+        self._static_dirty = False
         handle = display(data, metadata=meta, raw=True, display_id=True)
         if handle is not None:
             self._display_handles.append(handle)
 
     def _update_static(self) -> None:
-        """Refresh the stored SVG after a change made from Python (a notebook cell).
+        """Refresh the stored SVG after the drawn model changed, whether a notebook cell or a
+        click in the widget changed it, so a saved notebook's picture (what renderers
+        without widgets show) matches the widget.
 
-        Updating an output re-creates the live view in JupyterLab, so this is skipped for
-        clicks in the widget and off the kernel's main thread (edits applied during
-        training); ``wait()`` and the next Python-side action catch up.
+        Skipped while training runs (frames would re-render the output ten times a second);
+        the run's end catches up. In JupyterLab the update re-renders the output's live view;
+        the replaced view retires itself (js/widget.ts).
         """
-        if (
-            not self._display_handles
-            or self._in_browser_message
-            or threading.current_thread() is not threading.main_thread()
-        ):
+        if not self._display_handles or not self._static_dirty or self.trainer.state != "idle":
             return
+        self._static_dirty = False
         data, meta = self._repr_mimebundle_()
         for handle in self._display_handles:
             handle.update(data, metadata=meta, raw=True)
