@@ -73,13 +73,40 @@ def _check_branches(out: Callable[[str], str]) -> None:
     ratios = out("branches-20")
     a = _number(r"hypothesis A / control: ([\d.]+)x", ratios)
     b = _number(r"hypothesis B / control: ([\d.]+)x", ratios)
-    assert a > 2.0 and b < 1.5, ratios  # A rejected, B survives (what the text concludes)
+    # "A ends at more than twice the control's error"; "B ends within 1.5x of the control,
+    # much closer to it than A"
+    assert a > 2.0 and b < 1.5 and a > 1.5 * b, ratios
     assert "model is at 1.3 with 11 active edges" in out("branches-25")
+    scores = out("branches-09")
+    m0, v, c = (_number(rf"{name}\s+attribution ([\d.e+-]+)", scores) for name in ("m0", "v", "c"))
+    assert c < 0.1 * min(m0, v), scores  # "c's is more than ten times smaller"
+    hidden = [float(s) for s in re.search(r"hidden node scores: (.*)", scores).group(1).split()]
+    top = max(hidden)
+    assert sorted(hidden)[-2] < 0.01 * top, scores  # "the other two score below 1% of it"
+    faint = _number(r"edge m0 -> hidden node 1: score ([\d.e+-]+)", scores)
+    assert faint < 0.01 * m0, scores  # "below 1% of m0's"
+
+
+def _check_branches_widget(state: dict) -> None:
+    """The widget shown early on follows the model: after Run All it shows the last version
+    checked out and the whole tree of 9 versions, each clickable (a stored frame)."""
+    history = state["history"]
+    assert history["current"] == "1.3"
+    assert len(history["versions"]) == 9
+    assert sorted(state["frames"]) == sorted(v["id"] for v in history["versions"])
 
 
 def _check_formulas(out: Callable[[str], str]) -> None:
     first = out("formulas-07").splitlines()[1]
     assert first.split()[0] in ("sin", "cos", "x^2"), first  # the tie the text explains
+    r2 = {row.split()[0]: float(row.split()[1]) for row in out("formulas-07").splitlines()[1:]}
+    assert all(r2.get(name, 0) > 0.9999 for name in ("sin", "cos", "x^2")), r2  # "tie at R^2 ~ 1"
+    # "with lib=, the parabola wins clearly" (and sqrt on the outer edge)
+    tables = out("formulas-09").split("edge (")[1:]
+    assert [t.splitlines()[2].split()[0] for t in tables] == ["x^2", "x^2", "sqrt"], tables
+    for t in tables[:2]:
+        best, second = (float(t.splitlines()[k].split()[1]) for k in (2, 3))
+        assert best > 0.999 and second < 0.9, t
     assert "chosen: ['x^2', 'x^2'] ['sqrt']" in out("formulas-11")
     assert "sqrt" in out("formulas-13")
     assert out("formulas-15").strip() == "1.0*dx**2 + 1.0*dy**2"  # Pythagoras
@@ -88,6 +115,8 @@ def _check_formulas(out: Callable[[str], str]) -> None:
     assert "exp(y**2 + sin(pi*x))" in compiled
     assert "same as the input formula: True" in compiled
     before = _number(r"test RMSE ([\d.e+-]+)", out("formulas-21"))
+    # "the RMSE is unchanged after both [expand_width and perturb]"
+    assert _number(r"\| test RMSE ([\d.e+-]+)", out("formulas-23")) == before
     after = _number(r"after fine-tuning: test RMSE ([\d.e+-]+)", out("formulas-23"))
     assert before > 0.1 and after < 1e-3 * before
     assert "(1.0*y + 0.1)**2" in out("formulas-25")  # the missing 0.2*y term, found
@@ -96,6 +125,13 @@ def _check_formulas(out: Callable[[str], str]) -> None:
     assert "pwned" not in refused.splitlines(), "the formula text was executed"
     scores = out("formulas-31")
     assert re.search(r"truth multiplicative interaction \(0,1\) 0\.000\s+\(0,2\) 0\.000", scores)
+    # "the trained network shows them at about the level of its own error (~1e-2), an order
+    # of magnitude below the real interaction of x1 with x2"
+    kan = re.search(r"KAN\s+multiplicative interaction \(0,1\) ([\d.]+)\s+\(0,2\) ([\d.]+)"
+                    r"\s+\(1,2\) ([\d.]+)", scores)  # fmt: skip
+    assert kan, scores
+    s01, s02, s12 = (float(g) for g in kan.groups())
+    assert max(s01, s02) < 0.05 and s12 > 10 * max(s01, s02), scores
     structure = out("formulas-33")
     assert "multiplicative groups: [[0], [1, 2]]" in structure, structure
     assert "additive groups:       [[0, 1, 2]]" in structure, structure
@@ -103,6 +139,27 @@ def _check_formulas(out: Callable[[str], str]) -> None:
     assert "x0, x1 enter as one combination: False" in structure, structure
     assert "[0, [1, 2]] -> *(x0, F(x1, x2))" in out("formulas-35")
 
+
+def _check_compiled_widget(state: dict) -> None:
+    """The compiled model's widget follows it: after Run All it shows the fine-tuned model,
+    and the compiled version (only symbolic edges) stays a click away in its timeline."""
+    history = state["history"]
+    ids = [v["id"] for v in history["versions"]]
+    assert history["current"] == ids[-1] and len(ids) >= 4, ids
+    assert sorted(state["frames"]) == sorted(ids)
+    compiled = next(v["id"] for v in history["versions"] if v["operation"] == "kanpiler")
+    edges = state["frames"][compiled]["structure"]["edges"]
+    active = [e for e in edges if e["active"]]
+    assert active and all(e["symbolic"] for e in active), compiled
+    last = state["frames"][ids[-1]]["structure"]["edges"]
+    assert any(e["active"] and not e["symbolic"] for e in last)  # perturb's spline branches
+
+
+# (cell id of a widget's output, check of that widget's saved state)
+WIDGET_CHECKS: dict[str, tuple[str, Callable[[dict], None]]] = {
+    "02_branches.ipynb": ("branches-05", _check_branches_widget),
+    "03_formulas.ipynb": ("formulas-21", _check_compiled_widget),
+}
 
 CHECKS: dict[str, Callable[[Callable[[str], str]], None]] = {
     "01_quickstart.ipynb": _check_quickstart,
@@ -158,3 +215,7 @@ def test_notebook_executes(path: Path, tmp_path: Path):
         assert view["data"][WIDGET_VIEW]["model_id"] in state, "widget state not stored"
 
     CHECKS[path.name](lambda cell_id: _text(cells[cell_id]))
+    if path.name in WIDGET_CHECKS:
+        cell_id, check = WIDGET_CHECKS[path.name]
+        [view] = [o for o in cells[cell_id].outputs if WIDGET_VIEW in o.get("data", {})]
+        check(state[view["data"][WIDGET_VIEW]["model_id"]]["state"])

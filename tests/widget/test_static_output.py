@@ -38,3 +38,37 @@ def test_static_svg_output_shows_the_final_model(tmp_path):
     assert final == 9 - 2
     # inactive edges are not drawn: the stored picture has the final model's edges
     assert len(re.findall(r"data-edge=", svg)) == final
+
+
+class _Handle:
+    """Stands in for IPython's DisplayHandle: records each refreshed bundle."""
+
+    def __init__(self) -> None:
+        self.svgs: list[str] = []
+
+    def update(self, data, metadata=None, raw=False) -> None:
+        self.svgs.append(data["image/svg+xml"])
+
+
+def test_static_svg_follows_a_click_in_the_widget(widget):
+    """A prune made only in the browser (a comm message) refreshes the stored picture."""
+    handle = _Handle()
+    widget._display_handles.append(handle)
+    widget._on_msg(widget, {"action": "prune_edge", "edge": [0, 0, 0]}, [])
+    assert widget.error == {}
+    assert len(handle.svgs) == 1
+    svg = handle.svgs[-1]
+    assert 'data-edge="0,0,0"' not in svg and len(re.findall(r"data-edge=", svg)) == 8
+    # a selection changes nothing drawn: no refresh (it would re-render the live view)
+    widget._on_msg(widget, {"action": "select_edge", "edge": [0, 1, 0]}, [])
+    assert len(handle.svgs) == 1
+
+
+def test_static_svg_waits_for_the_end_of_training(widget):
+    handle = _Handle()
+    widget._display_handles.append(handle)
+    widget._on_msg(widget, {"action": "fit", "steps": 3}, [])
+    assert widget.wait(timeout=60)
+    # frames during the run refreshed nothing; the run's end refreshed it once
+    assert len(handle.svgs) == 1
+    assert widget.history["current"] == "0.1"
