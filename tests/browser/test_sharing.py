@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import shutil
 import threading
@@ -49,6 +50,7 @@ TRAITS = (
     "error",
     "show_pruned",
     "beta",
+    "frames",
 )
 
 
@@ -88,6 +90,15 @@ def test_executed_notebook_stores_kanwidget_state(executed: Path) -> None:
     assert all(b["encoding"] == "base64" for b in entry["buffers"])
     versions = [v["id"] for v in state["history"]["versions"]]
     assert versions[0] == "0.0" and len(versions) >= 3, versions
+    # every version's drawn data, for time travel without a kernel, well under 1 MB
+    assert sorted(state["frames"]) == sorted(versions)
+    frame_b64 = sum(len(b["data"]) for b in entry["buffers"] if b["path"][0] == "frames")
+    frame_json = len(json.dumps(state["frames"]))
+    print(
+        f"\nframes of {len(versions)} versions: {frame_b64 / 1e3:.0f} KB of base64 arrays"
+        f" + {frame_json / 1e3:.0f} KB of JSON"
+    )
+    assert frame_b64 + frame_json < 250_000
 
 
 def test_executed_output_carries_a_static_svg(executed: Path) -> None:
