@@ -12,7 +12,8 @@ saved notebook):
 * ``structure``: the version's structure (edges, symbolic labels and formulas), as live;
 * ``curves``: ``range`` (E, 2) the [lo, hi] each edge is drawn over and ``y`` (E, P) its
   function at P = FRAME_POINTS evenly spaced points of that range (x is implied);
-* ``samples``: ``x``, ``y`` (E, S) real activations, S = FRAME_SAMPLES;
+* ``samples``: ``x``, ``y`` (E, S) real activations, S = FRAME_SAMPLES (``{}`` for models
+  of more than MAX_SAMPLED_EDGES edges, whose frames would otherwise pass ~100 KB);
 * ``scores``: ``edge`` (E,), ``node`` (N,) attribution (empty without data);
 * ``loss``: ``train``, ``test`` RMSE per step on the version's branch, at most LOSS_POINTS
   (evenly spaced, the last step kept).
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 FRAME_POINTS = 24  # P: points per edge curve in a stored frame (the live view has 48)
 FRAME_SAMPLES = 16  # S: activation samples per edge in a stored frame
 LOSS_POINTS = 64  # most loss values kept per version
+MAX_SAMPLED_EDGES = 200  # bigger models store no activation samples in frames (size)
 
 
 def thin_loss(values: np.ndarray, n: int = LOSS_POINTS) -> np.ndarray:
@@ -91,7 +93,7 @@ class FrameStore:
         return {
             "structure": structure,
             "curves": {"range": rng, "y": arrays["curves"]["y"]},
-            "samples": arrays["samples"],
+            "samples": arrays["samples"] if len(structure["edges"]) <= MAX_SAMPLED_EDGES else {},
             "scores": arrays["scores"],
             "loss": {k: thin_loss(v) for k, v in loss.items()},
         }

@@ -135,3 +135,16 @@ def test_frames_of_ten_quickstart_versions_stay_well_under_one_megabyte(dataset,
     # binary payload (base64 in a saved notebook adds a third) plus the structure JSON
     assert len(store.frames) == versions
     assert size * 4 / 3 < 200_000, size
+
+
+def test_frames_of_big_models_leave_out_activation_samples(dataset):
+    from kanwidget.widget.frames import MAX_SAMPLED_EDGES
+
+    model = KAN([2, 20, 10, 1], grid=3, seed=0)
+    n_edges = 2 * 20 + 20 * 10 + 10
+    assert n_edges > MAX_SAMPLED_EDGES
+    store = FrameStore(DataSample.from_dataset(dataset))
+    store.update(model)
+    frame = store.frames["0.0"]
+    assert frame["samples"] == {} and frame["curves"]["y"].shape == (n_edges, FRAME_POINTS)
+    assert frame["scores"]["edge"].shape == (n_edges,)
