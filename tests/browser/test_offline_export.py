@@ -128,6 +128,14 @@ def test_export_is_a_read_only_copy_with_time_travel(offline_page: Any) -> None:
         " return p && p.getAttribute('d') !== d; }",
         arg=fitted_100,
     )
+    # the inspector opens, but does not promise candidates a kernel would compute
+    page.locator('.kanwidget [data-edge="1,0,0"] .kw-thumb-bg').first.click(force=True)
+    note = page.evaluate(
+        "() => { const m = document.querySelector('.kanwidget .kw-candidate-list > .kw-muted');"
+        " return m ? getComputedStyle(m, '::after').content : null; }"
+    )
+    assert note and "read-only copy" in note, note
+    assert page.locator(".kanwidget .kw-fix button").first.is_disabled()
     # and back to the last version: the symbolic edge returns
     page.locator('.kanwidget [data-version="0.3"]').first.click()
     page.wait_for_function(f"() => ({EDGES})() === 8")
