@@ -45,8 +45,10 @@ def test_make_install_turns_on_widget_state_saving_in_the_environment() -> None:
     assert settings[PLUGIN]["saveState"] is True
     committed = json.loads((REPO_ROOT / "etc" / "jupyterlab" / "overrides.json").read_text())
     assert committed[PLUGIN] == {"saveState": True}
-    # inside the environment, never the user's home
-    assert Path.home() not in OVERRIDES.parents or Path(sys.prefix) in OVERRIDES.parents
+    # the file `make install` writes is the one this environment's JupyterLab reads
+    from jupyterlab.commands import get_app_dir
+
+    assert (Path(get_app_dir()) / "settings" / "overrides.json").resolve() == OVERRIDES.resolve()
 
 
 def _saved(path: Path, predicate, timeout: float = 30.0):
