@@ -128,5 +128,6 @@ export function smallState(): Model {
     error: {},
     show_pruned: false,
     beta: 3,
+    fit_args: { steps: 50, opt: "LBFGS", lr: 1, lamb: 0, update_grid: true, other: "" },
   };
 }
