@@ -44,10 +44,12 @@ export function isConstant(cy: Run | null): boolean {
 }
 
 /** What the candidate area shows for this state. */
-export function candidateView(s: InspectorState, cy: Run | null): CandidateView {
+export function candidateView(s: InspectorState, cy: Run | null, sy: Run | null = null): CandidateView {
   if (!s.edge.active) return { kind: "pruned", note: "this edge is pruned: nothing to inspect" };
-  if (isConstant(cy)) {
-    const c = cy ? num(cy.data[cy.start]) : "–";
+  // flat curve, or one output value on the data (its input node is dead): as inspect.py
+  const flat = isConstant(cy) ? cy : isConstant(sy) ? sy : null;
+  if (flat) {
+    const c = num(flat.data[flat.start]);
     return { kind: "constant", note: `constant edge (≈ ${c}): no function to fit; Delete prunes it` };
   }
   if (!s.hasData) return { kind: "nodata", note: "candidates need a dataset: create the widget with KANWidget(model, dataset)" };
@@ -158,7 +160,7 @@ export class Inspector {
       fact("range", `[${num(lo)}, ${num(hi)}]`);
     }
     fact("state", !edge.active ? "pruned" : edge.symbolic ? `symbolic: ${formulaText(edge.formula) || edge.symbolic}` : "spline");
-    let view = candidateView(s, runs.cy);
+    let view = candidateView(s, runs.cy, runs.sy);
     const listKey = `${key(edge)}|${view.kind}|${view.note}|${view.kind === "list" ? JSON.stringify(view.list.map((c) => [c.name, c.r2, c.version, c.step])) : ""}`;
     if (listKey !== this.shownKey || !this.view) {
       this.renderList(view);

@@ -6,7 +6,8 @@ an old curve's candidates under a new one.  Each candidate therefore carries the
 computed at; the front end shows a list only when those match what it draws.  The widget
 recomputes the list whenever the model changes (an edit, a checkout, the end of a run).
 
-A constant edge (e.g. every input pruned upstream) is fitted exactly by every function
+A constant edge (its curve is flat, or its input node is dead so it sees one value on the
+data, e.g. after pruning every edge into that node) is fitted exactly by every function
 with ``c = 0``, so its candidates say nothing: it gets none, and the inspector says so.
 """
 
@@ -35,6 +36,14 @@ def is_constant(ys: np.ndarray) -> bool:
     return float(ys.max() - ys.min()) <= CONSTANT_RTOL * max(1.0, float(np.abs(ys).max()))
 
 
+def edge_is_constant(widget: KANWidget, e: int) -> bool:
+    """Edge row ``e``: a flat sampled curve, or a flat output on the data sample."""
+    if is_constant(widget.curves["y"][e]):
+        return True
+    samples = widget.samples.get("y")
+    return samples is not None and is_constant(samples[e])
+
+
 def edge_candidates(widget: KANWidget, l: int, i: int, j: int) -> list[dict[str, Any]]:
     """``suggest_symbolic(l, i, j)`` as the ``candidates`` trait, each tagged for (l, i, j).
 
@@ -42,7 +51,7 @@ def edge_candidates(widget: KANWidget, l: int, i: int, j: int) -> list[dict[str,
     the model has no input to fit on (a widget without a dataset).
     """
     e = widget._edge_index(l, i, j)
-    if is_constant(widget.curves["y"][e]):
+    if edge_is_constant(widget, e):
         return []
     widget._ensure_input()
     found = widget.model.suggest_symbolic(l, i, j)
