@@ -181,6 +181,10 @@ export class Inspector {
     this.list.replaceChildren();
     this.list.setAttribute("aria-busy", String(view.kind === "loading"));
     this.list.dataset.state = view.kind;
+    // what the rows were computed for (tests and assistive tech can check it)
+    const first = view.kind === "list" ? view.list[0] : undefined;
+    this.list.dataset.forEdge = first?.edge ? first.edge.join(",") : (this.edgeKey ?? "");
+    this.list.dataset.forVersion = first?.version ?? "";
     if (view.kind !== "list") {
       html("div", "kw-muted", view.note, this.list);
       return;

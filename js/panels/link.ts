@@ -97,7 +97,7 @@ export class Link {
     try {
       this.model.send({ action: "ping" });
     } catch {
-      this.set("static");
+      this.set(this.everLive ? "lost" : "static"); // a dead comm throws; no kernel at all too
     }
   }
 
