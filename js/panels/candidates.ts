@@ -19,7 +19,7 @@ export function formatR2(r2: number | null | undefined): string {
 export function renderCandidates(list: Candidate[], events: CandidateEvents): HTMLTableElement {
   const table = html("table", "kw-candidates");
   const head = html("tr", "", "", html("thead", "", "", table));
-  for (const h of ["function", "formula", "R²", "cplx"]) html("th", "", h, head);
+  for (const h of ["name", "formula", "R²", "cplx"]) html("th", "", h, head);
   const body = html("tbody", "", "", table);
   for (const c of list) {
     const row = html("tr", "kw-candidate", "", body);
