@@ -243,6 +243,8 @@ def test_ux_loss_label_and_fit_options(ux: LabPage) -> None:
 
 def test_ux_inspector_y_labels_fit_inside_the_plot(ux: LabPage) -> None:
     clear_error(ux)
+    ux.execute("w.symbolify(1, 0, 0, 'x')")  # a symbolic label to look at
+    wait_widget(ux, "() => !!document.querySelector('[data-edge=\"1,0,0\"] .kw-thumb-label')")
     click_edge(ux, "0,0,1")
     candidates_for(ux, "0,0,1")
     boxes = ux.page.evaluate(
@@ -251,6 +253,18 @@ def test_ux_inspector_y_labels_fit_inside_the_plot(ux: LabPage) -> None:
     )
     assert len(boxes) == 4
     assert all(x >= 0 for _, x in boxes), boxes
+    # item 30: one line per candidate row (the formula is cut, not wrapped)
+    heights = ux.page.evaluate(
+        "() => [...document.querySelectorAll('[data-candidate]')]"
+        ".map(r => r.getBoundingClientRect().height)"
+    )
+    assert heights and max(heights) < 24, heights
+    # item 30: a symbolic label has a halo, so the edge's own line never crosses the text
+    halo = ux.page.evaluate(
+        "() => { const s = getComputedStyle(document.querySelector('.kw-thumb-label'));"
+        " return [s.paintOrder, s.strokeWidth, s.stroke]; }"
+    )
+    assert halo[0].startswith("stroke") and halo[1] == "3px", halo
     ux.screenshot("ux_lab_light", selector=W)
 
 
