@@ -25,6 +25,8 @@ export class Toolbar {
   private bar: HTMLElement;
   private status: HTMLElement;
   readonly note: HTMLElement;
+  private live = true;
+  private training: Training | undefined = undefined;
 
   constructor(private events: ToolbarEvents) {
     this.el = html("div", "kw-toolbar");
@@ -91,18 +93,24 @@ export class Toolbar {
     this.showPruned.disabled = false; // a view setting: works without a kernel
     this.note.hidden = !note;
     this.note.textContent = note ?? "";
+    if (this.live !== !note) {
+      this.live = !note;
+      this.setTraining(this.training);
+    }
   }
 
   /** Progress and status text ("running 5/50", "paused 5/50", "idle"). */
   setTraining(t: Training | undefined): void {
-    const state = t?.state ?? "idle";
+    this.training = t;
+    // without a kernel nothing runs, whatever the saved state says ("running 377/3000")
+    const state = this.live ? (t?.state ?? "idle") : "idle";
     const step = t?.step ?? 0;
     const steps = t?.steps ?? 0;
     const busy = state !== "idle";
     const frac = steps > 0 ? Math.min(1, step / steps) : 0;
     this.bar.style.width = `${(100 * (busy ? frac : 0)).toFixed(1)}%`;
     // idle: the last run's step count would describe another version after a checkout
-    this.status.textContent = busy ? `${state} ${step}/${steps}` : "idle";
+    this.status.textContent = !this.live ? "no kernel" : busy ? `${state} ${step}/${steps}` : "idle";
     this.el.dataset.state = state;
   }
 }

@@ -190,6 +190,7 @@ describe("kernel link (item 7)", () => {
 
   it("shows 'disconnected' and disables the controls when the comm dies", async () => {
     const s = smallState();
+    s.training = { state: "running", step: 377, steps: 3000 }; // the kernel died mid-run
     const bb = backbone(true);
     bb.get = (k: string) => (k === "structure" ? s.structure : undefined);
     const { el, model } = mount(s, { widget_manager: { kernel: { status: "idle" }, _models: { a: Promise.resolve(bb) } } });
@@ -200,6 +201,9 @@ describe("kernel link (item 7)", () => {
     expect(q(el, ".kw-link-note").textContent).toContain("re-run the cell");
     expect(button(el, "fit").disabled && button(el, "prune").disabled && button(el, "rewind").disabled).toBe(true);
     expect(button(el, "fit").title).toContain("re-run the cell");
+    expect(button(el, "stop").disabled).toBe(true);
+    expect(q(el, ".kw-status").textContent).toBe("no kernel");
+    expect(parseFloat(q(el, ".kw-progress-bar").style.width)).toBe(0);
     q(el, '[data-edge="0,1,1"] .kw-thumb-bg').dispatchEvent(new MouseEvent("click", { bubbles: true }));
     expect(model.sent.filter((a) => a.action === "select_edge")).toEqual([]);
   });
