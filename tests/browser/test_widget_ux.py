@@ -221,9 +221,10 @@ def test_ux_loss_label_and_fit_options(ux: LabPage) -> None:
     ux.page.locator(f"{W} .kw-lamb").first.fill("0.002")
     n = kernel_json(ux, "len(model.history)")
     fit.dblclick()  # a double click starts one run, with no "call stop() first" banner
-    ux.execute("w.wait()", timeout=60)
+    rows = "(n) => document.querySelectorAll('[data-version]').length === n"
+    wait_widget(ux, rows, n + 1, timeout=60)
     wait_widget(ux, "() => document.querySelector('.kw-toolbar').dataset.state === 'idle'")
-    assert kernel_json(ux, "len(model.history)") == n + 1
+    assert kernel_json(ux, "[len(model.history), w.trainer.running]") == [n + 1, False]
     args = kernel_json(ux, "model.history.current.arguments")
     assert (args["steps"], args["opt"], args["lr"], args["lamb"]) == (3, "Adam", 0.01, 0.002)
     assert ux.page.locator(f"{W} .kw-banner").first.is_hidden()
@@ -324,6 +325,7 @@ def test_ux_kernel_restart_shows_disconnected(ux: LabPage) -> None:
     )
     wait_widget(ux, "() => !document.querySelector('.kanwidget .kw-link-note').hidden", timeout=30)
     assert "re-run the cell" in (note.text_content() or "")
-    for action in ("fit", "prune", "rewind"):
+    assert ux.page.locator(f"{W} .kw-status").first.text_content() == "no kernel"
+    for action in ("fit", "prune", "rewind", "stop"):
         assert ux.page.locator(f'{W} [data-action="{action}"]').first.is_disabled(), action
     ux.screenshot("ux_lab_disconnected", selector=W)
