@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { decode, encode } from "./codec";
 import { frameCurves, showFrame } from "./frames";
 import type { Frame } from "./model";
-import { isReadOnly, markReadOnly } from "./readonly";
+import { Link } from "./panels/link";
+import { markReadOnly } from "./readonly";
 import { FakeModel, flush, network, smallState } from "./testing/fake";
 import widget from "./widget";
 
@@ -71,18 +72,21 @@ describe("frames", () => {
 });
 
 describe("read-only copy", () => {
-  it("is decided by the comm of the Backbone model behind the proxy", async () => {
-    const model = new FakeModel(smallState());
-    const m = model as unknown as { widget_manager?: unknown };
-    m.widget_manager = manager(model, false);
-    expect(await isReadOnly(model)).toBe(true);
-    m.widget_manager = manager(model, true, true);
-    expect(await isReadOnly(model)).toBe(false);
+  it("is decided by the kernel link (the comm of the Backbone model behind the proxy)", async () => {
+    const stateWith = async (mgr: (m: FakeModel) => unknown): Promise<string> => {
+      const model = new FakeModel(smallState());
+      (model as unknown as { widget_manager?: unknown }).widget_manager = mgr(model);
+      const link = new Link(model, () => undefined, { pingMs: 1e6 });
+      await flush();
+      link.dispose();
+      return link.state;
+    };
+    // a saved copy: our model's comm is not live
+    expect(await stateWith((m) => manager(m, false))).toBe("static");
+    expect(await stateWith((m) => manager(m, false, true))).toBe("offline");
+    expect(await stateWith((m) => manager(m, true, true))).toBe("live");
     // no model of ours in the manager: an HTML manager (no kernel) is read-only
-    m.widget_manager = { _models: {} };
-    expect(await isReadOnly(model)).toBe(true);
-    m.widget_manager = { _models: {}, kernel: null };
-    expect(await isReadOnly(model)).toBe(false);
+    expect(await stateWith(() => ({ _models: {} }))).toBe("static");
   });
 
   it("says so, disables actions, and a version click shows the stored frame", async () => {

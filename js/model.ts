@@ -69,6 +69,20 @@ export interface Candidate {
   params: number[];
   formula: string;
   curve?: { x?: Arr; y?: Arr };
+  /** What the candidate was computed for: edge [l, i, j], model version, training step (null when idle). */
+  edge?: number[];
+  version?: string;
+  step?: number | null;
+}
+
+/** What the toolbar's Fit uses (`model.fit`'s names); `other`: further arguments reused, as text. */
+export interface FitArgs {
+  steps: number;
+  opt: "LBFGS" | "Adam";
+  lr: number;
+  lamb: number;
+  update_grid: boolean;
+  other?: string;
 }
 
 export interface Version {
@@ -99,6 +113,8 @@ export interface Frame {
 export interface WidgetError {
   message?: string;
   seq?: number;
+  /** "info": a notice of what an action did (not a failure). */
+  level?: "info";
 }
 
 /** One key per synced trait of KANWidget (same names, same meaning). */
@@ -116,12 +132,13 @@ export interface Model {
   show_pruned: boolean;
   beta: number;
   frames: Record<string, Frame>;
+  fit_args: FitArgs;
 }
 
 /** The synced trait names, checked against `Model` at compile time (all keys, no extras). */
 export const TRAIT_NAMES = Object.keys({
   structure: 1, curves: 1, samples: 1, scores: 1, loss: 1, training: 1,
-  selected: 1, candidates: 1, history: 1, error: 1, show_pruned: 1, beta: 1, frames: 1,
+  selected: 1, candidates: 1, history: 1, error: 1, show_pruned: 1, beta: 1, frames: 1, fit_args: 1,
 } satisfies Record<keyof Model, 1>) as (keyof Model)[];
 
 /** Messages the browser sends (validated in Python). */
@@ -131,13 +148,14 @@ export type Action =
   | { action: "prune_edge"; edge: number[] }
   | { action: "prune_node"; node: number[] }
   | { action: "prune" }
-  | { action: "fit"; steps: number }
+  | { action: "fit"; steps: number; opt?: FitArgs["opt"]; lr?: number; lamb?: number; update_grid?: boolean }
   | { action: "pause" }
   | { action: "resume" }
   | { action: "stop" }
   | { action: "checkout"; version: string }
   | { action: "rewind"; version: string }
-  | { action: "preview"; edge: number[] };
+  | { action: "preview"; edge: number[] }
+  | { action: "ping" };
 
 /** The part of anywidget's model the front end uses (a structural subset of AnyModel). */
 export interface WidgetModel {

@@ -97,7 +97,7 @@ describe("render", () => {
     const model = new FakeModel(smallState());
     const el = document.createElement("div");
     const cleanup = widget.render({ model, el });
-    expect(model.listenerCount()).toBe(12);
+    expect(model.listenerCount()).toBe(13 + 4); // one per trait; comm_live_update, comm:close, destroy, msg:custom
     cleanup();
     expect(model.listenerCount()).toBe(0);
     expect(el.children).toHaveLength(0);
@@ -170,11 +170,16 @@ describe("interaction", () => {
     const { el, model } = mount();
     const button = (a: string) => q(el, `[data-action="${a}"]`) as unknown as HTMLButtonElement;
     const steps = q(el, ".kw-steps") as unknown as HTMLInputElement;
+    const fit = { opt: "LBFGS", lr: 1, lamb: 0, update_grid: true };
     button("fit").click();
+    button("fit").click(); // a double click starts one run: Fit waits for the kernel's answer
+    expect(button("fit").disabled).toBe(true);
+    model.set("error", { message: "x", seq: 1 }); // any answer re-enables it
+    await flush();
     steps.value = "20";
     button("fit").click();
     button("prune").click();
-    expect(model.sent).toEqual([{ action: "fit", steps: 50 }, { action: "fit", steps: 20 }, { action: "prune" }]);
+    expect(model.sent).toEqual([{ action: "fit", steps: 50, ...fit }, { action: "fit", steps: 20, ...fit }, { action: "prune" }]);
     expect(button("pause").disabled).toBe(true);
     model.set("training", { state: "running", step: 5, steps: 50 });
     await flush();
@@ -190,7 +195,8 @@ describe("interaction", () => {
   it("draws the loss sparkline on a log scale", () => {
     const { el } = mount();
     expect(q(el, ".kw-loss-train").getAttribute("d")!.split("L")).toHaveLength(4);
-    expect(q(el, ".kw-spark-label").textContent).toBe("loss 0.1");
+    // the current version's (1.1) recorded test RMSE, with three significant digits
+    expect(q(el, ".kw-spark-label tspan").textContent).toBe("test RMSE 0.110");
   });
 
   it("keeps working without a kernel", async () => {

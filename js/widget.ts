@@ -1,17 +1,23 @@
 // anywidget entry: wires the synced traits (model.ts) to the diagram, the panels and the
 // timeline. Trait changes are coalesced in a microtask, so a batch sent with hold_sync()
 // costs one update; only `structure` / `show_pruned` rebuild the diagram. UI-only state
-// (the locally selected edge) lives here; without a kernel, send() does nothing.
+// (the locally selected edge, a pending Fit) lives here; without a kernel, send() does
+// nothing. Which controls work is decided in one place (panels/controls.ts) from the
+// kernel link (panels/link.ts), the training state, the data and the model.
 import { decode } from "./codec";
 import { Diagram } from "./diagram/diagram";
 import { showFrame } from "./frames";
 import type { EdgeData } from "./diagram/edges";
+import { DiagramKeys } from "./keyboard";
 import { TRAIT_NAMES, type Action, type Model, type WidgetModel } from "./model";
 import { Banner } from "./panels/banner";
+import { LINK_NOTES, controls, type ControlName, type Control } from "./panels/controls";
+import { lossLabel } from "./panels/format";
 import { Inspector } from "./panels/inspector";
+import { Link, type LinkOptions } from "./panels/link";
 import { Toolbar } from "./panels/toolbar";
 import { html } from "./plot";
-import { isReadOnly, markReadOnly } from "./readonly";
+import { markReadOnly } from "./readonly";
 import { Timeline } from "./timeline/timeline";
 
 type Key = keyof Model;
@@ -45,19 +51,34 @@ class View {
   private dirty = new Set<Key>(KEYS);
   private scheduled = false;
   private handlers: [string, () => void][] = [];
-  private readOnly = false; // no kernel: versions are shown from stored frames (frames.ts)
   private attached = false; // `host` has been placed in the page
   private disposed = false;
+  private link: Link;
+  private keys: DiagramKeys;
+  private fitPending: ReturnType<typeof setTimeout> | null = null; // Fit pressed, no answer yet
+  private controls: Record<ControlName, Control>;
 
-  constructor(private model: WidgetModel, private host: HTMLElement) {
+  constructor(private model: WidgetModel, private host: HTMLElement, linkOptions: LinkOptions = {}) {
     const send = (a: Action): void => this.send(a);
     this.root = html("div", "kanwidget");
     this.root.tabIndex = 0;
-    this.toolbar = new Toolbar({ send, setShowPruned: (v) => this.setShowPruned(v) });
+    this.root.setAttribute("aria-label", "KAN diagram");
+    this.toolbar = new Toolbar({
+      send,
+      setShowPruned: (v) => this.setShowPruned(v),
+      fitStarted: () => this.setFitPending(true),
+      formChanged: () => this.applyControls(),
+    });
     this.diagram = new Diagram({
       select: (edge) => this.select(edge),
-      pruneEdge: (edge) => send({ action: "prune_edge", edge }),
-      pruneNode: (node) => send({ action: "prune_node", node }),
+      pruneEdge: (edge) => this.edit({ action: "prune_edge", edge }),
+      pruneNode: (node) => this.edit({ action: "prune_node", node }),
+    });
+    this.keys = new DiagramKeys(this.diagram.el, {
+      select: (edge) => this.select(edge),
+      pruneEdge: (edge) => this.edit({ action: "prune_edge", edge }),
+      pruneNode: (node) => this.edit({ action: "prune_node", node }),
+      escape: () => this.closeInspector(),
     });
     this.inspector = new Inspector({ send, close: () => this.closeInspector() });
     this.timeline = new Timeline(send);
@@ -68,6 +89,8 @@ class View {
     this.root.prepend(this.banner.el, this.toolbar.el);
     this.root.addEventListener("keydown", this.onKey);
     host.appendChild(this.root);
+    this.controls = this.computeControls();
+    this.link = new Link(model, () => this.applyControls(), linkOptions);
 
     this.selected = keyOf(model.get("selected"));
     for (const k of KEYS) {
@@ -76,14 +99,16 @@ class View {
       this.handlers.push([`change:${k}`, h]);
     }
     this.flush();
-    void isReadOnly(model).then((ro) => {
-      this.readOnly = ro;
-      if (ro) markReadOnly(this.root);
-    });
+  }
+
+  /** Send an edit only if edits can work now (controls.ts says why not in the tooltips). */
+  private edit(a: Action): void {
+    if (!this.controls.edit.disabled) this.send(a);
   }
 
   private send(a: Action): void {
-    if (this.readOnly) {
+    if (this.link.state !== "live") {
+      // no kernel behind this view: versions are shown from their stored frames (frames.ts)
       if (a.action === "checkout") showFrame(this.model, a.version);
       return;
     }
@@ -113,6 +138,7 @@ class View {
     if (rebuilt) {
       this.diagram.build(m.get("structure") ?? ({} as Model["structure"]), !!m.get("show_pruned"));
       this.toolbar.setShowPruned(!!m.get("show_pruned"));
+      this.keys.refresh(this.selected);
     }
     if (rebuilt || d.has("curves") || d.has("samples")) this.diagram.setData(edgeData(m));
     if (rebuilt || d.has("scores") || d.has("beta")) {
@@ -120,21 +146,62 @@ class View {
     }
     // The kernel's selection wins when it changes; a local click without a kernel stays.
     if (d.has("selected")) this.selected = keyOf(m.get("selected")) ?? null;
-    if (rebuilt || ["curves", "samples", "scores", "selected", "candidates"].some((k) => d.has(k as Key))) {
+    if (d.has("training") || d.has("error")) this.setFitPending(false); // the kernel answered
+    if (d.has("fit_args")) this.toolbar.setFitArgs(m.get("fit_args"));
+    if (rebuilt || ["training", "samples", "fit_args", "error"].some((k) => d.has(k as Key))) this.applyControls(false);
+    if (rebuilt || ["curves", "samples", "scores", "selected", "candidates", "history", "training"].some((k) => d.has(k as Key))) {
       this.diagram.setSelected(this.selected);
       this.refreshInspector();
     }
-    if (d.has("loss")) this.toolbar.sparkline.update(decode(m.get("loss")?.train)?.data, decode(m.get("loss")?.test)?.data);
+    const loss = m.get("loss");
+    if (d.has("loss")) this.toolbar.sparkline.update(decode(loss?.train)?.data, decode(loss?.test)?.data);
     if (d.has("training")) this.toolbar.setTraining(m.get("training"));
+    if (d.has("loss") || d.has("history") || d.has("training")) {
+      const label = lossLabel(m.get("history"), m.get("training"), decode(loss?.train)?.data, decode(loss?.test)?.data);
+      this.toolbar.sparkline.setLabel(label.text, label.title);
+    }
     if (d.has("history")) this.timeline.update(m.get("history"));
     if (d.has("error")) this.banner.update(m.get("error"));
-    if (this.readOnly) markReadOnly(this.root); // panels re-enable their buttons on update
+    if (this.link.state === "static" || this.link.state === "offline") markReadOnly(this.root); // panels re-enable their buttons on update
+  }
+
+  private computeControls(): Record<ControlName, Control> {
+    const m = this.model;
+    const edges = m.get("structure")?.edges ?? [];
+    return controls({
+      link: this.link?.state ?? "live",
+      training: m.get("training")?.state ?? "idle",
+      hasData: !!decode(m.get("samples")?.x),
+      activeEdges: edges.filter((e) => e.active).length,
+      fitPending: this.fitPending != null,
+      fitError: this.toolbar.form.validate().error,
+    });
+  }
+
+  /** Recompute which controls work and show it everywhere (also the link note). */
+  private applyControls(refresh = true): void {
+    this.controls = this.computeControls();
+    const c = this.controls;
+    this.toolbar.apply(c, LINK_NOTES[this.link?.state ?? "live"]);
+    this.timeline.setControls(c.branch, c.versions);
+    this.root.dataset.link = this.link?.state ?? "live";
+    if (this.link?.state === "static" || this.link?.state === "offline") markReadOnly(this.root);
+    if (refresh) this.refreshInspector();
+  }
+
+  /** Fit stays disabled from the click until the kernel answers (or 10 s pass). */
+  private setFitPending(on: boolean): void {
+    if (this.fitPending) clearTimeout(this.fitPending);
+    this.fitPending = on ? setTimeout(() => this.setFitPending(false), 10000) : null;
+    this.applyControls(false);
   }
 
   private refreshInspector(): void {
     const edges = this.model.get("structure")?.edges ?? [];
     const index = this.selected ? edges.findIndex((e) => `${e.l},${e.i},${e.j}` === this.selected) : -1;
-    if (index < 0) {
+    if (index < 0 || !edges[index].active) {
+      // gone or pruned (e.g. after Delete): nothing left to inspect or apply
+      if (this.selected && index >= 0) this.closeInspector();
       this.inspector.hide();
       return;
     }
@@ -146,17 +213,27 @@ class View {
       data: edgeData(this.model),
       score: score ?? null,
       candidates: forThis ? (this.model.get("candidates") ?? []) : null,
+      version: this.model.get("history")?.current ?? "",
+      training: this.model.get("training"),
+      hasData: !!decode(this.model.get("samples")?.x),
+      edit: this.controls.edit,
     });
   }
 
   private select(edge: number[]): void {
-    this.selected = edge.join(",");
-    this.root.focus({ preventScroll: true });
-    this.send({ action: "select_edge", edge });
+    const key = edge.join(",");
+    const e = (this.model.get("structure")?.edges ?? []).find((x) => `${x.l},${x.i},${x.j}` === key);
+    if (!e || !e.active) return; // a ghosted (pruned) edge has nothing to inspect
+    this.selected = key;
+    const focusInDiagram = this.diagram.el.contains(document.activeElement);
+    if (!focusInDiagram) this.root.focus({ preventScroll: true });
+    this.edit({ action: "select_edge", edge });
+    this.diagram.setSelected(this.selected);
     this.refreshInspector();
   }
 
   private closeInspector(): void {
+    if (this.selected === null) return;
     this.selected = null;
     this.diagram.setSelected(null);
     this.inspector.hide();
@@ -178,13 +255,19 @@ class View {
 
   private onKey = (e: KeyboardEvent): void => {
     const t = e.target as HTMLElement | null;
-    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA")) return;
+    if (t && (t.tagName === "INPUT" || t.tagName === "TEXTAREA" || t.tagName === "SELECT")) {
+      // Typing in our fields must not trigger JupyterLab's notebook shortcuts (Shift/Ctrl+Enter
+      // still run the cell).
+      if (!(e.key === "Enter" && (e.shiftKey || e.ctrlKey || e.metaKey))) e.stopPropagation();
+      return;
+    }
     if ((e.key === "Delete" || e.key === "Backspace") && this.selected) {
       // preventDefault also keeps JupyterLab's command-mode shortcuts from acting on it.
       e.preventDefault();
       e.stopPropagation();
-      this.send({ action: "prune_edge", edge: this.selected.split(",").map(Number) });
+      this.edit({ action: "prune_edge", edge: this.selected.split(",").map(Number) });
     } else if (e.key === "Escape" && this.selected) {
+      e.stopPropagation();
       this.closeInspector();
     }
   };
@@ -202,6 +285,9 @@ class View {
     if (this.disposed) return;
     this.disposed = true;
     for (const [ev, h] of this.handlers) this.model.off(ev, h);
+    this.link.dispose();
+    this.keys.dispose();
+    if (this.fitPending) clearTimeout(this.fitPending);
     this.root.removeEventListener("keydown", this.onKey);
     this.diagram.dispose();
     this.root.remove();

@@ -1,4 +1,6 @@
-// Dismissable error banner, shown when the `error` trait carries a new message.
+// Dismissable banner, shown when the `error` trait carries a new message: an error, or
+// (level "info") a notice of what an action did besides what was asked. The kernel clears
+// it after the next action that works.
 import type { WidgetError } from "../model";
 import { html } from "../plot";
 
@@ -31,6 +33,9 @@ export class Banner {
     }
     this.shownSeq = err?.seq;
     this.text.textContent = message;
+    const info = err?.level === "info";
+    this.el.classList.toggle("kw-info", info);
+    this.el.setAttribute("role", info ? "status" : "alert");
     this.el.hidden = false;
   }
 }

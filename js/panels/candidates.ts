@@ -1,5 +1,6 @@
 // Symbolic candidates of the selected edge, best first: name, formula, R^2, complexity.
-// Hover previews the fit on the big plot; click fixes the edge to that function.
+// Hover (or keyboard focus) previews the fit on the big plot; click, Enter or Space fixes
+// the edge to that function. Rows are reached with Tab; arrows move between them.
 import type { Candidate } from "../model";
 import { html } from "../plot";
 import { renderFormula } from "./formula";
@@ -18,7 +19,7 @@ export function formatR2(r2: number | null | undefined): string {
 export function renderCandidates(list: Candidate[], events: CandidateEvents): HTMLTableElement {
   const table = html("table", "kw-candidates");
   const head = html("tr", "", "", html("thead", "", "", table));
-  for (const h of ["function", "formula", "R²", "cplx"]) html("th", "", h, head);
+  for (const h of ["name", "formula", "R²", "cplx"]) html("th", "", h, head);
   const body = html("tbody", "", "", table);
   for (const c of list) {
     const row = html("tr", "kw-candidate", "", body);
@@ -28,9 +29,21 @@ export function renderCandidates(list: Candidate[], events: CandidateEvents): HT
     renderFormula(html("td", "kw-cand-formula", "", row), c.formula);
     html("td", "kw-cand-r2", formatR2(c.r2), row);
     html("td", "kw-cand-complexity", String(c.complexity ?? ""), row);
+    row.tabIndex = 0;
+    row.setAttribute("role", "button");
     row.addEventListener("mouseenter", () => events.hover(c));
     row.addEventListener("mouseleave", () => events.hover(null));
+    row.addEventListener("focus", () => events.hover(c));
+    row.addEventListener("blur", () => events.hover(null));
     row.addEventListener("click", () => events.choose(c.name));
+    row.addEventListener("keydown", (e) => {
+      const next = e.key === "ArrowDown" ? row.nextElementSibling : e.key === "ArrowUp" ? row.previousElementSibling : null;
+      if (e.key === "Enter" || e.key === " ") events.choose(c.name);
+      else if (next) (next as HTMLElement).focus();
+      else if (e.key !== "ArrowDown" && e.key !== "ArrowUp") return;
+      e.preventDefault();
+      e.stopPropagation(); // JupyterLab must not see keys the list used
+    });
   }
   return table;
 }

@@ -1,5 +1,7 @@
-// Loss sparkline: train and test RMSE per step on a log scale, with the latest values.
-import { extent, linePath, num, svg, type Run } from "../plot";
+// Loss sparkline: train and test RMSE per step on a log scale. Its label is set by the
+// view: the current version's recorded loss when idle, the latest step while training.
+import { extent, linePath, svg, type Run } from "../plot";
+import { fmtLoss } from "./format";
 
 const W = 150;
 const H = 34;
@@ -22,15 +24,19 @@ export class Sparkline {
   private train: SVGPathElement;
   private test: SVGPathElement;
   private label: SVGTextElement;
+  private labelTitle: SVGTitleElement;
+  private labelText: SVGTSpanElement;
   private title: SVGTitleElement;
 
   constructor() {
-    this.el = svg("svg", { class: "kw-sparkline", width: W + 70, height: H, viewBox: `0 0 ${W + 70} ${H}` });
+    this.el = svg("svg", { class: "kw-sparkline", width: W + 110, height: H, viewBox: `0 0 ${W + 110} ${H}` });
     this.title = svg("title", {}, this.el);
     svg("rect", { class: "kw-spark-bg", width: W, height: H, rx: 3 }, this.el);
     this.test = svg("path", { class: "kw-loss-test" }, this.el);
     this.train = svg("path", { class: "kw-loss-train" }, this.el);
     this.label = svg("text", { class: "kw-spark-label", x: W + 4, y: H / 2 + 4 }, this.el);
+    this.labelTitle = svg("title", {}, this.label);
+    this.labelText = svg("tspan", {}, this.label);
     this.update(undefined, undefined);
   }
 
@@ -42,7 +48,6 @@ export class Sparkline {
     if (!n) {
       this.train.setAttribute("d", "");
       this.test.setAttribute("d", "");
-      this.label.textContent = "no loss yet";
       this.title.textContent = "loss (RMSE, log scale)";
       return;
     }
@@ -52,7 +57,14 @@ export class Sparkline {
     this.test.setAttribute("d", linePath(xs, te, scale));
     const lastTrain = train?.[train.length - 1];
     const lastTest = test?.[test.length - 1];
-    this.label.textContent = `loss ${num(lastTrain)}`;
-    this.title.textContent = `loss (RMSE, log scale) after ${n} steps\ntrain ${num(lastTrain)}\ntest ${num(lastTest)}`;
+    this.title.textContent =
+      `RMSE per step (log scale), ${n} steps; solid: train, dashed: test\n` +
+      `last step: train ${fmtLoss(lastTrain)}, test ${fmtLoss(lastTest)}`;
+  }
+
+  /** The label beside the chart, e.g. "test RMSE 0.0186", with a tooltip saying where it comes from. */
+  setLabel(text: string, title: string): void {
+    this.labelTitle.textContent = title;
+    this.labelText.textContent = text;
   }
 }

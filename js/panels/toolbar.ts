@@ -1,44 +1,50 @@
-// Toolbar: Fit (with a steps input) / Pause / Resume / Stop, Prune, the "show pruned"
-// toggle, training progress and the loss sparkline. Buttons carry `data-action`.
-import type { Action, Training } from "../model";
+// Toolbar: the Fit options and Fit / Pause / Resume / Stop, Prune, the "show pruned"
+// toggle, training progress, the loss sparkline and the kernel-link note. Buttons carry
+// `data-action`; whether each works right now is decided in controls.ts.
+import type { Action, FitArgs, Training } from "../model";
 import { html } from "../plot";
+import type { Control, ControlName } from "./controls";
+import { FitForm } from "./fitform";
 import { Sparkline } from "./sparkline";
 
 export interface ToolbarEvents {
   send(action: Action): void;
   setShowPruned(value: boolean): void;
+  /** Fit was pressed (the view keeps Fit disabled until the kernel answers). */
+  fitStarted(): void;
+  /** The form's validity may have changed. */
+  formChanged(): void;
 }
 
 export class Toolbar {
   readonly el: HTMLElement;
   readonly sparkline = new Sparkline();
-  private steps: HTMLInputElement;
+  readonly form: FitForm;
   private buttons: Record<string, HTMLButtonElement> = {};
   private showPruned: HTMLInputElement;
   private bar: HTMLElement;
   private status: HTMLElement;
+  readonly note: HTMLElement;
+  private live = true;
+  private training: Training | undefined = undefined;
 
   constructor(private events: ToolbarEvents) {
     this.el = html("div", "kw-toolbar");
-    const fit = html("span", "kw-group", "", this.el);
-    this.steps = html("input", "kw-steps", "", fit);
-    Object.assign(this.steps, { type: "number", min: "1", step: "1", value: "50", title: "optimiser steps" });
-    this.steps.setAttribute("aria-label", "steps");
-    const startFit = (): void => {
-      const n = Math.round(Number(this.steps.value));
-      this.events.send({ action: "fit", steps: Number.isFinite(n) && n > 0 ? n : 50 });
-    };
-    this.button(fit, "fit", "Fit", "train for the given number of steps", startFit);
-    this.steps.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" && !this.buttons.fit.disabled) startFit();
-    });
-    this.button(fit, "pause", "Pause", "pause training", () => this.events.send({ action: "pause" }));
-    this.button(fit, "resume", "Resume", "resume training", () => this.events.send({ action: "resume" }));
-    this.button(fit, "stop", "Stop", "stop training", () => this.events.send({ action: "stop" }));
-    const edit = html("span", "kw-group", "", this.el);
-    this.button(edit, "prune", "Prune", "prune edges and nodes with low attribution", () =>
-      this.events.send({ action: "prune" }),
+    this.note = html("div", "kw-link-note", "", this.el);
+    this.note.setAttribute("role", "status");
+    this.note.hidden = true;
+    this.form = new FitForm(
+      () => this.events.formChanged(),
+      () => this.startFit(),
     );
+    this.el.appendChild(this.form.el);
+    const run = html("span", "kw-group", "", this.el);
+    this.button(run, "fit", "Fit", () => this.startFit());
+    this.button(run, "pause", "Pause", () => this.events.send({ action: "pause" }));
+    this.button(run, "resume", "Resume", () => this.events.send({ action: "resume" }));
+    this.button(run, "stop", "Stop", () => this.events.send({ action: "stop" }));
+    const edit = html("span", "kw-group", "", this.el);
+    this.button(edit, "prune", "Prune", () => this.events.send({ action: "prune" }));
     const label = html("label", "kw-toggle", "", edit);
     this.showPruned = html("input", "kw-show-pruned-toggle", "", label);
     this.showPruned.type = "checkbox";
@@ -52,10 +58,18 @@ export class Toolbar {
     this.setTraining(undefined);
   }
 
-  private button(parent: HTMLElement, action: string, text: string, title: string, onClick: () => void): void {
+  private startFit(): void {
+    const b = this.buttons.fit;
+    const parsed = this.form.validate();
+    if (b.disabled || !parsed.args) return;
+    b.disabled = true; // a second click before the kernel answers must not start a second run
+    this.events.fitStarted();
+    this.events.send({ action: "fit", ...parsed.args });
+  }
+
+  private button(parent: HTMLElement, action: string, text: string, onClick: () => void): void {
     const b = html("button", "kw-button", text, parent);
     b.type = "button";
-    b.title = title;
     b.dataset.action = action;
     b.addEventListener("click", onClick);
     this.buttons[action] = b;
@@ -65,20 +79,38 @@ export class Toolbar {
     this.showPruned.checked = !!value;
   }
 
-  /** Enable the buttons that make sense in this state and show step / steps. */
+  setFitArgs(args: FitArgs | undefined): void {
+    this.form.set(args);
+  }
+
+  /** Apply controls(): disabled state and the tooltip saying why. */
+  apply(c: Record<ControlName, Control>, note: string | null): void {
+    for (const name of ["fit", "pause", "resume", "stop", "prune"] as const) {
+      this.buttons[name].disabled = c[name].disabled;
+      this.buttons[name].title = c[name].title;
+    }
+    this.form.setDisabled(c.edit.disabled, c.edit.title);
+    this.showPruned.disabled = false; // a view setting: works without a kernel
+    this.note.hidden = !note;
+    this.note.textContent = note ?? "";
+    if (this.live !== !note) {
+      this.live = !note;
+      this.setTraining(this.training);
+    }
+  }
+
+  /** Progress and status text ("running 5/50", "paused 5/50", "idle"). */
   setTraining(t: Training | undefined): void {
-    const state = t?.state ?? "idle";
+    this.training = t;
+    // without a kernel nothing runs, whatever the saved state says ("running 377/3000")
+    const state = this.live ? (t?.state ?? "idle") : "idle";
     const step = t?.step ?? 0;
     const steps = t?.steps ?? 0;
     const busy = state !== "idle";
-    this.buttons.fit.disabled = busy;
-    this.buttons.prune.disabled = busy;
-    this.buttons.pause.disabled = state !== "running";
-    this.buttons.resume.disabled = state !== "paused";
-    this.buttons.stop.disabled = !busy;
     const frac = steps > 0 ? Math.min(1, step / steps) : 0;
     this.bar.style.width = `${(100 * (busy ? frac : 0)).toFixed(1)}%`;
-    this.status.textContent = busy ? `${state} ${step}/${steps}` : steps > 0 ? `idle (${step}/${steps})` : "idle";
+    // idle: the last run's step count would describe another version after a checkout
+    this.status.textContent = !this.live ? "no kernel" : busy ? `${state} ${step}/${steps}` : "idle";
     this.el.dataset.state = state;
   }
 }

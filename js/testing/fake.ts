@@ -129,5 +129,6 @@ export function smallState(): Model {
     show_pruned: false,
     beta: 3,
     frames: {},
+    fit_args: { steps: 50, opt: "LBFGS", lr: 1, lamb: 0, update_grid: true, other: "" },
   };
 }

@@ -1,14 +1,19 @@
-// Timeline panel: the version tree as a git graph. Clicking a version checks it out;
-// "branch here" rewinds to the selected version, which starts a new round (lane).
+// Timeline panel: the version tree as a git graph. Clicking a version (or Enter on it)
+// checks it out; "branch here" rewinds to the highlighted version, which starts a new
+// round (lane). The highlight is what the user sees: a clicked version until the kernel
+// answers, then the current one; a new version clears a stale click. Rows form one Tab
+// stop (roving tabindex: arrows, Home, End).
 import type { Action, History, Version } from "../model";
-import { html, num, svg } from "../plot";
+import { svg, html } from "../plot";
+import type { Control } from "../panels/controls";
+import { fmtLoss } from "../panels/format";
 import { formulaText } from "../panels/formula";
 import { LANE_W, PAD, ROW_H, laneX, linkPath, rowY, versionGraph } from "./lanes";
 
 export function versionTooltip(v: Version): string {
   const lines = [`version ${v.id}: ${v.operation}`];
   if (v.parent != null) lines.push(`parent ${v.parent}`);
-  lines.push(`loss train ${num(v.train_loss)}, test ${num(v.test_loss)}`);
+  lines.push(`RMSE train ${fmtLoss(v.train_loss)}, test ${fmtLoss(v.test_loss)}`);
   lines.push(`${v.n_edges} edges`);
   if (v.formula) lines.push(formulaText(v.formula));
   return lines.join("\n");
@@ -19,9 +24,11 @@ export class Timeline {
   private head: HTMLElement;
   private body: HTMLElement;
   private branch: HTMLButtonElement;
-  private selected: string | null = null;
+  private picked: string | null = null; // clicked, not yet the kernel's current version
   private current = "";
-  private count = 0;
+  private ids: string[] = [];
+  private branchControl: Control = { disabled: false, title: "" };
+  private versionControl: Control = { disabled: false, title: "" };
 
   constructor(private send: (a: Action) => void) {
     this.el = html("div", "kw-timeline kw-panel");
@@ -30,21 +37,42 @@ export class Timeline {
     this.branch = html("button", "kw-button", "branch here", bar);
     this.branch.type = "button";
     this.branch.dataset.action = "rewind";
-    this.branch.title = "start a new round from the selected version";
     this.branch.addEventListener("click", () => {
-      const v = this.selected ?? this.current;
-      if (v) this.send({ action: "rewind", version: v });
+      const v = this.highlighted();
+      if (v && !this.branch.disabled) this.send({ action: "rewind", version: v });
     });
     this.body = html("div", "kw-graph", "", this.el);
+    this.body.setAttribute("role", "listbox");
+    this.body.setAttribute("aria-label", "versions");
+    this.body.addEventListener("keydown", this.onKey);
+  }
+
+  /** The version "branch here" uses: the one highlighted on screen. */
+  highlighted(): string | null {
+    return this.picked ?? (this.current || null);
+  }
+
+  setControls(branch: Control, versions: Control): void {
+    this.branchControl = branch;
+    this.versionControl = versions;
+    this.applyBranch();
+    for (const row of this.rows()) row.title = this.rowTitle(row);
   }
 
   update(history: History | undefined): void {
     const versions = history?.versions ?? [];
+    const before = this.current;
+    const grew = versions.length > this.ids.length;
     this.current = history?.current ?? "";
-    if (this.selected && !versions.some((v) => v.id === this.selected)) this.selected = null;
+    // The click was answered (or superseded by a new version): show the kernel's current.
+    if (this.picked && (this.current !== before || grew || this.current === this.picked || !versions.some((v) => v.id === this.picked))) {
+      this.picked = null;
+    }
+    const focusedId = this.body.contains(document.activeElement) ? (document.activeElement as HTMLElement).dataset?.version : undefined;
     const { rows, links, lanes } = versionGraph(versions);
+    this.ids = rows.map((r) => r.version.id);
     this.head.textContent = versions.length ? `history · version ${this.current}` : "history";
-    this.branch.disabled = !(this.selected ?? this.current);
+    this.head.title = "each row: version, operation, test RMSE (train RMSE if no test set), edges";
     const graphW = 2 * PAD + (lanes - 1) * LANE_W;
     const g = svg("svg", { class: "kw-graph-lines", width: graphW, height: rows.length * ROW_H });
     for (const link of links) svg("path", { class: `kw-link kw-lane-${link.to.lane % 6}`, d: linkPath(link) }, g);
@@ -57,26 +85,93 @@ export class Timeline {
       svg("circle", { class: cls.join(" "), cx: laneX(r.lane), cy: rowY(r.row), r: v.id === this.current ? 5.5 : 4 }, g);
       const row = html("div", "kw-version", "", list);
       row.dataset.version = v.id;
+      row.setAttribute("role", "option");
+      row.tabIndex = -1;
       row.classList.toggle("kw-current", v.id === this.current);
-      row.classList.toggle("kw-selected", v.id === this.selected);
-      row.title = versionTooltip(v);
       html("span", "kw-version-id", v.id, row);
       html("span", "kw-version-op", v.operation, row);
-      html("span", "kw-version-loss", num(v.test_loss ?? v.train_loss), row);
+      const loss = v.test_loss ?? v.train_loss;
+      const which = v.test_loss != null ? "test" : "train";
+      html("span", "kw-version-loss", fmtLoss(loss), row).title = `${which} RMSE`;
       html("span", "kw-version-edges", `${v.n_edges}e`, row);
+      row.dataset.tip = versionTooltip(v);
+      row.title = this.rowTitle(row);
       row.addEventListener("click", () => this.pick(v.id));
     }
     this.body.replaceChildren(g, list);
-    if (rows.length > this.count) this.body.scrollTop = this.body.scrollHeight;
-    this.count = rows.length;
+    this.mark();
+    const stop = this.row(focusedId ?? "") ?? this.row(this.highlighted() ?? "") ?? this.rows()[0];
+    if (stop) stop.tabIndex = 0;
+    if (focusedId && stop) stop.focus({ preventScroll: true });
+    this.reveal(this.current);
+  }
+
+  private rowTitle(row: HTMLElement): string {
+    const base = row.dataset.tip ?? "";
+    return this.versionControl.title ? `${base}\n${this.versionControl.title}` : base;
+  }
+
+  private rows(): HTMLElement[] {
+    return Array.from(this.body.querySelectorAll<HTMLElement>("[data-version]"));
+  }
+
+  private row(id: string): HTMLElement | null {
+    return this.rows().find((r) => r.dataset.version === id) ?? null;
+  }
+
+  /** Highlight (kw-selected) exactly the version branch-here would use. */
+  private mark(): void {
+    const h = this.highlighted();
+    for (const row of this.rows()) {
+      const on = row.dataset.version === h;
+      row.classList.toggle("kw-selected", on);
+      row.setAttribute("aria-selected", String(on));
+    }
+    this.applyBranch();
+  }
+
+  private applyBranch(): void {
+    const h = this.highlighted();
+    this.branch.textContent = h ? `branch from ${h}` : "branch here";
+    this.branch.disabled = !h || this.branchControl.disabled;
+    this.branch.title = this.branchControl.disabled ? this.branchControl.title : `start a new round from version ${h}`;
+  }
+
+  /** Scroll the graph (not the page) so version `id` is visible. */
+  private reveal(id: string): void {
+    const k = this.ids.indexOf(id);
+    if (k < 0) return;
+    const top = k * ROW_H;
+    const b = this.body;
+    if (top < b.scrollTop) b.scrollTop = top;
+    else if (top + ROW_H > b.scrollTop + b.clientHeight) b.scrollTop = top + ROW_H - b.clientHeight;
   }
 
   private pick(id: string): void {
-    this.selected = id;
-    for (const row of this.body.querySelectorAll<HTMLElement>("[data-version]")) {
-      row.classList.toggle("kw-selected", row.dataset.version === id);
-    }
-    this.branch.disabled = false;
-    this.send({ action: "checkout", version: id });
+    if (this.versionControl.disabled) return;
+    this.picked = id === this.current ? null : id;
+    this.mark();
+    if (id !== this.current) this.send({ action: "checkout", version: id });
   }
+
+  private onKey = (e: KeyboardEvent): void => {
+    const rows = this.rows();
+    const at = rows.indexOf(e.target as HTMLElement);
+    if (at < 0) return;
+    let to = -1;
+    if (e.key === "ArrowDown") to = Math.min(rows.length - 1, at + 1);
+    else if (e.key === "ArrowUp") to = Math.max(0, at - 1);
+    else if (e.key === "Home") to = 0;
+    else if (e.key === "End") to = rows.length - 1;
+    else if (e.key === "Enter" || e.key === " ") this.pick(rows[at].dataset.version ?? "");
+    else return;
+    e.preventDefault();
+    e.stopPropagation(); // JupyterLab must not move between cells
+    if (to >= 0) {
+      rows[at].tabIndex = -1;
+      rows[to].tabIndex = 0;
+      rows[to].focus();
+      this.reveal(rows[to].dataset.version ?? "");
+    }
+  };
 }

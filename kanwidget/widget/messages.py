@@ -8,6 +8,7 @@ action methods against the current model.  Contract: docs/widget_contract.md.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 # action -> {field: kind}; kinds are checked by _check_value
@@ -24,7 +25,13 @@ ACTIONS: dict[str, dict[str, str]] = {
     "checkout": {"version": "version"},
     "rewind": {"version": "version"},
     "preview": {"edge": "edge"},
+    "ping": {},
 }
+# keys an action may carry besides its required ones (the toolbar's Fit options)
+OPTIONAL: dict[str, dict[str, str]] = {
+    "fit": {"opt": "opt", "lr": "positive", "lamb": "nonnegative", "update_grid": "bool"},
+}
+OPTIMIZERS = ("LBFGS", "Adam")
 MAX_STEPS = 100_000
 MAX_TEXT = 64
 
@@ -49,6 +56,22 @@ def _check_value(action: str, field: str, kind: str, value: Any) -> Any:
         if not _is_int(value) or not 1 <= value <= MAX_STEPS:
             raise MessageError(f"{where} must be an int in 1..{MAX_STEPS}, got {_short(value)}")
         return value
+    if kind == "opt":
+        if value not in OPTIMIZERS:
+            names = ", ".join(OPTIMIZERS)
+            raise MessageError(f"{where} must be one of {names}, got {_short(value)}")
+        return value
+    if kind in ("positive", "nonnegative"):
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        ok = number and math.isfinite(value) and (value > 0 if kind == "positive" else value >= 0)
+        if not ok:
+            sign = "> 0" if kind == "positive" else ">= 0"
+            raise MessageError(f"{where} must be a finite number {sign}, got {_short(value)}")
+        return float(value)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise MessageError(f"{where} must be true or false, got {_short(value)}")
+        return value
     if kind in ("name", "version"):
         if not isinstance(value, str) or not 0 < len(value) <= MAX_TEXT:
             raise MessageError(f"{where} must be a non-empty string, got {_short(value)}")
@@ -64,13 +87,17 @@ def parse_message(content: Any) -> tuple[str, dict[str, Any]]:
     if not isinstance(action, str) or action not in ACTIONS:
         raise MessageError(f"unknown action {_short(action)}; expected one of {', '.join(ACTIONS)}")
     fields = ACTIONS[action]
-    extra = sorted(map(str, set(content) - set(fields) - {"action"}))
+    optional = OPTIONAL.get(action, {})
+    extra = sorted(map(str, set(content) - set(fields) - set(optional) - {"action"}))
     if extra:
         raise MessageError(f"{action!r} message has unexpected keys {extra}")
     missing = sorted(set(fields) - set(content))
     if missing:
         raise MessageError(f"{action!r} message is missing {missing}")
     args = {f: _check_value(action, f, kind, content[f]) for f, kind in fields.items()}
+    for f, kind in optional.items():
+        if f in content:
+            args[f] = _check_value(action, f, kind, content[f])
     return action, args
 
 

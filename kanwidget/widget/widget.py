@@ -17,20 +17,20 @@ from collections.abc import Callable
 from typing import Any
 
 import anywidget
-import numpy as np
 import torch
 import traitlets
 
 from ..kan.network import KAN
 from ..kan.pruning import check_edge, check_node
 from ..kan.train import check_dataset
+from .actions import FIT_DEFAULTS, BrowserActions, fit_args
 from .codec import ArrayDict, ArrayList
 from .frames import FrameStore
-from .messages import MessageError, check_function_name, parse_message
+from .inspect import edge_candidates, edge_is_active
+from .messages import check_function_name
 from .payload import (
     DataSample,
     build_arrays,
-    build_candidate,
     build_history,
     build_loss,
     build_payload,
@@ -48,7 +48,7 @@ export default { render({ el }) {
 IDLE = {"state": "idle", "step": 0, "steps": 0}
 
 
-class KANWidget(anywidget.AnyWidget):
+class KANWidget(BrowserActions, anywidget.AnyWidget):
     """Interactive diagram of a KAN: edge curves, activations, scores, history; trains live.
 
     Parameters
@@ -79,7 +79,8 @@ class KANWidget(anywidget.AnyWidget):
     training = traitlets.Dict(default_value=dict(IDLE)).tag(sync=True)
     #: [l, i, j] of the inspected edge, or []
     selected = traitlets.List(traitlets.Int()).tag(sync=True)
-    #: [{name, r2, complexity, params, formula, curve: {x, y}}] for the selected edge
+    #: [{name, r2, complexity, params, formula, curve: {x, y}, edge, version, step}] for the
+    #: selected edge, each tagged with the edge, version and training step it was computed at
     candidates = ArrayList()
     #: {versions: [...], current: "r.s"}
     history = traitlets.Dict().tag(sync=True)
@@ -92,6 +93,8 @@ class KANWidget(anywidget.AnyWidget):
     #: {version id: frame} each version's drawn data, for time travel without a kernel
     #: (structure, curves {range (E, 2), y (E, P)}, samples, scores, loss; see frames.py)
     frames = ArrayDict()
+    #: {steps, opt, lr, lamb, update_grid, other}: what the toolbar's Fit uses (the last fit's)
+    fit_args = traitlets.Dict(default_value=dict(FIT_DEFAULTS, other="")).tag(sync=True)
 
     def __init__(
         self,
@@ -150,8 +153,8 @@ class KANWidget(anywidget.AnyWidget):
             self._static_dirty |= structure or arrays
             if structure:
                 self.structure = build_structure(model, self.in_vars, self.out_vars)
-                if self.selected and not self._edge_exists(self.selected):
-                    self.selected, self.candidates = [], []
+                if self.selected and not edge_is_active(self, list(self.selected)):
+                    self.selected, self.candidates = [], []  # pruned: nothing to inspect
             if arrays:
                 built = build_arrays(model, self._data)
                 self.curves, self.samples, self.scores = (
@@ -161,6 +164,8 @@ class KANWidget(anywidget.AnyWidget):
                 self.history = build_history(model)
                 if self._frames.update(model):
                     self.frames = dict(self._frames.frames)
+                if self.selected and trainer.state == "idle":
+                    self._refresh_candidates()  # the inspected curve may have changed
             if loss:
                 self.loss = build_loss(model)
             if training:
@@ -184,12 +189,17 @@ class KANWidget(anywidget.AnyWidget):
         self._error_seq += 1
         self.error = {"message": str(message), "seq": self._error_seq}
 
-    def _edge_exists(self, edge) -> bool:
+    def _refresh_candidates(self) -> None:
+        l, i, j = self.selected
         try:
-            check_edge(self.model, *edge)
-            return True
-        except ValueError:
-            return False
+            self.candidates = edge_candidates(self, l, i, j)
+        except ValueError:  # no data to fit on: the inspector says so
+            self.candidates = []
+
+    def _notice(self, message: str) -> None:
+        """Tell the user what an action did besides what they asked (an info banner)."""
+        self._error_seq += 1
+        self.error = {"message": message, "seq": self._error_seq, "level": "info"}
 
     # ------------------------------------------------------------------ training
     def fit(self, steps: int = 50, dataset: dict | None = None, **fit_kwargs: Any) -> None:
@@ -202,8 +212,11 @@ class KANWidget(anywidget.AnyWidget):
             raise ValueError(
                 "this widget has no dataset: pass KANWidget(model, dataset) or fit(dataset=...)"
             )
-        self._fit_kwargs = dict(fit_kwargs)
+        if self.model.n_edges() == 0:
+            raise ValueError("nothing to train: every edge is pruned (check out an older version)")
         self.trainer.start(steps, dataset, **fit_kwargs)
+        self._fit_kwargs = dict(fit_kwargs)
+        self.fit_args = fit_args(steps, fit_kwargs)
 
     def stop(self) -> None:
         """End training after the current step."""
@@ -215,29 +228,37 @@ class KANWidget(anywidget.AnyWidget):
     def resume(self) -> None:
         self.trainer.resume()
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until training (and edits queued during it) has finished; True if it has."""
+    def wait(self, timeout: float | None = None) -> bool | None:
+        """Block until training (and edits queued during it) has finished.
+
+        Returns None without ``timeout`` (so ``w.wait()`` as a cell's last line prints
+        nothing); with one, True if training has finished in time.
+        """
         done = self.trainer.wait(timeout)
         if done:
             self._update_static()
-        return done
+        return done if timeout is not None else None
 
     # ------------------------------------------------------------------ edge actions
     def select_edge(self, l: int, i: int, j: int) -> None:
-        """Inspect edge (l, i, j): sets ``selected`` and fills ``candidates`` (suggest_symbolic)."""
+        """Inspect edge (l, i, j): sets ``selected`` and fills ``candidates`` (suggest_symbolic).
+
+        Until the candidates arrive (at once when idle, at the next optimiser step while
+        training) ``candidates`` is empty; a constant edge gets none.
+        """
         check_edge(self.model, l, i, j)
-        self.selected = [l, i, j]
+        if not edge_is_active(self, [l, i, j]):
+            raise ValueError(f"edge ({l}, {i}, {j}) is pruned: there is nothing to inspect")
+        if list(self.selected) != [l, i, j]:
+            with self.hold_sync():
+                self.selected, self.candidates = [l, i, j], []
         self.trainer.submit(Command(lambda: self._suggest(l, i, j), "read", "suggest"))
 
     def _suggest(self, l: int, i: int, j: int) -> None:
         if list(self.selected) != [l, i, j]:
             return  # another edge was selected meanwhile
         check_edge(self.model, l, i, j)
-        self._ensure_input()
-        found = self.model.suggest_symbolic(l, i, j)
-        e = self._edge_index(l, i, j)
-        xs = torch.as_tensor(np.asarray(self.curves["x"][e]), dtype=torch.float64)
-        self.candidates = [build_candidate(c, xs) for c in found]
+        self.candidates = edge_candidates(self, l, i, j)
 
     def symbolify(self, l: int, i: int, j: int, name: str) -> None:
         """Fix edge (l, i, j) to library function ``name`` (``fix_symbolic``); one version."""
@@ -281,6 +302,8 @@ class KANWidget(anywidget.AnyWidget):
         """Attribution-based ``model.prune()`` (stops training first); one version."""
 
         def apply() -> None:
+            if self.model.n_edges() == 0:
+                raise ValueError("nothing to prune: every edge is already pruned")
             self._ensure_input()
             self.model.prune(node_th, edge_th)
             self._changed()
@@ -291,10 +314,18 @@ class KANWidget(anywidget.AnyWidget):
     def checkout(self, version: str) -> None:
         """Load version ``version`` (no new version; stops training first)."""
         self._check_version(version)
+        trainer = self.trainer
+        was_training = trainer.running
 
         def apply() -> None:
+            stopped = self.model.version  # the interrupted run's version, if one was made
             self.model.checkout(version)
             self._changed()
+            if was_training:
+                self._notice(
+                    f"Training was stopped at step {trainer.step} of {trainer.steps} to check "
+                    f"out version {version}; the partial run is kept as version {stopped}."
+                )
 
         self.trainer.submit(Command(apply, "restructure", f"checkout {version}"))
 
@@ -340,43 +371,6 @@ class KANWidget(anywidget.AnyWidget):
     def _on_selected(self, change: dict) -> None:
         if not change["new"]:
             self.candidates = []
-
-    # ------------------------------------------------------------------ messages
-    def _on_msg(self, widget: Any, content: Any, buffers: Any) -> None:
-        """Handle one browser action; any problem is answered through ``error``."""
-        self._in_browser_message += 1
-        try:
-            action, args = parse_message(content)
-            self._dispatch(action, args)
-        except MessageError as exc:
-            self._set_error(str(exc))
-        except Exception as exc:  # the message boundary: never let an action crash the comm
-            if not getattr(exc, "_kanwidget_reported", False):
-                self._set_error(str(exc) or type(exc).__name__)
-        finally:
-            self._in_browser_message -= 1
-
-    def _dispatch(self, action: str, args: dict[str, Any]) -> None:
-        if action in ("select_edge", "prune_edge", "symbolify", "preview"):
-            l, i, j = args["edge"]
-            if action == "select_edge":
-                self.select_edge(l, i, j)
-            elif action == "prune_edge":
-                self.prune_edge(l, i, j)
-            elif action == "symbolify":
-                self.symbolify(l, i, j, args["name"])
-            else:
-                check_edge(self.model, l, i, j)  # hover: nothing to compute
-        elif action == "prune_node":
-            self.prune_node(*args["node"])
-        elif action == "prune":
-            self.prune()
-        elif action == "fit":
-            self.fit(args["steps"], **self._fit_kwargs)
-        elif action in ("pause", "resume", "stop"):
-            getattr(self, action)()
-        elif action in ("checkout", "rewind"):
-            getattr(self, action)(args["version"])
 
     # ------------------------------------------------------------------ outputs
     def dashboard(self):
