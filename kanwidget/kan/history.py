@@ -198,7 +198,7 @@ class VersionTree:
             self._current = version.id
             return self.state(version.id)
 
-    def discard(self, version_ids: list[str]) -> None:
+    def _discard(self, version_ids: list[str]) -> None:
         """Remove versions that a failed operation committed (used by ``transaction``).
 
         Versions that still have children are kept (their states are reachable). Rounds
@@ -216,7 +216,7 @@ class VersionTree:
                 if self._current == vid:
                     self._current = version.parent
 
-    def move_current(self, version_id: str | None) -> None:
+    def _move_current(self, version_id: str | None) -> None:
         """Make ``version_id`` current without returning its state (rollback of a failed
         operation, whose model state is restored separately)."""
         with self._lock:
@@ -397,7 +397,8 @@ class VersionTree:
         return tree
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the whole tree to one file, atomically (``path + '.tmp'``, then rename).
+        """Write the whole tree to one file, atomically (temporary file, fsync, rename: an
+        interrupted save leaves the previous file intact).
 
         The file holds only dicts, lists, strings, numbers, None and tensors, so it loads
         with ``torch.load(path, weights_only=True)``.

@@ -340,6 +340,8 @@ class KAN(PykanVerbs, nn.Module):
     def add_listener(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(operation)`` after every new version, rewind and checkout (the
         widget redraws itself this way when the model is changed from Python)."""
+        if not callable(callback):
+            raise TypeError(f"a listener must be callable, got {type(callback).__name__}")
         self._listeners.append(callback)
 
     def remove_listener(self, callback: Callable[[str], None]) -> None:
@@ -434,6 +436,7 @@ class KAN(PykanVerbs, nn.Module):
             tensors[f"loss_log.{key}"] = torch.tensor(values, dtype=torch.float64)
         return config, tensors
 
+    @atomic
     def restore(self, config: dict[str, Any], tensors: dict[str, Tensor]) -> None:
         """Rebuild structure from ``config`` and load ``tensors`` (in place)."""
         dtype = getattr(torch, config["dtype"])

@@ -220,8 +220,8 @@ def _rollback(model: KAN, frame: _Frame) -> None:
     frame.snapshot.restore()
     history = model.history
     added = _history_ids(model)[frame.n_versions :]
-    history.discard([vid for vid in added if vid not in frame.keep])
-    history.move_current(frame.current)
+    history._discard([vid for vid in added if vid not in frame.keep])
+    history._move_current(frame.current)
     for layer in model.layers:  # derived caches follow the restored names and masks
         layer._sym_groups = None
 

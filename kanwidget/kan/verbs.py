@@ -28,9 +28,14 @@ class PykanVerbs:
 
     @atomic
     def update_grid_from_samples(self: Any, x: Tensor) -> KAN:
+        import torch
+
         from .train import update_grid_from_samples
 
-        with self.operation("update_grid", {"n_samples": int(getattr(x, "shape", [0])[0])}):
+        x = self.check_input(x)
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError("x has NaN or inf values: the grid would be placed at them")
+        with self.operation("update_grid", {"n_samples": int(x.shape[0])}):
             update_grid_from_samples(self, x)
         return self
 

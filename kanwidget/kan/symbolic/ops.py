@@ -10,6 +10,7 @@ and records one version in the history.
 from __future__ import annotations
 
 import contextlib
+import math
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -108,8 +109,8 @@ def fix_symbolic(
         values, r2 = _fit_params(x, y, name)
     else:
         values = tuple(float(v) for v in (params or _UNSET_PARAMS))  # type: ignore[assignment]
-        if len(values) != 4:
-            raise ValueError(f"params must be (a, b, c, d), got {params!r}")
+        if len(values) != 4 or not all(math.isfinite(v) for v in values):
+            raise ValueError(f"params must be 4 finite numbers (a, b, c, d), got {params!r}")
     arguments = {"l": l, "i": i, "j": j, "name": name, "params": list(values), "mode": mode}
     with model.operation("fix_symbolic", arguments) if log_history else contextlib.nullcontext():
         _set_edge(model, l, i, j, name, values, symbolic=True, keep_numeric=mode == "both")
