@@ -2,7 +2,8 @@
 
 The file is one ``torch.save`` of plain containers and tensors, so it loads with
 ``torch.load(weights_only=True)`` (no pickled code).  Writes are atomic (temporary file in
-the same folder, fsync, rename), so an interrupted save leaves the previous file intact.  Tensors are saved as contiguous copies, never views of larger buffers.
+the same folder, fsync, rename), so an interrupted save leaves the previous file intact.
+Tensors are saved as contiguous copies, never views of larger buffers.
 """
 
 from __future__ import annotations

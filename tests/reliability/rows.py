@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (one row per line reads best as a table)
 """The table of the table-driven atomicity test: for every public verb of ``KAN``, the
 calls that must fail (bad indices, wrong types, unknown names, NaN data, wrong shapes,
 missing data, unknown versions, a failure in the middle of the work) and one that must

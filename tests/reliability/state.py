@@ -46,16 +46,28 @@ def model_state(model: KAN) -> dict[str, Any]:
         "config": copy.deepcopy(config),
         "tensors": {name: t.clone() for name, t in tensors.items()},
         "requires_grad": {name: p.requires_grad for name, p in model.named_parameters()},
-        "layer_attrs": [(layer.in_dim, layer.out_dim, layer.num, layer.k, layer.has_symbolic)
-                        for layer in model.layers],  # fmt: skip
+        "layer_attrs": [
+            (layer.in_dim, layer.out_dim, layer.num, layer.k, layer.has_symbolic)
+            for layer in model.layers
+        ],  # fmt: skip
         "last_input": _clone(model._last_input),
         "fit_data": _clone(model._fit_data),
         "loss_log": copy.deepcopy(model.loss_log),
         "version": model.version,
         "history": [
-            (v.id, v.parent, v.operation, copy.deepcopy(v.arguments), v.train_loss, v.test_loss,
-             v.n_edges, v.formula, v.time, copy.deepcopy(v._config),
-             {name: t.clone() for name, t in v._tensors.items()})
+            (
+                v.id,
+                v.parent,
+                v.operation,
+                copy.deepcopy(v.arguments),
+                v.train_loss,
+                v.test_loss,
+                v.n_edges,
+                v.formula,
+                v.time,
+                copy.deepcopy(v._config),
+                {name: t.clone() for name, t in v._tensors.items()},
+            )
             for v in history
         ],  # fmt: skip
         "children": {v.id: [c.id for c in history.children(v.id)] for v in history},
