@@ -22,8 +22,13 @@ class PykanVerbs:
 
     @atomic
     def fit(self: Any, dataset, **kwargs):
+        """pykan's ``fit`` (see ``train.fit``), atomic; after every optimiser step the
+        symbolic edges' (a, b) are projected into their functions' domains on the training
+        inputs (``symbolic.domain.project_to_domain``), so training cannot exploit a clamp."""
+        from .symbolic.domain import domain_guard
         from .train import fit
 
+        kwargs["callback"] = domain_guard(self, kwargs.get("callback"))
         return fit(self, dataset, **kwargs)
 
     @atomic

@@ -199,6 +199,8 @@ ROWS: list[Row] = [
     fail("fix_symbolic", "params", lambda m, d: m.fix_symbolic(0, 0, 0, "sin", False, params=(1, 2))),
     fail("fix_symbolic", "NaN params",
          lambda m, d: m.fix_symbolic(0, 0, 0, "sin", False, params=(1, 0, math.nan, 0))),  # fmt: skip
+    fail("fix_symbolic", "params outside the domain",
+         lambda m, d: m.fix_symbolic(0, 0, 0, "log", False, params=(1, 0, 1, 0))),  # fmt: skip
     fail("fix_symbolic", "no data", lambda m, d: m.fix_symbolic(0, 0, 0, "sin"), make=FRESH),
     ok("fix_symbolic", lambda m, d: m.fix_symbolic(0, 0, 0, "sin"), 1),
     *[fail("unfix_symbolic", f"edge {e}", lambda m, d, e=e: m.unfix_symbolic(*e)) for e in EDGES_BAD[:4]],
