@@ -148,8 +148,8 @@ def project_params(
         low, high = (k - 0.5) * math.pi + 2 * _M, (k + 0.5) * math.pi - 2 * _M
     span = abs(a) * (x_max - x_min)
     if math.isfinite(high - low) and span > (high - low) * (1 - 1e-6):
-        a *= (high - low) * (1 - 1e-6) / span
-        lo_u, hi_u = sorted((a * x_min + b, a * x_max + b))
+        a *= (high - low) * (1 - 1e-6) / span  # the widest range that fits, centred
+        return a, (low + high) / 2 - a * (x_min + x_max) / 2
     slack = 1e-6 * (1 + abs(low if math.isfinite(low) else high))  # lands strictly inside
     if lo_u < low:
         b += low - lo_u + slack
