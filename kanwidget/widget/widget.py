@@ -188,6 +188,7 @@ class KANWidget(anywidget.AnyWidget):
             raise ValueError(
                 "this widget has no dataset: pass KANWidget(model, dataset) or fit(dataset=...)"
             )
+        check_dataset(self.model, dataset)  # refuse bad data now, not in the thread
         self._fit_kwargs = dict(fit_kwargs)
         self.trainer.start(steps, dataset, **fit_kwargs)
 
