@@ -60,10 +60,10 @@ def _nan_input(data: dict) -> dict:
     return _with(data, "train_input", x)
 
 
-def _raise_at(step_to_fail: int) -> Callable[[int, dict], None]:
+def _raise_at(step_to_fail: int, kind: type[BaseException] = ValueError) -> Callable:
     def callback(step: int, record: dict) -> None:
         if step == step_to_fail:
-            raise ValueError(f"callback failed at step {step}")
+            raise kind(f"callback failed at step {step}")
 
     return callback
 
@@ -137,6 +137,9 @@ ROWS: list[Row] = [
     fail("fit", "unknown arg", lambda m, d: m.fit(d, steps=1, stepz=3)),
     fail("fit", "callback raises mid-fit",
          lambda m, d: m.fit(d, steps=4, progress=False, callback=_raise_at(2))),  # fmt: skip
+    fail("fit", "interrupted (Ctrl-C) mid-fit",
+         lambda m, d: m.fit(d, steps=4, progress=False, callback=_raise_at(2, KeyboardInterrupt)),
+         KeyboardInterrupt),  # fmt: skip
     fail("fit", "diverged at step 0",
          lambda m, d: m.fit(d, steps=3, opt="Adam", progress=False, loss_fn=_nan_loss_from(1)),
          FloatingPointError),  # fmt: skip
