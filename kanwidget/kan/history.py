@@ -198,6 +198,32 @@ class VersionTree:
             self._current = version.id
             return self.state(version.id)
 
+    def _discard(self, version_ids: list[str]) -> None:
+        """Remove versions that a failed operation committed (used by ``transaction``).
+
+        Versions that still have children are kept (their states are reachable). Rounds
+        are never reused: the next new round stays above every id handed out so far.
+        """
+        with self._lock:
+            for vid in reversed(list(version_ids)):
+                version = self._versions.get(vid)
+                if version is None or self._children.get(vid):
+                    continue
+                del self._versions[vid]
+                del self._children[vid]
+                if version.parent is not None:
+                    self._children[version.parent].remove(vid)
+                if self._current == vid:
+                    self._current = version.parent
+
+    def _move_current(self, version_id: str | None) -> None:
+        """Make ``version_id`` current without returning its state (rollback of a failed
+        operation, whose model state is restored separately)."""
+        with self._lock:
+            if version_id is not None:
+                version_id = self[version_id].id
+            self._current = version_id
+
     def _add(self, version: Version) -> Version:
         self._versions[version.id] = version
         self._children[version.id] = []
@@ -371,7 +397,8 @@ class VersionTree:
         return tree
 
     def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the whole tree to one file, atomically (``path + '.tmp'``, then rename).
+        """Write the whole tree to one file, atomically (temporary file, fsync, rename: an
+        interrupted save leaves the previous file intact).
 
         The file holds only dicts, lists, strings, numbers, None and tensors, so it loads
         with ``torch.load(path, weights_only=True)``.

@@ -12,7 +12,8 @@ tensors, so ``torch.load(path, weights_only=True)`` reads it without unpickling 
 
 ``decode`` checks everything (types, tensor indices, that each parent comes earlier and
 that ids follow the ``round.step`` rule) before anything is built, so a bad file never
-half-loads. Writes are atomic: ``path + '.tmp'`` in the same folder, then ``os.replace``.
+half-loads. Writes are atomic: a temporary file in the same folder, fsync, then
+``os.replace`` (see ``write``).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import tempfile
 from collections.abc import Mapping
 from typing import Any
 
@@ -125,6 +127,25 @@ def _expect(ok: bool, message: str) -> None:
         raise ValueError(message)
 
 
+class NewerFormatError(ValueError):
+    """A file written by a newer kanwidget than this one."""
+
+
+def check_format_version(number: Any, supported: int, where: str = "") -> None:
+    """ValueError unless ``number`` is a format version this kanwidget reads (1..supported);
+    a newer one raises :class:`NewerFormatError` asking for an upgrade (``where`` names
+    the file)."""
+    if isinstance(number, int) and not isinstance(number, bool) and number > supported:
+        raise NewerFormatError(
+            f"{where + ' was ' if where else ''}written by a newer kanwidget (format {number}); "
+            f"this one reads up to {supported}: upgrade kanwidget"
+        )
+    _expect(
+        isinstance(number, int) and not isinstance(number, bool) and 1 <= number,
+        f"format version {number!r} is not valid (this kanwidget reads 1..{supported})",
+    )
+
+
 def decode(state: Any) -> tuple[list[Record], str | None]:
     """Validate a saved dict and return its records (creation order) and current id.
 
@@ -137,12 +158,7 @@ def decode(state: Any) -> tuple[list[Record], str | None]:
     """
     tag = state.get("format") if isinstance(state, dict) else None
     _expect(tag == FORMAT, f"not a kanwidget version history (format tag {tag!r})")
-    number = state.get("format_version")
-    _expect(
-        isinstance(number, int) and 1 <= number <= FORMAT_VERSION,
-        f"history format version {number!r} is not supported (this kanwidget reads "
-        f"1..{FORMAT_VERSION}; upgrade kanwidget)",
-    )
+    check_format_version(state.get("format_version"), FORMAT_VERSION)
     table, entries = state.get("tensors"), state.get("versions")
     _expect(
         isinstance(table, list) and all(isinstance(t, torch.Tensor) for t in table),
@@ -198,19 +214,47 @@ def decode(state: Any) -> tuple[list[Record], str | None]:
 
 
 def write(state: dict[str, Any], path: str | os.PathLike[str]) -> None:
-    """``torch.save`` ``state`` to ``path`` atomically (``path + '.tmp'``, then rename)."""
-    target = os.fspath(path)
-    temporary = target + ".tmp"
+    """``torch.save`` ``state`` to ``path`` atomically.
+
+    The bytes go to a fresh temporary file in the same folder, are flushed and fsync'ed,
+    and only then ``os.replace`` puts the file in place (and the folder is fsync'ed): a
+    crash or an error at any point leaves the previous file at ``path`` intact, and the
+    temporary file is removed when Python can still do so.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder of ``path`` does not exist. Other ``OSError`` (disk full, no
+        permission) propagate; ``path`` is unchanged in every case.
+    """
+    target = os.path.abspath(os.fspath(path))
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot save to {target!r}: folder {folder!r} does not exist")
+    if os.path.isdir(target):
+        raise IsADirectoryError(f"cannot save to {target!r}: it is a folder")
+    handle, temporary = tempfile.mkstemp(prefix=".kanwidget-", suffix=".tmp", dir=folder)
     try:
-        with open(temporary, "wb") as handle:
-            torch.save(state, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
+        with os.fdopen(handle, "wb") as stream:
+            torch.save(state, stream)
+            stream.flush()
+            os.fsync(stream.fileno())
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.remove(temporary)
         raise
+    _fsync_folder(folder)
+
+
+def _fsync_folder(folder: str) -> None:
+    """Make the rename durable (POSIX); a no-op where folders cannot be opened."""
+    with contextlib.suppress(OSError, AttributeError):
+        descriptor = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
 
 def read(path: str | os.PathLike[str]) -> tuple[list[Record], str | None]:
@@ -232,6 +276,8 @@ def read(path: str | os.PathLike[str]) -> tuple[list[Record], str | None]:
             f"cannot read version history {name!r}: the file is corrupted, truncated or "
             f"not a kanwidget history ({type(exc).__name__}: {str(exc)[:200]})"
         ) from exc
+    if isinstance(state, dict) and state.get("format") == FORMAT:
+        check_format_version(state.get("format_version"), FORMAT_VERSION, repr(name))
     try:
         return decode(state)
     except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:

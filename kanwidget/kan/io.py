@@ -1,8 +1,9 @@
 """Save and load a whole model: structure, tensors, symbolic edges, user functions, history.
 
 The file is one ``torch.save`` of plain containers and tensors, so it loads with
-``torch.load(weights_only=True)`` (no pickled code).  Writes are atomic (temp file, then
-rename).  Tensors are saved as contiguous copies, never views of larger buffers.
+``torch.load(weights_only=True)`` (no pickled code).  Writes are atomic (temporary file in
+the same folder, fsync, rename), so an interrupted save leaves the previous file intact.
+Tensors are saved as contiguous copies, never views of larger buffers.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from . import history_format
 from .history import FORMAT as HISTORY_FORMAT
 from .history import VersionTree
 
@@ -35,7 +37,9 @@ def _load_library_state(state: list[dict[str, Any]]) -> None:
 
 
 def save(model: KAN, path: str | os.PathLike[str]) -> None:
-    """Write ``model`` to ``path`` atomically (the directory must exist)."""
+    """Write ``model`` to ``path`` atomically (the folder must exist; ``FileNotFoundError``
+    otherwise). An error or a crash during the write leaves a previous file at ``path``
+    intact."""
     config, tensors = model.snapshot()
     payload = {
         "format": FORMAT,
@@ -45,14 +49,7 @@ def save(model: KAN, path: str | os.PathLike[str]) -> None:
         "history": model.history.to_state(),
         "library": _library_state(),
     }
-    path = os.fspath(path)
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    history_format.write(payload, path)
 
 
 def load(path: str | os.PathLike[str], map_location: Any = "cpu") -> KAN:
@@ -78,14 +75,13 @@ def load(path: str | os.PathLike[str], map_location: Any = "cpu") -> KAN:
     tag = obj.get("format") if isinstance(obj, dict) else None
     if tag not in (FORMAT, HISTORY_FORMAT):
         raise ValueError(f"{path!r} is not a kanwidget model file (format tag missing)")
+    supported = history_format.FORMAT_VERSION if tag == HISTORY_FORMAT else FORMAT_VERSION
+    history_format.check_format_version(obj.get("format_version"), supported, repr(path))
     try:
         if tag == HISTORY_FORMAT:
             history = VersionTree.from_state(obj)
             model = _build(*history.state(history.current.id))
         else:
-            if obj.get("format_version") != FORMAT_VERSION:
-                raise ValueError(f"format version {obj.get('format_version')!r}; this "
-                                 f"kanwidget reads version {FORMAT_VERSION}")  # fmt: skip
             history = VersionTree.from_state(obj["history"])
             _load_library_state(obj.get("library", []))
             model = _build(obj["config"], obj["tensors"])

@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from .history import VersionTree
 from .layer import KANLayer
+from .transaction import atomic, new_level, transaction
 from .verbs import PykanVerbs
 
 # pykan constructor arguments that are accepted and ignored (checkpoints are explicit here)
@@ -303,14 +304,18 @@ class KAN(PykanVerbs, nn.Module):
     # ------------------------------------------------------------------ versions
     @contextlib.contextmanager
     def operation(self, name: str, arguments: dict[str, Any] | None = None, **meta):
-        """Group the changes made inside into one version (nested operations commit once)."""
-        self._op_depth += 1
-        try:
-            yield
-        finally:
-            self._op_depth -= 1
-        if self._op_depth == 0:
-            self._commit(name, arguments or {}, **meta)
+        """Group the changes made inside into one version (nested operations commit once).
+
+        Atomic (``transaction.py``): if the body or the commit raises, the model and its
+        history are restored and nothing is committed."""
+        with transaction(self):
+            self._op_depth += 1
+            try:
+                yield
+            finally:
+                self._op_depth -= 1
+            if self._op_depth == 0:
+                self._commit(name, arguments or {}, **meta)
 
     @contextlib.contextmanager
     def separate_versions(self):
@@ -318,7 +323,8 @@ class KAN(PykanVerbs, nn.Module):
         version instead of folding into the enclosing one (used for edits during training)."""
         depth, self._op_depth = self._op_depth, 0
         try:
-            yield
+            with new_level(self):  # each such call is atomic on its own
+                yield
         finally:
             self._op_depth = depth
 
@@ -334,6 +340,8 @@ class KAN(PykanVerbs, nn.Module):
     def add_listener(self, callback: Callable[[str], None]) -> None:
         """Call ``callback(operation)`` after every new version, rewind and checkout (the
         widget redraws itself this way when the model is changed from Python)."""
+        if not callable(callback):
+            raise TypeError(f"a listener must be callable, got {type(callback).__name__}")
         self._listeners.append(callback)
 
     def remove_listener(self, callback: Callable[[str], None]) -> None:
@@ -383,15 +391,21 @@ class KAN(PykanVerbs, nn.Module):
     def version(self) -> str:
         return self.history.current.id
 
+    @atomic
     def rewind(self, version_id: str) -> KAN:
         """Start a new round from ``version_id`` (KAN 2.0 naming) and load its state."""
-        self.restore(*self.history.rewind(str(version_id)))
+        if not isinstance(version_id, str):
+            raise TypeError(f"version id must be a string such as '0.1', got {version_id!r}")
+        self.restore(*self.history.rewind(version_id))
         self._notify("rewind")
         return self
 
+    @atomic
     def checkout(self, version_id: str) -> KAN:
         """Load version ``version_id`` without starting a round."""
-        self.restore(*self.history.checkout(str(version_id)))
+        if not isinstance(version_id, str):
+            raise TypeError(f"version id must be a string such as '0.1', got {version_id!r}")
+        self.restore(*self.history.checkout(version_id))
         self._notify("checkout")
         return self
 
@@ -422,6 +436,7 @@ class KAN(PykanVerbs, nn.Module):
             tensors[f"loss_log.{key}"] = torch.tensor(values, dtype=torch.float64)
         return config, tensors
 
+    @atomic
     def restore(self, config: dict[str, Any], tensors: dict[str, Tensor]) -> None:
         """Rebuild structure from ``config`` and load ``tensors`` (in place)."""
         dtype = getattr(torch, config["dtype"])

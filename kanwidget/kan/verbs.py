@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .transaction import atomic
+
 if TYPE_CHECKING:
     from torch import Tensor
 
@@ -18,19 +20,33 @@ if TYPE_CHECKING:
 class PykanVerbs:
     """Mixin of ``KAN``: pykan-compatible thin methods."""
 
+    @atomic
     def fit(self: Any, dataset, **kwargs):
+        """pykan's ``fit`` (see ``train.fit``), atomic; after every optimiser step the
+        symbolic edges' (a, b) are projected into their functions' domains on the training
+        inputs (``symbolic.domain.project_to_domain``), so training cannot exploit a clamp."""
+        from .symbolic.domain import domain_guard
         from .train import fit
 
+        kwargs["callback"] = domain_guard(self, kwargs.get("callback"))
         return fit(self, dataset, **kwargs)
 
+    @atomic
     def update_grid_from_samples(self: Any, x: Tensor) -> KAN:
+        import torch
+
         from .train import update_grid_from_samples
 
-        update_grid_from_samples(self, x)
+        x = self.check_input(x)
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError("x has NaN or inf values: the grid would be placed at them")
+        with self.operation("update_grid", {"n_samples": int(x.shape[0])}):
+            update_grid_from_samples(self, x)
         return self
 
     update_grid = update_grid_from_samples
 
+    @atomic
     def refine(self: Any, new_grid: int) -> KAN:
         from .train import refine
 
@@ -41,31 +57,37 @@ class PykanVerbs:
 
         return attribute(self)
 
+    @atomic
     def prune(self: Any, node_th: float = 1e-2, edge_th: float = 3e-2) -> KAN:
         from .pruning import prune
 
         return prune(self, node_th, edge_th)
 
+    @atomic
     def prune_node(self: Any, threshold: float = 1e-2, mode: str = "auto", active_neurons_id=None):
         from .pruning import prune_node
 
         return prune_node(self, threshold, mode, active_neurons_id)
 
+    @atomic
     def prune_edge(self: Any, threshold: float = 3e-2) -> KAN:
         from .pruning import prune_edge
 
         return prune_edge(self, threshold)
 
+    @atomic
     def prune_input(self: Any, threshold: float = 1e-2, active_inputs=None) -> KAN:
         from .pruning import prune_input
 
         return prune_input(self, threshold, active_inputs)
 
+    @atomic
     def remove_edge(self: Any, l: int, i: int, j: int) -> KAN:
         from .pruning import remove_edge
 
         return remove_edge(self, l, i, j)
 
+    @atomic
     def remove_node(self: Any, l: int, i: int) -> KAN:
         from .pruning import remove_node
 
@@ -85,6 +107,7 @@ class PykanVerbs:
 
         return suggest_symbolic(self, l, i, j, lib, topk, weight_simple, **pykan_args)
 
+    @atomic
     def fix_symbolic(
         self: Any, l: int, i: int, j: int, fun_name: str, fit_params_bool: bool = True, **kwargs
     ):
@@ -92,11 +115,13 @@ class PykanVerbs:
 
         return fix_symbolic(self, l, i, j, fun_name, fit_params_bool, **kwargs)
 
+    @atomic
     def unfix_symbolic(self: Any, l: int, i: int, j: int, log_history: bool = True) -> KAN:
         from .symbolic.ops import unfix_symbolic
 
         return unfix_symbolic(self, l, i, j, log_history)
 
+    @atomic
     def auto_symbolic(
         self: Any, lib=None, weight_simple: float = 0.8, r2_threshold: float = 0.0, **pykan_args
     ) -> KAN:
@@ -109,11 +134,13 @@ class PykanVerbs:
 
         return symbolic_formula(self, var, round_digits, **kwargs)
 
+    @atomic
     def swap(self: Any, l: int, i1: int, i2: int) -> KAN:
         from .pruning import swap
 
         return swap(self, l, i1, i2)
 
+    @atomic
     def expand_width(
         self: Any, layer_id: int, n_added_nodes: int, sum_bool: bool = True, mult_arity: int = 2
     ) -> KAN:
@@ -121,11 +148,13 @@ class PykanVerbs:
 
         return expand_width(self, layer_id, n_added_nodes, sum_bool, mult_arity)
 
+    @atomic
     def expand_depth(self: Any) -> KAN:
         from .expansion import expand_depth
 
         return expand_depth(self)
 
+    @atomic
     def perturb(self: Any, mag: float = 1.0, mode: str = "non-intrusive") -> KAN:
         from .expansion import perturb
 

@@ -214,6 +214,7 @@ class KANWidget(BrowserActions, anywidget.AnyWidget):
             )
         if self.model.n_edges() == 0:
             raise ValueError("nothing to train: every edge is pruned (check out an older version)")
+        check_dataset(self.model, dataset)  # refuse bad data now, not in the thread
         self.trainer.start(steps, dataset, **fit_kwargs)
         self._fit_kwargs = dict(fit_kwargs)
         self.fit_args = fit_args(steps, fit_kwargs)

@@ -7,7 +7,9 @@ correlation (~15 s per edge).  Here, per function:
 2. a coarse (a, b) grid shaped by the function's ``fit_kind`` is scored in one batched
    tensor op, with c, d in closed form (least squares) for every grid point;
 3. the best few grid points of *all* functions are refined together by Levenberg-Marquardt
-   on (a, b) with c, d projected out (variable projection, Kaufman's Jacobian);
+   on (a, b) with c, d projected out (variable projection, Kaufman's Jacobian); for
+   functions with a domain (sqrt, log, 1/x, arcsin, ...) only starts inside it are used and
+   a step never leaves it (``domain.py``), so the formula equals the model on the data;
 4. R^2 = 1 - SS_res / SS_tot (the true coefficient of determination), and the parameters
    are mapped back to raw units in a canonical form (a > 0 for even/odd functions, a = +-1
    for scale-free functions such as x^2 or log, b = 0 for exp, |b| <= pi/2 for sin/cos).
@@ -24,7 +26,8 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import Tensor
 
-from .library import get_function, in_domain
+from .domain import edge_in_domain, in_bounds, in_domain, project_params, row_bounds
+from .library import get_function
 
 _DTYPE = torch.float64
 _GRID_POINTS = 64  # samples used to score the coarse grid
@@ -140,8 +143,11 @@ def _fit_library(x: Tensor, y: Tensor, names: Sequence[str]) -> FitResult:
     ])  # fmt: skip
     penalised = torch.where(valid_rows, ss, ss + 1e300)
     best_rows = torch.tensor([s0 + int(penalised[s0:s1].argmin()) for s0, s1 in slices])
-    valid = valid_rows[best_rows]
-    theta = theta[best_rows]  # (F, 2)
+    theta = theta[best_rows].clone()  # (F, 2)
+    for k, name in enumerate(names):  # a start that left the domain: nearest (a, b) inside
+        if not bool(valid_rows[best_rows[k]]):
+            a_k, b_k = project_params(name, float(theta[k, 0]), float(theta[k, 1]), -1.0, 1.0)
+            theta[k, 0], theta[k, 1] = a_k, b_k
     # final closed-form c, d and R^2 on all samples
     f_all = _evaluate_groups(names, [(k, k + 1) for k in range(n_fun)], theta, xt)
     c, d, ss_res = _closed_form(f_all, yt)
@@ -153,6 +159,9 @@ def _fit_library(x: Tensor, y: Tensor, names: Sequence[str]) -> FitResult:
         params[k] = _canonical(name, params[k])
         if get_function(name).fit_kind == "step":
             params[k], r2[k] = _fit_step(x, y)
+    valid = torch.tensor(
+        [edge_in_domain(n, float(p[0]), float(p[1]), lo, hi) for n, p in zip(names, params)]
+    )
     return FitResult(list(names), params, r2.clamp(max=1.0), (lo, hi), valid)
 
 
@@ -242,6 +251,10 @@ def _grid_search(
         return torch.zeros(1, dtype=torch.long)
     f = torch.nan_to_num(fn(a_grid[:, None] * xt[None, :] + b_grid[:, None]))  # (G, n)
     _, _, ss_res = _closed_form(f, yt)
+    # xt spans [-1, 1]: u spans b -+ |a|; only starts inside the domain (if there are any)
+    inside = in_domain(name, b_grid - a_grid.abs(), b_grid + a_grid.abs())
+    if bool(inside.any()):
+        ss_res = torch.where(inside, ss_res, torch.inf)
     best = torch.topk(ss_res, min(starts, ss_res.numel()), largest=False).indices
     _, counts = torch.unique_consecutive(a_grid, return_counts=True)
     if counts.numel() > 1 and bool((counts == counts[0]).all()):  # an (a, b) mesh, a-major
@@ -306,8 +319,16 @@ def _levenberg_marquardt(
         vals = torch.nan_to_num(vals)
         return vals[0], (vals[1] - vals[2]) / (2 * h)
 
+    bounds = row_bounds([n for n, (s0, s1) in zip(names, slices) for _ in range(s0, s1)])
+
+    def inside(th: Tensor) -> Tensor:
+        """(M,) whether each row's u = a xt + b (xt in [-1, 1]) stays in its domain."""
+        spread = th[:, 0].abs()
+        return in_bounds(bounds, th[:, 1] - spread, th[:, 1] + spread)
+
     f, slope = evaluate_all(theta)
     c, _, ss = _closed_form(f, yt)
+    was_inside = inside(theta)
     damping = torch.full_like(ss, 1e-3)
     done = torch.zeros_like(ss, dtype=torch.bool)
     for _ in range(_LM_STEPS):
@@ -334,7 +355,8 @@ def _levenberg_marquardt(
         trial = theta + step
         f_new, slope_new = evaluate_all(trial)
         c_new, _, ss_new = _closed_form(f_new, yt)
-        better = torch.isfinite(ss_new) & (ss_new < ss)
+        # a row inside its domain stays inside (a constrained fit, not a clamp exploit)
+        better = torch.isfinite(ss_new) & (ss_new < ss) & (inside(trial) | ~was_inside)
         tiny = better & (ss - ss_new <= 1e-10 * (ss + 1e-12))
         theta = torch.where(better[:, None], trial, theta)
         f = torch.where(better[:, None], f_new, f)

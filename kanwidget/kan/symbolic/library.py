@@ -14,7 +14,6 @@ no callable is ever pickled.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable
 from typing import Any
 
@@ -158,33 +157,13 @@ def _builtin_entries() -> list[SymbolicFunction]:
 _LIBRARY: dict[str, SymbolicFunction] = {f.name: f for f in _builtin_entries()}
 BUILTIN_NAMES: tuple[str, ...] = tuple(_LIBRARY)
 
-# Where each built-in is real and finite (the torch versions clamp outside): a fitted
-# ``a x + b`` must stay inside, or the sympy formula would not match the model there.
-_INF = float("inf")
-_DOMAINS: dict[str, tuple[float, float, bool]] = {  # (low, high, open at low)
-    "sqrt": (0.0, _INF, False), "x^0.5": (0.0, _INF, False), "x^1.5": (0.0, _INF, False),
-    "1/sqrt(x)": (0.0, _INF, True), "1/x^0.5": (0.0, _INF, True), "log": (0.0, _INF, True),
-    "arcsin": (-1.0, 1.0, False), "arccos": (-1.0, 1.0, False), "arctanh": (-1.0, 1.0, True),
-}  # fmt: skip
-
 
 def in_domain(name: str, u_min: Tensor, u_max: Tensor) -> Tensor:
-    """Whether ``[u_min, u_max]`` (same-shape tensors) lies where ``name`` is real and finite.
+    """Whether ``[u_min, u_max]`` lies where ``name``'s formula equals its torch function
+    (see :mod:`.domain`; user functions are unrestricted)."""
+    from .domain import in_domain as _in_domain
 
-    A relative slack of 1e-6 of the interval is allowed (a fitted branch point sitting
-    exactly at the end of the data).  User functions are assumed valid everywhere.
-    """
-    slack = 1e-6 * (1.0 + (u_max - u_min).abs())
-    if name in _DOMAINS:
-        low, high, open_low = _DOMAINS[name]
-        ok_low = u_min > low - slack if not open_low else u_min > low + _pole_radius(1.0)
-        return ok_low & (u_max < high + slack)
-    if name.startswith("1/x^") or name == "1/x":  # no pole between u_min and u_max
-        return (u_min > 0) | (u_max < 0)
-    if name == "tan":  # no pole pi/2 + k pi inside
-        k_min = torch.floor((u_min - math.pi / 2) / math.pi)
-        return k_min == torch.floor((u_max - math.pi / 2) / math.pi)
-    return torch.ones_like(u_min, dtype=torch.bool)
+    return _in_domain(name, u_min, u_max)
 
 
 def get_library() -> dict[str, SymbolicFunction]:

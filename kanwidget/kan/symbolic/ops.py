@@ -10,12 +10,14 @@ and records one version in the history.
 from __future__ import annotations
 
 import contextlib
+import math
 from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
 
 from ..pruning import check_edge
+from .domain import edge_in_domain
 from .fit import fit_params as _fit_params
 from .library import get_function, resolve_names
 from .suggest import Candidate, suggest
@@ -96,6 +98,13 @@ def fix_symbolic(
     Returns
     -------
     R^2 of the fit (None without fitting).
+
+    Raises
+    ------
+    ValueError
+        Bad edge, name or mode; or ``a x + b`` would leave the domain of ``name`` (sqrt,
+        log, 1/x, arcsin, ...) on the edge's inputs, where the formula would not equal the
+        model (the model is left unchanged). The fit itself only searches inside the domain.
     """
     check_edge(model, l, i, j)
     get_function(name)
@@ -103,13 +112,25 @@ def fix_symbolic(
         raise ValueError(f"mode must be 'symbolic' or 'both', got {mode!r}")
     fit_params = bool(pykan_args.get("fit_params_bool", fit_params))
     r2: float | None = None
+    x_range: tuple[float, float] | None = None
     if fit_params:
         x, y = edge_samples(model, l, i, j)
         values, r2 = _fit_params(x, y, name)
+        x_range = _finite_range(x)
     else:
         values = tuple(float(v) for v in (params or _UNSET_PARAMS))  # type: ignore[assignment]
-        if len(values) != 4:
-            raise ValueError(f"params must be (a, b, c, d), got {params!r}")
+        if len(values) != 4 or not all(math.isfinite(v) for v in values):
+            raise ValueError(f"params must be 4 finite numbers (a, b, c, d), got {params!r}")
+        if model._last_input is not None:
+            x_range = _finite_range(edge_samples(model, l, i, j)[0])
+    if x_range is not None and not edge_in_domain(name, values[0], values[1], *x_range):
+        a, b = values[0], values[1]
+        raise ValueError(
+            f"{name} does not fit edge ({l}, {i}, {j}): {a:.4g}*x + {b:.4g} leaves the domain "
+            f"of {name} for the edge's inputs x in [{x_range[0]:.4g}, {x_range[1]:.4g}], so the "
+            "formula would not equal the model there; choose another function"
+            + ("" if fit_params else " or other (a, b)")
+        )
     arguments = {"l": l, "i": i, "j": j, "name": name, "params": list(values), "mode": mode}
     with model.operation("fix_symbolic", arguments) if log_history else contextlib.nullcontext():
         _set_edge(model, l, i, j, name, values, symbolic=True, keep_numeric=mode == "both")
@@ -119,6 +140,14 @@ def fix_symbolic(
                 layer.coef[i, j] = 0.0
                 layer.scale_base[i, j] = 0.0
     return r2
+
+
+def _finite_range(x: Tensor) -> tuple[float, float]:
+    """(min, max) of the finite samples of an edge's input."""
+    finite = x[torch.isfinite(x)]
+    if finite.numel() == 0:
+        raise ValueError("the edge's inputs have no finite values: run model(x) on real data")
+    return float(finite.min()), float(finite.max())
 
 
 def unfix_symbolic(model: KAN, l: int, i: int, j: int, log_history: bool = True) -> KAN:
@@ -160,7 +189,7 @@ def auto_symbolic(
                         continue
                     x, y = trace.inputs[l][:, i], trace.edge_acts[l][:, j, i]
                     best = suggest(x, y, lib=names, topk=1, weight_simple=weight_simple)[0]
-                    if best.r2 >= r2_threshold:
+                    if best.r2 >= r2_threshold and best.valid:
                         _set_edge(model, l, i, j, best.name, best.params, symbolic=True)
     return model
 
