@@ -15,12 +15,13 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
 from .history import VersionTree
 from .layer import KANLayer
-from .verbs import PykanVerbs
+from .compat import PykanCompat, as_int
 
 # pykan constructor arguments that are accepted and ignored (checkpoints are explicit here)
 _PYKAN_NOOP_ARGS = {"auto_save", "ckpt_path", "save_act", "state_id", "round", "first_init"}
@@ -32,9 +33,9 @@ def normalize_width(width) -> list[list[int]]:
         raise ValueError(f"width must be a list of at least 2 layers, got {width!r}")
     out = []
     for l, w in enumerate(width):
-        if isinstance(w, (int,)) and not isinstance(w, bool):
+        if _is_int(w):
             pair = [int(w), 0]
-        elif isinstance(w, (list, tuple)) and len(w) == 2 and all(isinstance(v, int) for v in w):
+        elif isinstance(w, (list, tuple)) and len(w) == 2 and all(_is_int(v) for v in w):
             pair = [int(w[0]), int(w[1])]
         else:
             raise ValueError(f"width[{l}] must be an int or [n_sum, n_mult], got {w!r}")
@@ -46,9 +47,15 @@ def normalize_width(width) -> list[list[int]]:
     return out
 
 
+def _is_int(value) -> bool:
+    """An int or numpy integer (pykan notebooks pass ``np.int64``), not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def normalize_arity(mult_arity, width: list[list[int]]) -> list[list[int]]:
     """An int or a per-layer list of per-node arities -> list of lists."""
-    if isinstance(mult_arity, int):
+    if _is_int(mult_arity):
+        mult_arity = int(mult_arity)
         if mult_arity < 2:
             raise ValueError(f"mult_arity must be >= 2, got {mult_arity}")
         return [[mult_arity] * w[1] for w in width]
@@ -71,7 +78,7 @@ class Trace:
     output: Tensor
 
 
-class KAN(PykanVerbs, nn.Module):
+class KAN(PykanCompat, nn.Module):
     """Kolmogorov-Arnold network with optional multiplication nodes (pykan's ``MultKAN``).
 
     Parameters
@@ -113,9 +120,10 @@ class KAN(PykanVerbs, nn.Module):
         unknown = set(pykan_args) - _PYKAN_NOOP_ARGS
         if unknown:
             raise TypeError(f"KAN() got unexpected arguments {sorted(unknown)}")
-        if not isinstance(grid, int) or grid < 1:
+        grid, k = as_int(grid, "grid"), as_int(k, "k")
+        if grid < 1:
             raise ValueError(f"grid must be an int >= 1, got {grid!r}")
-        if not isinstance(k, int) or k < 0:
+        if k < 0:
             raise ValueError(f"k must be an int >= 0, got {k!r}")
         self.width = normalize_width(width)
         self.mult_arity = normalize_arity(mult_arity, self.width)

@@ -1,0 +1,14 @@
+"""pykan's ``kan.compiler``: formula -> KAN (``kanpiler``, pykan's ``expr2kan``), with the
+sympy names pykan's module exports."""
+
+# ruff: noqa: F401, F403, E402
+from sympy import *
+
+import numpy as np
+import sympy
+import torch
+
+from ..kan.compiler import kanpiler
+from ..kan.network import MultKAN
+
+expr2kan = kanpiler
