@@ -75,11 +75,11 @@ class SymbolicFunView:
 def as_int(value: Any, name: str) -> int:
     """An int from an int-like value (``np.int64(3)`` included); bools and floats refused."""
     if isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {value!r}")
+        raise ValueError(f"{name} must be an int, got {value!r}")
     try:
         return operator.index(value)
     except TypeError:
-        raise TypeError(f"{name} must be an int, got {value!r}") from None
+        raise ValueError(f"{name} must be an int, got {value!r}") from None
 
 
 class PykanCompat(PykanStructure):

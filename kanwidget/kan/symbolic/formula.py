@@ -141,26 +141,23 @@ def round_numbers(expr: Any, digits: int) -> Any:
 
     Replacing numbers lets sympy evaluate again (``0.5682 * (0.5682 * x)`` becomes one new
     float), so the replacement is repeated until every float of the final expression is
-    rounded; each float is written with just enough precision for its digits.
+    rounded.
     """
     expr = sympy.sympify(expr)
     for _ in range(10):
         floats = expr.atoms(sympy.Float)
         replacements = {f: _rounded(f, digits) for f in floats}
-        if all(replacements[f] == f and f._prec == replacements[f]._prec for f in floats):
+        if all(replacements[f] == f for f in floats):
             break
         expr = expr.xreplace(replacements)
     return expr
 
 
 def _rounded(value: Any, digits: int) -> Any:
-    """``value`` rounded to ``digits`` decimals, as a sympy Float that prints those digits
-    (``0.3229``, not ``0.322900000000000``)."""
+    """``value`` rounded to ``digits`` decimals, as a double-precision sympy Float (which
+    prints its shortest form, ``0.3229``)."""
     r = round(float(value), digits)
-    if not math.isfinite(r):
-        return value
-    significant = max(1, len(f"{abs(r):.{max(digits, 0)}f}".lstrip("0").replace(".", "")))
-    return sympy.Float(f"{r:.{max(digits, 0)}f}", significant)
+    return sympy.Float(r) if math.isfinite(r) else value
 
 
 ex_round = round_numbers  # pykan's name (kan.utils.ex_round)
