@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import reduce  # noqa: F401  (pykan's module names)
+
 import torch
+from torch.optim import Optimizer  # noqa: F401
 
 __all__ = ["LBFGS"]
 

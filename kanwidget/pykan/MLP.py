@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import matplotlib.pyplot as plt  # noqa: F401  (pykan's module names)
+import numpy as np  # noqa: F401
 import torch
 from torch import Tensor, nn
+from tqdm import tqdm  # noqa: F401
 
 from .LBFGS import LBFGS
 
+seed = 0  # pykan's module-level default
 _ACTS = {"silu": nn.SiLU, "relu": nn.ReLU, "tanh": nn.Tanh, "identity": nn.Identity}
 
 

@@ -11,4 +11,4 @@ import torch
 from ..kan.compiler import kanpiler
 from ..kan.network import MultKAN
 
-expr2kan = kanpiler
+expr2kan = sf2kan = kanpiler

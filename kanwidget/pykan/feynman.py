@@ -1,7 +1,10 @@
 """pykan's ``kan.feynman`` is a table of 120 AI Feynman equations; it is not reproduced here.
 ``get_feynman_dataset`` raises with a pointer to the public source of the table."""
 
-from __future__ import annotations
+# ruff: noqa: F401, F403
+from sympy import *
+
+import torch
 
 
 def get_feynman_dataset(name):
