@@ -77,6 +77,81 @@ class MLP(nn.Module):
             (grad,) = torch.autograd.grad(self(x).sum(), x)
         return (grad.abs().mean(0) * x.detach().std(0)).detach()
 
+    def edge_scores(self) -> list[Tensor]:
+        """Per layer ``(out, in)``: |weight| times the std of its input on the cached data,
+        normalised by the largest (the line opacity of :meth:`plot`)."""
+        if self.cache_data is None:
+            raise ValueError("no data seen yet: call model(x) or model.fit(dataset) first")
+        scores, x = [], self.cache_data
+        with torch.no_grad():
+            for l, linear in enumerate(self.linears):
+                s = linear.weight.abs() * x.std(0)[None, :]
+                scores.append(s / s.max().clamp_min(1e-12))
+                x = linear(x)
+                if l < self.depth - 1:
+                    x = self.act_fun(x)
+        return scores
+
+    def connection_cost(self) -> float:
+        """Sum of edge score x horizontal distance of the neurons it joins (KAN 2.0 4.1)."""
+        total = 0.0
+        for s in self.edge_scores():
+            n_out, n_in = s.shape
+            x_in = (torch.arange(n_in) + 0.5) / n_in
+            x_out = (torch.arange(n_out) + 0.5) / n_out
+            total += float((s * (x_out[:, None] - x_in[None, :]).abs()).sum())
+        return total
+
+    def swap(self, l: int, i1: int, i2: int) -> None:
+        """Exchange hidden neurons ``i1`` and ``i2`` of layer ``l`` (the function is unchanged)."""
+        if not 0 < l < self.depth:
+            raise ValueError(f"layer {l} is not hidden (1..{self.depth - 1})")
+        perm = list(range(self.width[l]))
+        perm[i1], perm[i2] = i2, i1
+        with torch.no_grad():
+            before, after = self.linears[l - 1], self.linears[l]
+            before.weight.copy_(before.weight[perm])
+            before.bias.copy_(before.bias[perm])
+            after.weight.copy_(after.weight[:, perm])
+
+    def auto_swap(self) -> None:
+        """Reorder hidden neurons greedily to lower :meth:`connection_cost`."""
+        for l in range(1, self.depth):
+            for i in range(self.width[l]):
+                best, best_cost = None, self.connection_cost()
+                for j in range(self.width[l]):
+                    if j == i:
+                        continue
+                    self.swap(l, i, j)
+                    cost = self.connection_cost()
+                    self.swap(l, i, j)
+                    if cost < best_cost - 1e-12:
+                        best, best_cost = j, cost
+                if best is not None:
+                    self.swap(l, i, best)
+
+    def plot(self, beta: float = 3, scale: float = 1.0, metric: str = "w"):
+        """Neurons as dots, weights as lines with opacity ``tanh(beta * score)``; returns the
+        Figure (pyplot's current figure)."""
+        from ..kan.plot import KANFigure
+
+        scores = self.edge_scores()
+        n_max = max(self.width)
+        fig = plt.figure(FigureClass=KANFigure,
+                         figsize=(min(10.0, 0.4 * n_max + 2) * scale, 1.6 * self.depth * scale))  # fmt: skip
+        ax = fig.add_subplot(1, 1, 1)
+        pos = [(np.arange(n) + 0.5) / n for n in self.width]
+        for l, s in enumerate(scores):
+            alpha = np.tanh(beta * s.cpu().numpy())
+            for j in range(s.shape[0]):
+                for i in range(s.shape[1]):
+                    ax.plot([pos[l][i], pos[l + 1][j]], [l, l + 1], color="black", lw=1,
+                            alpha=float(alpha[j, i]))  # fmt: skip
+        for l, p in enumerate(pos):
+            ax.scatter(p, np.full(len(p), l), s=20, c="black", zorder=3)
+        ax.axis("off")
+        return fig
+
     def fit(self, dataset: dict[str, Tensor], opt: str = "LBFGS", steps: int = 100,
             log: int = 1, lamb: float = 0.0, loss_fn=None, lr: float = 1.0, batch: int = -1,
             **ignored: Any) -> dict[str, list[float]]:  # fmt: skip
