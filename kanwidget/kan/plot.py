@@ -205,6 +205,8 @@ def plot(
                    marker="s", zorder=3)  # fmt: skip
     default_in, default_out = default_names(model)
     names_in = default_in if in_vars is None else [variable_label(v) for v in in_vars]
+    if len(names_in) != model.n_nodes(0) and len(names_in) > max(model.input_ids, default=-1):
+        names_in = [names_in[k] for k in model.input_ids]  # names of the unpruned inputs
     names_out = default_out if out_vars is None else [variable_label(v) for v in out_vars]
     if len(names_in) != model.n_nodes(0) or len(names_out) != model.n_nodes(model.depth):
         raise ValueError(
