@@ -1,3 +1,4 @@
+# ruff: noqa: E501, E731  (the lead's shared tool, kept close to /work/shared/bench)
 """pykan's own tutorial notebooks on kanwidget, with only the import changed.
 
 Each notebook runs, one at a time, in a fresh copy of the extracted tree, as:
@@ -25,7 +26,16 @@ Usage: .venv/bin/python benchmarks/pykan_tutorials.py [--target MODULE] [--varia
 The kernel is KERNEL_PYTHON's (default: the python running this script); an injected first
 cell prints its sys.prefix, checked, then dropped from the stats.
 """
-import glob, json, os, re, shutil, subprocess, sys, tempfile, time
+
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
 
 import nbformat
 from nbclient import NotebookClient
@@ -48,19 +58,32 @@ IMPORT_KAN = re.compile(r"^(\s*)import kan(?:\.[\w.]+)?(?: as (\w+))?\s*$", re.M
 
 def to_kanwidget(src):
     # kan -> TARGET, kan.utils -> TARGET.utils, ...: the module path changes, nothing else
-    src = re.sub(r"^(\s*)from kan(\.[\w.]+)? import ", lambda m: f"{m[1]}from {TARGET}{m[2] or ''} import ", src, flags=re.M)
-    return re.sub(r"^(\s*)import kan(\.[\w.]+)?(?: as (\w+))?\s*$",
-                  lambda m: f"{m[1]}import {TARGET}{m[2] or ''} as {m[3] or 'kan'}", src, flags=re.M)
+    src = re.sub(
+        r"^(\s*)from kan(\.[\w.]+)? import ",
+        lambda m: f"{m[1]}from {TARGET}{m[2] or ''} import ",
+        src,
+        flags=re.M,
+    )
+    return re.sub(
+        r"^(\s*)import kan(\.[\w.]+)?(?: as (\w+))?\s*$",
+        lambda m: f"{m[1]}import {TARGET}{m[2] or ''} as {m[3] or 'kan'}",
+        src,
+        flags=re.M,
+    )
 
 
 def kernel_prefix(tmp):
     """A python3 kernelspec whose argv is PY's, found first through JUPYTER_PATH."""
-    subprocess.run([PY, "-m", "ipykernel", "install", "--prefix", tmp, "--name", "python3"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [PY, "-m", "ipykernel", "install", "--prefix", tmp, "--name", "python3"],
+        check=True,
+        capture_output=True,
+    )
     os.environ["JUPYTER_PATH"] = os.path.join(tmp, "share", "jupyter")
     os.environ.update(OMP_NUM_THREADS="1", MPLBACKEND="Agg")
-    return subprocess.run([PY, "-c", "import sys; print(sys.prefix)"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [PY, "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True, check=True
+    ).stdout.strip()
 
 
 def run(src, rel, variant, want_prefix, executed_dir):
@@ -75,8 +98,13 @@ def run(src, rel, variant, want_prefix, executed_dir):
     r = dict(cells=len(cells), ok=0, first_fail=None, later_errors=[], status="ok", cell_s=[])
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copytree(src, tmp, dirs_exist_ok=True)
-        client = NotebookClient(nb, timeout=CELL_S, kernel_name="python3", shutdown_kernel="immediate",
-                                resources={"metadata": {"path": os.path.join(tmp, os.path.dirname(rel))}})
+        client = NotebookClient(
+            nb,
+            timeout=CELL_S,
+            kernel_name="python3",
+            shutdown_kernel="immediate",
+            resources={"metadata": {"path": os.path.join(tmp, os.path.dirname(rel))}},
+        )
         with client.setup_kernel():
             client.execute_cell(probe, 0)
             got = "".join(o.get("text", "") for o in probe.outputs).strip()
@@ -94,21 +122,28 @@ def run(src, rel, variant, want_prefix, executed_dir):
                 except CellExecutionError as e:
                     err = (e.ename, e.evalue)
                 except (CellTimeoutError, DeadKernelError) as e:  # the kernel is stuck or gone
-                    err = (type(e).__name__, f"after {time.monotonic() - t1:.0f} s, notebook at {time.monotonic() - t0:.0f} s")
+                    err = (
+                        type(e).__name__,
+                        f"after {time.monotonic() - t1:.0f} s, notebook at {time.monotonic() - t0:.0f} s",
+                    )
                     stop = True
                 r["cell_s"].append(round(time.monotonic() - t1, 2))
                 if err is None:
                     r["ok"] += 1
                 elif r["first_fail"] is None:
-                    r["first_fail"] = dict(cell=i, line=cell.source.strip().splitlines()[0][:120],
-                                           error=err[0], message=str(err[1])[:200])
+                    r["first_fail"] = dict(
+                        cell=i,
+                        line=cell.source.strip().splitlines()[0][:120],
+                        error=err[0],
+                        message=str(err[1])[:200],
+                    )
                     r["status"] = "slow" if err[0] == "CellTimeoutError" else "fail"
                 else:
                     r["later_errors"].append([i, err[0], str(err[1])[:120]])
                 if stop:
                     break
             r["seconds"] = round(time.monotonic() - t0, 1)
-    nb.cells = nb.cells[1 + len(setup):]
+    nb.cells = nb.cells[1 + len(setup) :]
     os.makedirs(os.path.join(executed_dir, variant), exist_ok=True)
     nbformat.write(nb, os.path.join(executed_dir, variant, rel.replace("/", "__")))
     return r
@@ -124,19 +159,29 @@ def cell_text(r):
 
 
 def write_md(results, out):
-    rows = ["| notebook | pykan | kanwidget | kanwidget+ns (diagnostic) | s: pykan / kanwidget / +ns |",
-            "|---|---|---|---|---|"]
+    rows = [
+        "| notebook | pykan | kanwidget | kanwidget+ns (diagnostic) | s: pykan / kanwidget / +ns |",
+        "|---|---|---|---|---|",
+    ]
     for rel, v in results.items():
         cols = [v.get(n) for n in VARIANTS]
-        rows.append(f"| {rel} | " + " | ".join(cell_text(r) if r else "-" for r in cols) + " | "
-                    + " / ".join(str(r["seconds"]) if r else "-" for r in cols) + " |")
+        rows.append(
+            f"| {rel} | "
+            + " | ".join(cell_text(r) if r else "-" for r in cols)
+            + " | "
+            + " / ".join(str(r["seconds"]) if r else "-" for r in cols)
+            + " |"
+        )
     done = [v for v in results.values() if "kanwidget" in v]
     ok = lambda v, n: n in v and v[n]["status"] == "ok"
-    rows += ["", f"notebooks: {len(done)}; ok on pykan: {sum(ok(v, 'pykan') for v in done)}; "
-             f"ok on kanwidget: {sum(ok(v, 'kanwidget') for v in done)}; "
-             f"fail on kanwidget but ok on pykan: {sum(ok(v, 'pykan') and not ok(v, 'kanwidget') for v in done)}; "
-             f"ok on kanwidget+ns: {sum(ok(v, 'kanwidget+ns') for v in done)} "
-             f"of {sum('kanwidget+ns' in v for v in done)} run"]
+    rows += [
+        "",
+        f"notebooks: {len(done)}; ok on pykan: {sum(ok(v, 'pykan') for v in done)}; "
+        f"ok on kanwidget: {sum(ok(v, 'kanwidget') for v in done)}; "
+        f"fail on kanwidget but ok on pykan: {sum(ok(v, 'pykan') and not ok(v, 'kanwidget') for v in done)}; "
+        f"ok on kanwidget+ns: {sum(ok(v, 'kanwidget+ns') for v in done)} "
+        f"of {sum('kanwidget+ns' in v for v in done)} run",
+    ]
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write("\n".join(rows) + "\n")
 
@@ -145,14 +190,20 @@ def main(src, out, *globs):
     os.makedirs(out, exist_ok=True)
     path = os.path.join(out, "results.json")
     results = json.load(open(path)) if os.path.exists(path) else {}
-    notebooks = [os.path.relpath(p, src) for g in (globs or ["**/*.ipynb"])
-                 for p in sorted(glob.glob(os.path.join(src, g), recursive=True))
-                 if ".ipynb_checkpoints" not in p]
+    notebooks = [
+        os.path.relpath(p, src)
+        for g in (globs or ["**/*.ipynb"])
+        for p in sorted(glob.glob(os.path.join(src, g), recursive=True))
+        if ".ipynb_checkpoints" not in p
+    ]
     with tempfile.TemporaryDirectory() as kdir:
         prefix = kernel_prefix(kdir)
         for rel in notebooks:
-            star = any(re.search(r"^\s*from kan import \*", c.source, re.M)
-                       for c in nbformat.read(os.path.join(src, rel), as_version=4).cells if c.cell_type == "code")
+            star = any(
+                re.search(r"^\s*from kan import \*", c.source, re.M)
+                for c in nbformat.read(os.path.join(src, rel), as_version=4).cells
+                if c.cell_type == "code"
+            )
             for variant in VARIANTS:
                 if variant in results.get(rel, {}) or (variant == "kanwidget+ns" and not star):
                     continue
@@ -168,9 +219,9 @@ if __name__ == "__main__":
     if "--variants" in args:
         i = args.index("--variants")
         VARIANTS = tuple(args[i + 1].split(","))
-        del args[i:i + 2]
+        del args[i : i + 2]
     if "--target" in args:  # same as KAN_TARGET=...
         i = args.index("--target")
         TARGET = args[i + 1]
-        del args[i:i + 2]
+        del args[i : i + 2]
     main(*args)

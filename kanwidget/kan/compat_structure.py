@@ -49,6 +49,11 @@ def parse_chain(chain: str) -> list[list[int]]:
     return groups
 
 
+def _forget_scores(model: Any) -> None:
+    """Attribution scores no longer describe the model after a structural change."""
+    model.node_scores = model.edge_scores = model.feature_score = None
+
+
 class PykanStructure(PykanVerbs):
     """Mixin of ``KAN`` (see the module docstring)."""
 
@@ -126,7 +131,7 @@ class PykanStructure(PykanVerbs):
                     layer.mask.mul_(keep)
                     layer.sym_mask.mul_(keep)
                     layer.symbolic_changed()
-            self.node_scores = self.edge_scores = self.feature_score = None
+            _forget_scores(self)
         return self
 
     @staticmethod
@@ -173,7 +178,7 @@ class PykanStructure(PykanVerbs):
                             best, best_cost = j, cost
                     if best is not None:
                         swap(self, l, i, best)
-            self.node_scores = self.edge_scores = self.feature_score = None
+            _forget_scores(self)
         return self
 
     def initialize_from_another_model(self: Any, another_model: Any, x: torch.Tensor):

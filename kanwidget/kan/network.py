@@ -19,9 +19,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .compat import PykanCompat, as_int
 from .history import VersionTree
 from .layer import KANLayer
-from .compat import PykanCompat, as_int
 
 # pykan constructor arguments that are accepted and ignored (checkpoints are explicit here)
 _PYKAN_NOOP_ARGS = {"auto_save", "ckpt_path", "save_act", "state_id", "round", "first_init"}

@@ -1,4 +1,4 @@
-"""Static matplotlib diagram of a KAN (for papers), in pykan's layout; no files written unless asked.
+"""Static matplotlib diagram of a KAN (for papers) in pykan's layout; writes no files unless asked.
 
 Node layer l sits at height l; every edge (l, i, j) gets its own slot in the band between
 two node layers (slot ``i * out + j`` of ``in * out``, as pykan places them, so no two edge
@@ -171,8 +171,10 @@ def plot(
                     cx, cy = (i * layer.out_dim + j + 0.5) / n_slots, l + 0.5
                     symbolic = bool(layer.sym_mask[i, j] > 0)
                     rgb = (0.8, 0.1, 0.1) if symbolic else (0.0, 0.0, 0.0)
-                    lines += [[(pos[l][i], l), (cx, cy - box_h / 2)],
-                              [(cx, cy + box_h / 2), (pos[l + 1][to], l + 1)]]  # fmt: skip
+                    lines += [
+                        [(pos[l][i], l), (cx, cy - box_h / 2)],
+                        [(cx, cy + box_h / 2), (pos[l + 1][to], l + 1)],
+                    ]
                     line_colors += [(*rgb, 0.6 * alpha)] * 2
                     y = acts[:, j, i]
                     y_lo, span = float(y.min()), float(y.max() - y.min()) or 1.0
@@ -180,19 +182,48 @@ def plot(
                     py = cy - box_h / 2 + box_h * (y - y_lo) / span
                     curves.append(np.stack([px, py], 1))
                     curve_colors.append((*rgb, max(alpha, 0.05)))
-                    ax.add_patch(Rectangle((cx - box_w / 2, cy - box_h / 2), box_w, box_h,
-                                           fill=False, lw=0.5, ec=(0, 0, 0, 0.3 * alpha)))  # fmt: skip
+                    ax.add_patch(
+                        Rectangle(
+                            (cx - box_w / 2, cy - box_h / 2),
+                            box_w,
+                            box_h,
+                            fill=False,
+                            lw=0.5,
+                            ec=(0, 0, 0, 0.3 * alpha),
+                        )
+                    )
                     if sample and trace is not None:
                         xi = trace.inputs[l][:, i].cpu().numpy()
                         yi = trace.edge_acts[l][:, j, i].cpu().numpy()
                         x_lo, x_span = float(lo[i]), float(hi[i] - lo[i]) or 1.0
-                        dots.append(np.stack([cx - box_w / 2 + box_w * (xi - x_lo) / x_span,
-                                              cy - box_h / 2 + box_h * (yi - y_lo) / span], 1))  # fmt: skip
+                        dots.append(
+                            np.stack(
+                                [
+                                    cx - box_w / 2 + box_w * (xi - x_lo) / x_span,
+                                    cy - box_h / 2 + box_h * (yi - y_lo) / span,
+                                ],
+                                1,
+                            )
+                        )
                     if tick:
-                        ax.text(cx, cy - box_h / 2, f"{float(lo[i]):.2g}..{float(hi[i]):.2g}",
-                                fontsize=5, ha="center", va="top", alpha=max(alpha, 0.3))  # fmt: skip
-                        ax.text(cx, cy + box_h / 2, f"{y_lo:.2g}..{y_lo + span:.2g}",
-                                fontsize=5, ha="center", va="bottom", alpha=max(alpha, 0.3))  # fmt: skip
+                        ax.text(
+                            cx,
+                            cy - box_h / 2,
+                            f"{float(lo[i]):.2g}..{float(hi[i]):.2g}",
+                            fontsize=5,
+                            ha="center",
+                            va="top",
+                            alpha=max(alpha, 0.3),
+                        )
+                        ax.text(
+                            cx,
+                            cy + box_h / 2,
+                            f"{y_lo:.2g}..{y_lo + span:.2g}",
+                            fontsize=5,
+                            ha="center",
+                            va="bottom",
+                            alpha=max(alpha, 0.3),
+                        )
     ax.add_collection(LineCollection(lines, colors=line_colors, linewidths=1.0))
     ax.add_collection(LineCollection(curves, colors=curve_colors, linewidths=1.5))
     for d in dots:
@@ -201,8 +232,15 @@ def plot(
         n_sum = model.width[l][0]
         ax.scatter(pos[l][:n_sum], np.full(n_sum, l), s=30, c="black", zorder=3)
         n_mult = model.width[l][1]
-        ax.scatter(pos[l][n_sum:], np.full(n_mult, l), s=45, c="white", edgecolors="black",
-                   marker="s", zorder=3)  # fmt: skip
+        ax.scatter(
+            pos[l][n_sum:],
+            np.full(n_mult, l),
+            s=45,
+            c="white",
+            edgecolors="black",
+            marker="s",
+            zorder=3,
+        )
     default_in, default_out = default_names(model)
     names_in = default_in if in_vars is None else [variable_label(v) for v in in_vars]
     if len(names_in) != model.n_nodes(0) and len(names_in) > max(model.input_ids, default=-1):
@@ -214,8 +252,10 @@ def plot(
             f"got {len(names_in)} and {len(names_out)}"
         )
     size = 11.0 * varscale * max(scale * 2, 0.5)
-    for names, ys, va, layer_nodes in ((names_in, -0.12, "top", 0),
-                                       (names_out, model.depth + 0.12, "bottom", model.depth)):  # fmt: skip
+    for names, ys, va, layer_nodes in (
+        (names_in, -0.12, "top", 0),
+        (names_out, model.depth + 0.12, "bottom", model.depth),
+    ):
         spacing = width_in * 0.96 * 72 / max(model.n_nodes(layer_nodes), 1)
         fontsize, rotation = _label_layout(names, spacing, size)
         for xpos, name in zip(pos[layer_nodes], names):

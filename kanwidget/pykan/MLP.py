@@ -28,8 +28,14 @@ class MLP(nn.Module):
     seed : seeds a private generator for the initial weights (the global RNG is not touched)
     """
 
-    def __init__(self, width: list[int], act: str = "silu", save_act: bool = True,
-                 seed: int = 0, device="cpu"):  # fmt: skip
+    def __init__(
+        self,
+        width: list[int],
+        act: str = "silu",
+        save_act: bool = True,
+        seed: int = 0,
+        device="cpu",
+    ):
         super().__init__()
         if act not in _ACTS:
             raise ValueError(f"act must be one of {sorted(_ACTS)}, got {act!r}")
@@ -137,32 +143,53 @@ class MLP(nn.Module):
 
         scores = self.edge_scores()
         n_max = max(self.width)
-        fig = plt.figure(FigureClass=KANFigure,
-                         figsize=(min(10.0, 0.4 * n_max + 2) * scale, 1.6 * self.depth * scale))  # fmt: skip
+        fig = plt.figure(
+            FigureClass=KANFigure,
+            figsize=(min(10.0, 0.4 * n_max + 2) * scale, 1.6 * self.depth * scale),
+        )
         ax = fig.add_subplot(1, 1, 1)
         pos = [(np.arange(n) + 0.5) / n for n in self.width]
         for l, s in enumerate(scores):
             alpha = np.tanh(beta * s.cpu().numpy())
             for j in range(s.shape[0]):
                 for i in range(s.shape[1]):
-                    ax.plot([pos[l][i], pos[l + 1][j]], [l, l + 1], color="black", lw=1,
-                            alpha=float(alpha[j, i]))  # fmt: skip
+                    ax.plot(
+                        [pos[l][i], pos[l + 1][j]],
+                        [l, l + 1],
+                        color="black",
+                        lw=1,
+                        alpha=float(alpha[j, i]),
+                    )
         for l, p in enumerate(pos):
             ax.scatter(p, np.full(len(p), l), s=20, c="black", zorder=3)
         ax.axis("off")
         return fig
 
-    def fit(self, dataset: dict[str, Tensor], opt: str = "LBFGS", steps: int = 100,
-            log: int = 1, lamb: float = 0.0, loss_fn=None, lr: float = 1.0, batch: int = -1,
-            **ignored: Any) -> dict[str, list[float]]:  # fmt: skip
+    def fit(
+        self,
+        dataset: dict[str, Tensor],
+        opt: str = "LBFGS",
+        steps: int = 100,
+        log: int = 1,
+        lamb: float = 0.0,
+        loss_fn=None,
+        lr: float = 1.0,
+        batch: int = -1,
+        **ignored: Any,
+    ) -> dict[str, list[float]]:
         """Train on pykan's dataset dict; returns per-step RMSE ``train_loss``/``test_loss``.
         ``lamb`` adds an L1 penalty on the weights."""
         loss_fn = loss_fn or (lambda a, b: ((a - b) ** 2).mean())
         params = list(self.parameters())
         if opt == "LBFGS":
             optimizer: torch.optim.Optimizer = LBFGS(
-                params, lr=lr, history_size=10, line_search_fn="strong_wolfe",
-                tolerance_grad=1e-32, tolerance_change=1e-32)  # fmt: skip
+                params,
+                lr=lr,
+                history_size=10,
+                line_search_fn="strong_wolfe",
+                tolerance_grad=1e-32,
+                tolerance_change=1e-32,
+            )
         elif opt == "Adam":
             optimizer = torch.optim.Adam(params, lr=lr)
         else:
@@ -175,7 +202,7 @@ class MLP(nn.Module):
         for _ in range(steps):
             ids = torch.randperm(n, generator=gen)[:size]
 
-            def closure() -> Tensor:
+            def closure(ids: Tensor = ids) -> Tensor:
                 optimizer.zero_grad()
                 reg = sum(p.abs().sum() for p in self.linears.parameters() if p.dim() == 2)
                 loss = loss_fn(self(x[ids]), y[ids]) + lamb * reg

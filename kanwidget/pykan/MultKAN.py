@@ -2,8 +2,6 @@
 and the names pykan's module hands out through ``from kan.MultKAN import *``."""
 
 # ruff: noqa: F401, F403, E402
-from sympy import *
-
 import copy
 import glob
 import os
@@ -14,6 +12,7 @@ import numpy as np
 import sympy
 import torch
 import torch.nn as nn
+from sympy import *
 from sympy.printing import latex
 from tqdm import tqdm
 

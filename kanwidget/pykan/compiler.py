@@ -2,11 +2,10 @@
 sympy names pykan's module exports."""
 
 # ruff: noqa: F401, F403, E402
-from sympy import *
-
 import numpy as np
 import sympy
 import torch
+from sympy import *
 
 from ..kan.compiler import kanpiler
 from ..kan.network import MultKAN

@@ -2,9 +2,8 @@
 ``get_feynman_dataset`` raises with a pointer to the public source of the table."""
 
 # ruff: noqa: F401, F403
-from sympy import *
-
 import torch
+from sympy import *
 
 
 def get_feynman_dataset(name):

@@ -21,7 +21,7 @@ from torch import Tensor
 from ..kan.dataset import create_dataset
 from ..kan.layer import _sparse_mask
 from ..kan.symbolic.formula import round_numbers
-from ..kan.symbolic.library import SymbolicFunction, _LIBRARY, get_library, sympy_to_torch
+from ..kan.symbolic.library import _LIBRARY, SymbolicFunction, get_library, sympy_to_torch
 
 try:  # pykan's module imports these (undeclared dependencies); export them when present
     import yaml  # noqa: F401
@@ -181,8 +181,9 @@ def batch_hessian(model: Callable[[Tensor], Tensor], x: Tensor, create_graph: bo
         y = model(x)
         grad = torch.autograd.grad(y.reshape(y.shape[0], -1)[:, 0].sum(), x, create_graph=True)[0]
         rows = [
-            torch.autograd.grad(grad[:, k].sum(), x, create_graph=create_graph,
-                                retain_graph=True, allow_unused=True)[0]  # fmt: skip
+            torch.autograd.grad(
+                grad[:, k].sum(), x, create_graph=create_graph, retain_graph=True, allow_unused=True
+            )[0]  # fmt: skip
             for k in range(x.shape[1])
         ]
     return torch.stack([torch.zeros_like(x) if r is None else r for r in rows], 1)

@@ -241,3 +241,20 @@ def test_tree_and_plot_tree_draw_a_figure_for_any_callable():
     assert plot_tree(f, x, style="box").axes[0].patches
     with pytest.raises(ValueError, match="style"):
         plot_tree(f, x, style="radial")
+
+
+def test_plot_shows_once_in_ipython(monkeypatch):
+    # under the inline backend the open figure is shown by the backend at the end of the cell,
+    # so displaying the returned Figure adds nothing; a closed figure shows itself as a PNG
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **kw: shown.append(obj))
+    monkeypatch.setattr(matplotlib, "get_backend",
+                        lambda: "module://matplotlib_inline.backend_inline")  # fmt: skip
+    fig = KAN([2, 2, 1], grid=3, seed=0).plot()
+    fig._ipython_display_()
+    assert shown == []
+    plt.close(fig)
+    fig._ipython_display_()
+    assert len(shown) == 1 and shown[0].data[:8] == b"\x89PNG\r\n\x1a\n"

@@ -31,8 +31,20 @@ def test_pykan_namespace_star_exports_match_pykan():
 
 
 @pytest.mark.parametrize(
-    "module", ["utils", "MultKAN", "KANLayer", "Symbolic_KANLayer", "spline", "hypothesis",
-               "compiler", "LBFGS", "feynman", "experiment", "MLP"],  # fmt: skip
+    "module",
+    [
+        "utils",
+        "MultKAN",
+        "KANLayer",
+        "Symbolic_KANLayer",
+        "spline",
+        "hypothesis",
+        "compiler",
+        "LBFGS",
+        "feynman",
+        "experiment",
+        "MLP",
+    ],  # fmt: skip
 )
 def test_pykan_namespace_submodules_mirror_pykan(module):
     ours = importlib.import_module(f"kanwidget.pykan.{module}")
@@ -133,8 +145,10 @@ def test_batch_jacobian_and_hessian_closed_forms():
     jac = ku.batch_jacobian(f, x)
     torch.testing.assert_close(jac, torch.stack([2 * x[:, 0] * x[:, 1], x[:, 0] ** 2], 1))
     hess = ku.batch_hessian(f, x)
-    want = torch.stack([torch.stack([2 * x[:, 1], 2 * x[:, 0]], 1),
-                        torch.stack([2 * x[:, 0], torch.zeros(20, dtype=x.dtype)], 1)], 1)  # fmt: skip
+    zero = torch.zeros(20, dtype=x.dtype)
+    want = torch.stack(
+        [torch.stack([2 * x[:, 1], 2 * x[:, 0]], 1), torch.stack([2 * x[:, 0], zero], 1)], 1
+    )
     torch.testing.assert_close(hess, want)
     torch.testing.assert_close(hess, kan.utils.batch_hessian(f, x))
     vec = ku.batch_jacobian(lambda z: torch.cat([z, z**2], 1), x, mode="vector")
@@ -202,3 +216,10 @@ def test_mlp_fits_a_line():
     results = mlp.fit(data, steps=20)
     assert results["test_loss"][-1] < 0.05 * results["test_loss"][0] + 1e-3
     assert mlp.feature_score[0] > mlp.feature_score[1]  # |2| std > |-1| std
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4)])
+def test_sparse_init_mask_equals_pykans(shape):
+    torch.testing.assert_close(ku.sparse_mask(*shape), kan.utils.sparse_mask(*shape))
+    model = kp.KAN([shape[0], shape[1]], grid=3, sparse_init=True, seed=0)
+    torch.testing.assert_close(model.layers[0].mask, kan.utils.sparse_mask(*shape))
