@@ -487,6 +487,8 @@ def _jsonable(value):
         return [_jsonable(v) for v in value]
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
+    if isinstance(value, (np.integer, np.floating)):  # pykan notebooks pass numpy scalars
+        return value.item()
     if isinstance(value, Tensor) and value.numel() == 1:
         return value.item()
     return repr(value)[:200]

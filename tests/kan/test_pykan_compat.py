@@ -258,3 +258,16 @@ def test_plot_shows_once_in_ipython(monkeypatch):
     plt.close(fig)
     fig._ipython_display_()
     assert len(shown) == 1 and shown[0].data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_numpy_edge_and_node_indices_are_ints_in_the_history():
+    model = KAN([2, 3, 1], grid=3, seed=0)
+    model(torch.rand(50, 2, generator=torch.Generator().manual_seed(0)))
+    l, i = np.int64(0), np.int32(1)
+    model.remove_edge(l, i, np.int64(2))
+    assert model.layers[0].mask[1, 2] == 0
+    assert model.history.current.arguments == {"l": 0, "i": 1, "j": 2}
+    model.swap(np.int64(1), 0, np.int64(2))
+    assert model.history.current.arguments == {"l": 1, "i1": 0, "i2": 2}
+    with pytest.raises(ValueError, match="must be an int"):
+        model.remove_edge(0.0, 0, 0)
