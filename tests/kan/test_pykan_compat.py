@@ -271,3 +271,23 @@ def test_numpy_edge_and_node_indices_are_ints_in_the_history():
     assert model.history.current.arguments == {"l": 1, "i1": 0, "i2": 2}
     with pytest.raises(ValueError, match="must be an int"):
         model.remove_edge(0.0, 0, 0)
+
+
+def test_round_numbers_rounds_the_final_expression():
+    # rounding lets sympy distribute 0.5682 * (0.5682 x^2 + 0.3) into new unrounded floats;
+    # the result must have none left (03_formulas showed 1.76*sqrt(0.322864349184*dx**2 ...))
+    import sympy
+
+    from kanwidget.kan.symbolic.formula import round_numbers
+
+    x = sympy.Symbol("x")
+    expr = 1.76 * sympy.sqrt(sympy.Float(0.56823) * (sympy.Float(0.56823) * x**2 + 0.3))
+    rounded = round_numbers(expr, 4)
+    assert all(float(f) == round(float(f), 4) for f in rounded.atoms(sympy.Float))
+    assert str(rounded) == "1.76*sqrt(0.3229*x**2 + 0.1705)"
+    model = KAN([2, 1], grid=3, seed=0)
+    model(torch.rand(100, 2, generator=torch.Generator().manual_seed(0)))
+    model.auto_symbolic(lib=["x", "x^2", "sin"])
+    (formula,), _ = model.symbolic_formula(round_digits=3)
+    assert formula.atoms(sympy.Float)
+    assert all(float(f) == round(float(f), 3) for f in formula.atoms(sympy.Float))
