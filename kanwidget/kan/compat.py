@@ -224,6 +224,17 @@ class PykanCompat(PykanStructure):
         x = self.cached_input() if x is None else x
         return plot_tree(self, x, in_var, style, sym_th, sep_th, skip_sep_test, verbose)
 
+    def plot(self: Any, folder: str | None = None, beta: float = 3, metric: str = "backward",
+             scale: float = 0.5, tick: bool = False, sample: bool = False, in_vars=None,
+             out_vars=None, title: str | None = None, varscale: float = 1.0,
+             **kwargs: Any):  # fmt: skip
+        """Draw the network in pykan's layout (pykan's arguments, positional order kept);
+        returns the Figure, which is pyplot's current figure.  See :func:`.plot.plot`."""
+        from .plot import plot
+
+        return plot(self, folder, beta, metric, scale, tick, sample, in_vars, out_vars, title,
+                    varscale, **kwargs)  # fmt: skip
+
     # ------------------------------------------------------------------ conveniences
     @property
     def n_edge(self: Any) -> int:
