@@ -25,7 +25,7 @@ BUNDLE := kanwidget/static/widget.js
 LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 JS_SOURCES := $(shell find js -type f \( -name '*.ts' -o -name '*.css' \) 2>/dev/null)
 
-.PHONY: help venv install build lab test lint typecheck pytest vitest bench browser-deps clean
+.PHONY: help venv install build lab test lint typecheck pytest vitest bench pykan-suite browser-deps clean
 
 help:
 	@echo "make lab           set up everything and open JupyterLab on the quickstart"
@@ -33,6 +33,7 @@ help:
 	@echo "make install       create .venv, install torch $(TORCH_VERSION) (CPU) + kanwidget[dev], npm deps, bundle"
 	@echo "make build         rebuild kanwidget/static/ from js/"
 	@echo "make bench         run benchmarks/*.py"
+	@echo "make pykan-suite PYKAN_TUTORIALS=DIR  run pykan's tutorial notebooks on kanwidget.pykan"
 	@echo "make browser-deps  install Debian chromium for the browser tests"
 
 venv: $(PY)
@@ -107,6 +108,21 @@ bench: install
 	else shopt -s nullglob; files=(benchmarks/*.py); \
 		if [ $${#files[@]} -eq 0 ]; then echo "no benchmarks/*.py yet" >&2; exit 1; fi; \
 		for f in "$${files[@]}"; do echo "== $$f"; $(PY) "$$f"; done; fi
+
+# pykan's own tutorials (hellokan.ipynb and docs/) with `kan` imports pointed at kanwidget.pykan.
+# Get them once, outside the repository (do not commit them):
+#   git clone --depth 1 https://github.com/KindXiaoming/pykan /tmp/pykan-src
+#   mkdir -p DIR && git -C /tmp/pykan-src archive HEAD docs hellokan.ipynb | tar -x -C DIR
+# NOTEBOOKS narrows the run (globs relative to DIR); finished notebooks are skipped on re-runs.
+PYKAN_TUTORIALS ?=
+PYKAN_SUITE_OUT ?= benchmarks/results/pykan_suite
+NOTEBOOKS ?=
+pykan-suite: install
+	@if [ -z "$(PYKAN_TUTORIALS)" ] || [ ! -f "$(PYKAN_TUTORIALS)/hellokan.ipynb" ]; then \
+		echo "set PYKAN_TUTORIALS=DIR holding pykan's hellokan.ipynb and docs/ (see the Makefile)" >&2; \
+		exit 1; fi
+	OMP_NUM_THREADS=1 $(PY) benchmarks/pykan_tutorials.py --target kanwidget.pykan --variants kanwidget \
+		$(PYKAN_TUTORIALS) $(PYKAN_SUITE_OUT) $(NOTEBOOKS)
 
 clean:
 	rm -rf kanwidget/static node_modules $(PY_STAMP) .pytest_cache .mypy_cache .ruff_cache

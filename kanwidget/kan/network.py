@@ -15,13 +15,14 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
+from .compat import PykanCompat, as_int
 from .history import VersionTree
 from .layer import KANLayer
 from .transaction import atomic, new_level, transaction
-from .verbs import PykanVerbs
 
 # pykan constructor arguments that are accepted and ignored (checkpoints are explicit here)
 _PYKAN_NOOP_ARGS = {"auto_save", "ckpt_path", "save_act", "state_id", "round", "first_init"}
@@ -33,9 +34,9 @@ def normalize_width(width) -> list[list[int]]:
         raise ValueError(f"width must be a list of at least 2 layers, got {width!r}")
     out = []
     for l, w in enumerate(width):
-        if isinstance(w, (int,)) and not isinstance(w, bool):
+        if _is_int(w):
             pair = [int(w), 0]
-        elif isinstance(w, (list, tuple)) and len(w) == 2 and all(isinstance(v, int) for v in w):
+        elif isinstance(w, (list, tuple)) and len(w) == 2 and all(_is_int(v) for v in w):
             pair = [int(w[0]), int(w[1])]
         else:
             raise ValueError(f"width[{l}] must be an int or [n_sum, n_mult], got {w!r}")
@@ -47,9 +48,15 @@ def normalize_width(width) -> list[list[int]]:
     return out
 
 
+def _is_int(value) -> bool:
+    """An int or numpy integer (pykan notebooks pass ``np.int64``), not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 def normalize_arity(mult_arity, width: list[list[int]]) -> list[list[int]]:
     """An int or a per-layer list of per-node arities -> list of lists."""
-    if isinstance(mult_arity, int):
+    if _is_int(mult_arity):
+        mult_arity = int(mult_arity)
         if mult_arity < 2:
             raise ValueError(f"mult_arity must be >= 2, got {mult_arity}")
         return [[mult_arity] * w[1] for w in width]
@@ -72,7 +79,7 @@ class Trace:
     output: Tensor
 
 
-class KAN(PykanVerbs, nn.Module):
+class KAN(PykanCompat, nn.Module):
     """Kolmogorov-Arnold network with optional multiplication nodes (pykan's ``MultKAN``).
 
     Parameters
@@ -114,9 +121,10 @@ class KAN(PykanVerbs, nn.Module):
         unknown = set(pykan_args) - _PYKAN_NOOP_ARGS
         if unknown:
             raise TypeError(f"KAN() got unexpected arguments {sorted(unknown)}")
-        if not isinstance(grid, int) or grid < 1:
+        grid, k = as_int(grid, "grid"), as_int(k, "k")
+        if grid < 1:
             raise ValueError(f"grid must be an int >= 1, got {grid!r}")
-        if not isinstance(k, int) or k < 0:
+        if k < 0:
             raise ValueError(f"k must be an int >= 0, got {k!r}")
         self.width = normalize_width(width)
         self.mult_arity = normalize_arity(mult_arity, self.width)
@@ -494,6 +502,8 @@ def _jsonable(value):
         return [_jsonable(v) for v in value]
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value
+    if isinstance(value, (np.integer, np.floating)):  # pykan notebooks pass numpy scalars
+        return value.item()
     if isinstance(value, Tensor) and value.numel() == 1:
         return value.item()
     return repr(value)[:200]

@@ -7,6 +7,7 @@ stable.  Every public call is one version in the model's history.
 
 from __future__ import annotations
 
+import numbers
 from typing import TYPE_CHECKING
 
 import torch
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 def check_edge(model: KAN, l: int, i: int, j: int) -> None:
     """Raise a ValueError naming the problem if edge (l, i, j) does not exist."""
     for name, v in (("l", l), ("i", i), ("j", j)):
-        if not isinstance(v, int) or isinstance(v, bool):
+        if not isinstance(v, numbers.Integral) or isinstance(v, bool):  # numpy ints too
             raise ValueError(f"edge index {name} must be an int, got {v!r}")
     if not 0 <= l < model.depth:
         raise ValueError(f"edge ({l}, {i}, {j}) does not exist: the model has {model.depth} layers")
@@ -38,7 +39,7 @@ def check_edge(model: KAN, l: int, i: int, j: int) -> None:
 
 def check_node(model: KAN, l: int, i: int) -> None:
     """Raise a ValueError if node (l, i) does not exist."""
-    if not isinstance(l, int) or not isinstance(i, int):
+    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in (l, i)):
         raise ValueError(f"node index must be ints, got ({l!r}, {i!r})")
     if not 0 <= l <= model.depth:
         raise ValueError(f"node ({l}, {i}) does not exist: layers are 0..{model.depth}")

@@ -155,19 +155,25 @@ def test_refine_bad_grid_is_refused():
     assert model.layers[0].num == 5 and len(model.history) == 1
 
 
-def test_update_grid_from_samples_keeps_function(expsin):
-    model = KAN([2, 3, 1], grid=5, seed=0)
-    model.fit(expsin, steps=10, progress=False, update_grid=False)  # learned, smooth curves
-    x = expsin["train_input"][:, :] * 0.8  # the data moved: new quantiles, new grid
-    before = model(x)
-    model.update_grid_from_samples(x)
-    grid = model.layers[0].grid
-    assert grid[0, 0] == pytest.approx(float(x[:, 0].min()), abs=0.02)
-    assert grid[0, -1] == pytest.approx(float(x[:, 0].max()), abs=0.02)
-    # a different knot set cannot hold the same spline exactly; least squares keeps it close
-    with torch.no_grad():
-        rmse = torch.sqrt(((model(x) - before) ** 2).mean())
-        assert rmse < 5e-3 * before.std()
+def test_update_grid_from_samples_keeps_function():
+    # a different knot set cannot hold the same spline exactly; least squares keeps it close.
+    # How close depends on the draw (pykan's points for data seeds 0-4: 0.25% to 1.3% of the
+    # output's std), so the claim is made over five draws: the median and the worst case.
+    ratios = []
+    for seed in range(5):
+        data = create_dataset(lambda x: torch.exp(torch.sin(math.pi * x[:, 0]) + x[:, 1] ** 2),
+                              2, seed=seed)  # fmt: skip
+        model = KAN([2, 3, 1], grid=5, seed=0)
+        model.fit(data, steps=10, progress=False, update_grid=False)  # learned, smooth curves
+        x = data["train_input"] * 0.8  # the data moved: new quantiles, new grid
+        before = model(x)
+        model.update_grid_from_samples(x)
+        grid = model.layers[0].grid
+        assert grid[0, 0] == pytest.approx(float(x[:, 0].min()), abs=0.02)
+        assert grid[0, -1] == pytest.approx(float(x[:, 0].max()), abs=0.02)
+        with torch.no_grad():
+            ratios.append(float(torch.sqrt(((model(x) - before) ** 2).mean()) / before.std()))
+    assert sorted(ratios)[2] < 5e-3 and max(ratios) < 2e-2
 
 
 def test_create_dataset_ranges_and_seed():

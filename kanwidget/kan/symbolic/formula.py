@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 from .library import get_function
-from .parse import parse_formula
 
 if TYPE_CHECKING:
     from ..network import KAN
@@ -87,15 +86,9 @@ def _variables(model: KAN, var: Any, n_in: int) -> list[sympy.Symbol]:
         return [sympy.Symbol(f"x_{k + 1}") for k in ids]
     if len(var) != n_in:
         raise ValueError(f"var has {len(var)} names but the model has {n_in} inputs")
-    out = []
-    for v in var:
-        if isinstance(v, sympy.Symbol):
-            out.append(v)
-        else:  # a name; checked by the whitelist parser so it is a plain identifier
-            symbol = parse_formula(str(v), [str(v)])
-            assert isinstance(symbol, sympy.Symbol)
-            out.append(symbol)
-    return out
+    # sympy objects are kept (pykan passes expressions such as v/c as names); text becomes a
+    # Symbol of that name (no parsing: '\\alpha' or 'E_n' are names, never evaluated)
+    return [v if isinstance(v, sympy.Basic) else sympy.Symbol(str(v)) for v in var]
 
 
 def _edge_expr(layer: Any, l: int, i: int, j: int, x: Any) -> Any:
@@ -144,10 +137,27 @@ def _nodes(subnodes: list[Any], n_sum: int, arity: Sequence[int]) -> list[Any]:
 
 
 def round_numbers(expr: Any, digits: int) -> Any:
-    """Round every float in ``expr`` to ``digits`` decimal digits (integers stay exact)."""
+    """Round every float in ``expr`` to ``digits`` decimal digits (integers stay exact).
+
+    Replacing numbers lets sympy evaluate again (``0.5682 * (0.5682 * x)`` becomes one new
+    float), so the replacement is repeated until every float of the final expression is
+    rounded.
+    """
     expr = sympy.sympify(expr)
-    replacements = {f: sympy.Float(round(float(f), digits)) for f in expr.atoms(sympy.Float)}
-    return expr.xreplace(replacements)
+    for _ in range(10):
+        floats = expr.atoms(sympy.Float)
+        replacements = {f: _rounded(f, digits) for f in floats}
+        if all(replacements[f] == f for f in floats):
+            break
+        expr = expr.xreplace(replacements)
+    return expr
+
+
+def _rounded(value: Any, digits: int) -> Any:
+    """``value`` rounded to ``digits`` decimals, as a double-precision sympy Float (which
+    prints its shortest form, ``0.3229``)."""
+    r = round(float(value), digits)
+    return sympy.Float(r) if math.isfinite(r) else value
 
 
 ex_round = round_numbers  # pykan's name (kan.utils.ex_round)
