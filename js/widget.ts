@@ -8,6 +8,7 @@ import type { EdgeData } from "./diagram/edges";
 import { TRAIT_NAMES, type Action, type Model, type WidgetModel } from "./model";
 import { Banner } from "./panels/banner";
 import { Inspector } from "./panels/inspector";
+import { ParetoPanel } from "./panels/pareto";
 import { Toolbar } from "./panels/toolbar";
 import { html } from "./plot";
 import { Timeline } from "./timeline/timeline";
@@ -38,6 +39,7 @@ class View {
   private diagram: Diagram;
   private inspector: Inspector;
   private timeline: Timeline;
+  private pareto: ParetoPanel;
   private selected: string | null; // UI state: the edge highlighted / inspected here
   private dirty = new Set<Key>(KEYS);
   private scheduled = false;
@@ -55,10 +57,11 @@ class View {
     });
     this.inspector = new Inspector({ send, close: () => this.closeInspector() });
     this.timeline = new Timeline(send);
+    this.pareto = new ParetoPanel(send);
     const main = html("div", "kw-main", "", this.root);
     main.appendChild(this.diagram.el);
     const side = html("div", "kw-side", "", main);
-    side.append(this.inspector.el, this.timeline.el);
+    side.append(this.pareto.el, this.inspector.el, this.timeline.el);
     this.root.prepend(this.banner.el, this.toolbar.el);
     this.root.addEventListener("keydown", this.onKey);
     el.appendChild(this.root);
@@ -112,6 +115,7 @@ class View {
     if (d.has("loss")) this.toolbar.sparkline.update(decode(m.get("loss")?.train)?.data, decode(m.get("loss")?.test)?.data);
     if (d.has("training")) this.toolbar.setTraining(m.get("training"));
     if (d.has("history")) this.timeline.update(m.get("history"));
+    if (d.has("pareto") || d.has("history")) this.pareto.update(m.get("pareto"), m.get("history")?.current ?? "");
     if (d.has("error")) this.banner.update(m.get("error"));
   }
 

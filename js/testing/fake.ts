@@ -128,5 +128,6 @@ export function smallState(): Model {
     error: {},
     show_pruned: false,
     beta: 3,
+    pareto: {},
   };
 }

@@ -26,6 +26,7 @@ from ..kan.pruning import check_edge, check_node
 from ..kan.train import check_dataset
 from .codec import ArrayDict, ArrayList
 from .messages import MessageError, check_function_name, parse_message
+from .pareto import from_discovery, from_sweep
 from .payload import (
     DataSample,
     build_arrays,
@@ -88,6 +89,11 @@ class KANWidget(anywidget.AnyWidget):
     show_pruned = traitlets.Bool(False).tag(sync=True)
     #: opacity = tanh(beta * score)
     beta = traitlets.Float(3.0).tag(sync=True)
+    #: {} or the Pareto panel's points: {complexity, error: (N,) float32, formula, latex,
+    #: universe, front: [N], best: int, labels} (pareto.py; from_discovery / from_sweep)
+    pareto = ArrayDict()
+    from_discovery = classmethod(from_discovery)
+    from_sweep = classmethod(from_sweep)
 
     def __init__(
         self,
