@@ -71,7 +71,7 @@ def graft(
             raise ValueError(f"the target history is empty: there is no version {parent!r}")
         if not empty and parent is None:
             raise ValueError("grafting into a non-empty history needs parent=<version id>")
-        anchor = None if empty else tree[parent]  # KeyError naming the known ids
+        anchor = None if parent is None else tree[parent]  # KeyError naming the known ids
         base_round = 0 if anchor is None else tree._max_round + 1
         base_step = 0 if anchor is None else anchor.step + 1
         mapping: dict[str, str] = {}
@@ -92,4 +92,3 @@ def graft(
             mapping[version.id] = new_id
         tree._current = mapping[source_current] if empty else previous
     return mapping
-

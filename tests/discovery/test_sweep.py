@@ -130,9 +130,7 @@ def test_sweep_front_is_not_dominated(loky_result):
     front = loky_result.front
     assert front and all(u in loky_result.candidates for u in front)
     for u in loky_result.candidates:
-        dominated = any(
-            f.complexity <= u.complexity and f.test_rmse < u.test_rmse for f in front
-        )
+        dominated = any(f.complexity <= u.complexity and f.test_rmse < u.test_rmse for f in front)
         assert u in front or dominated
 
 
