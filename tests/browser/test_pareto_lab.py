@@ -9,12 +9,13 @@ universe out: the kernel's model moves to that version and the diagram's drawn e
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.harness import LabPage, write_notebook
+from tests.browser.harness import REPO_ROOT, LabPage, open_offline, write_notebook
 
 pytestmark = pytest.mark.browser
 
@@ -74,3 +75,30 @@ def test_pareto_point_click_shows_that_universe(lab: LabPage, lab_root: Path) ->
         )
         assert drawn_edges(lab) == expected and len(expected) == n_edges
     lab.screenshot("pareto_lab", selector=".kanwidget")
+
+
+def test_pareto_panel_survives_export_to_offline_html(browser: Any, tmp_path: Path) -> None:
+    """nbclient stores the widget state; the exported page draws the panel with no kernel."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from kanwidget.sharing import export_html
+
+    path = write_notebook(tmp_path / "pareto_export.ipynb", SWEEP)
+    nb = nbformat.read(str(path), as_version=4)
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p)
+    client = NotebookClient(nb, kernel_name="python3", timeout=300, store_widget_state=True,
+                            resources={"metadata": {"path": str(tmp_path)}})  # fmt: skip
+    client.execute(env=env)
+    nbformat.write(nb, str(path))
+    out = export_html(path, tmp_path / "pareto_export.html")
+    page, blocked = open_offline(browser, out.as_uri(), ("file:", "data:", "blob:"))
+    try:
+        page.locator("[data-pareto-point]").first.wait_for(timeout=30_000)
+        assert page.locator("[data-pareto-point]").count() == 3
+        assert page.locator("[data-pareto-point].kw-current").count() == 1
+        assert page.locator("[data-edge]").count() > 0
+        assert not [u for u in blocked if "mathjax" not in u], blocked
+    finally:
+        page.context.close()

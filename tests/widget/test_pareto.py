@@ -123,3 +123,20 @@ def test_pareto_empty_history_is_refused(result):
     empty = SimpleNamespace(front=[], best=None, history=VersionTree())
     with pytest.raises(ValueError, match="no universe to show"):
         KANWidget.from_discovery(empty)
+
+
+def test_pareto_state_travels_as_binary_buffers(result):
+    from ipywidgets.widgets.widget import _remove_buffers
+
+    w = result.widget()
+    try:
+        state, paths, buffers = _remove_buffers(w.get_state())
+        assert ["pareto", "complexity", "view"] in paths and ["pareto", "error", "view"] in paths
+        k = paths.index(["pareto", "error", "view"])
+        decoded = np.frombuffer(bytes(buffers[k]), np.float32)
+        np.testing.assert_array_equal(
+            decoded, np.asarray([u.test_rmse for u in result.candidates], np.float32)
+        )
+        assert state["pareto"]["universe"] == [u.universe for u in result.candidates]
+    finally:
+        _close(w)
