@@ -215,3 +215,14 @@ def test_sweep_expand_grid_matches_scikit_learn_parameter_grid():
         {"k": 3, "lamb": 0.0, "seed": 0, "width": [2, 5, 1]},
         {"k": 3, "lamb": 0.0, "seed": 0, "width": [2, [0, 1], 1]},
     ]
+
+
+def test_sweep_in_process_equals_worker_processes(dataset, loky_result, capsys):
+    before = torch.get_num_threads()
+    local = sweep(dataset, configs=loky_result.configs[:2], n_jobs=1, progress=True)
+    assert torch.get_num_threads() == before  # the task's thread count is restored
+    assert "2/2" in capsys.readouterr().err  # the tqdm bar counted both universes
+    for a, b in zip(local, loky_result[:2], strict=True):
+        fa, fb = _fingerprint(a), _fingerprint(b)
+        assert fa[:7] == fb[:7]
+        assert all(torch.equal(fa[7][k], fb[7][k]) for k in fa[7])
