@@ -27,6 +27,7 @@ universe's initial model and where each successful universe is grafted as its ow
 from __future__ import annotations
 
 import math
+import traceback
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -142,7 +143,10 @@ def sweep(
         Before any work: a bad dataset, neither or both of ``grid``/``configs``, an unknown
         key or argument, a bad width, ``n_jobs == 0``, ``threads_per_worker < 1``, a
         non-callable ``pipeline``.  A configuration that fails while training does not
-        raise: its universe carries the traceback in ``error``.
+        raise: its universe carries the traceback in ``error``. If a worker process dies
+        (a segfault, out of memory), the unfinished configurations are run again one at a
+        time, so only the one that kills its worker is reported (with joblib's error).
+        An exception raised by ``callback`` propagates.
     """
     _check_dataset(dataset)
     if pipeline is not None and not callable(pipeline):
@@ -158,23 +162,51 @@ def sweep(
     listed = resolve_configs(grid, configs, fit_kwargs, custom)
 
     universes: list[Universe | None] = [None] * len(listed)
-    tasks = (
-        delayed(train_universe)(n, config, dataset, pipeline, threads_per_worker)
-        for n, config in enumerate(listed)
-    )
     bar = _bar(len(listed), progress)
-    try:
-        for universe in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks):
-            universes[universe.index] = universe
-            if bar is not None:
-                bar.update(1)
-            if callback is not None:
+
+    def finished(universe: Universe) -> None:
+        universes[universe.index] = universe
+        if bar is not None:
+            bar.update(1)
+        if callback is not None:
+            try:
                 callback(universe)
+            except Exception as exc:
+                raise _CallbackError from exc
+
+    def run(indices: Sequence[int]) -> None:
+        tasks = (
+            delayed(train_universe)(n, listed[n], dataset, pipeline, threads_per_worker)
+            for n in indices
+        )
+        results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks)
+        for universe in results:
+            finished(universe)
+
+    try:
+        try:
+            run(range(len(listed)))
+        except _CallbackError:
+            raise
+        except Exception:  # a worker died (segfault, out of memory): find the culprit alone
+            for n in [n for n, u in enumerate(universes) if u is None]:
+                try:
+                    run([n])
+                except _CallbackError:
+                    raise
+                except Exception:
+                    finished(Universe(index=n, config=listed[n], error=traceback.format_exc()))
+    except _CallbackError as exc:
+        raise exc.__cause__ from None  # the callback's own error, unchanged
     finally:
         if bar is not None:
             bar.close()
     done = [u for u in universes if u is not None]
     return SweepResult(done, universe_tree(done), dataset)
+
+
+class _CallbackError(Exception):
+    """Carries an exception of the user's callback past the worker-crash recovery."""
 
 
 def universe_tree(universes: Sequence[Universe]) -> VersionTree:

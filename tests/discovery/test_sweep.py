@@ -226,3 +226,28 @@ def test_sweep_in_process_equals_worker_processes(dataset, loky_result, capsys):
         fa, fb = _fingerprint(a), _fingerprint(b)
         assert fa[:7] == fb[:7]
         assert all(torch.equal(fa[7][k], fb[7][k]) for k in fa[7])
+
+
+def test_sweep_worker_crash_fails_only_its_configuration(dataset):
+    def pipeline(model, data, config):
+        if config["tag"] == "crash":
+            import os
+
+            os._exit(3)  # the worker process dies: no Python exception to catch
+        model.remove_edge(0, 0, 0)
+
+    configs = [{"tag": "a"}, {"tag": "crash"}, {"tag": "b"}]
+    result = sweep(dataset, configs=configs, pipeline=pipeline, n_jobs=2, progress=False,
+                   width=[2, 2, 1])  # fmt: skip
+    assert [u.error is None for u in result] == [True, False, True]
+    assert "Traceback" in result[1].error and result[1].model is None
+    assert [u.n_edges for u in (result[0], result[2])] == [5, 5]
+
+
+def test_sweep_callback_error_propagates(dataset):
+    def callback(universe):
+        raise KeyError("from the callback")
+
+    with pytest.raises(KeyError, match="from the callback"):
+        sweep(dataset, configs=[{"tag": 1}], pipeline=lambda m, d, c: None, n_jobs=1,
+              progress=False, callback=callback)  # fmt: skip
