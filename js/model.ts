@@ -117,6 +117,20 @@ export interface WidgetError {
   level?: "info";
 }
 
+/** Pareto panel points (kanwidget/widget/pareto.py); `{}` = no panel. Per point k:
+ * complexity[k], error[k] (held-out RMSE), formula[k] (text), latex[k], universe[k] (a
+ * version id in `history`, or null), front[k]; `best` is an index or -1. */
+export interface Pareto {
+  complexity?: Arr;
+  error?: Arr;
+  formula?: string[];
+  latex?: string[];
+  universe?: (string | null)[];
+  front?: boolean[];
+  best?: number;
+  labels?: { complexity?: string; error?: string };
+}
+
 /** One key per synced trait of KANWidget (same names, same meaning). */
 export interface Model {
   structure: Structure;
@@ -133,12 +147,13 @@ export interface Model {
   beta: number;
   frames: Record<string, Frame>;
   fit_args: FitArgs;
+  pareto: Pareto;
 }
 
 /** The synced trait names, checked against `Model` at compile time (all keys, no extras). */
 export const TRAIT_NAMES = Object.keys({
   structure: 1, curves: 1, samples: 1, scores: 1, loss: 1, training: 1,
-  selected: 1, candidates: 1, history: 1, error: 1, show_pruned: 1, beta: 1, frames: 1, fit_args: 1,
+  selected: 1, candidates: 1, history: 1, error: 1, show_pruned: 1, beta: 1, frames: 1, fit_args: 1, pareto: 1,
 } satisfies Record<keyof Model, 1>) as (keyof Model)[];
 
 /** Messages the browser sends (validated in Python). */

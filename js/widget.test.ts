@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it } from "vitest";
 import { encode } from "./codec";
+import { TRAIT_NAMES } from "./model";
 import { FakeModel, edgeCurves, flush, network, smallState } from "./testing/fake";
 import widget from "./widget";
 
@@ -97,7 +98,7 @@ describe("render", () => {
     const model = new FakeModel(smallState());
     const el = document.createElement("div");
     const cleanup = widget.render({ model, el });
-    expect(model.listenerCount()).toBe(13 + 4); // one per trait; comm_live_update, comm:close, destroy, msg:custom
+    expect(model.listenerCount()).toBe(TRAIT_NAMES.length + 4); // one per synced trait; comm_live_update, comm:close, destroy, msg:custom
     cleanup();
     expect(model.listenerCount()).toBe(0);
     expect(el.children).toHaveLength(0);

@@ -15,6 +15,7 @@ import { LINK_NOTES, controls, type ControlName, type Control } from "./panels/c
 import { lossLabel } from "./panels/format";
 import { Inspector } from "./panels/inspector";
 import { Link, type LinkOptions } from "./panels/link";
+import { ParetoPanel } from "./panels/pareto";
 import { Toolbar } from "./panels/toolbar";
 import { html } from "./plot";
 import { markReadOnly } from "./readonly";
@@ -47,6 +48,7 @@ class View {
   private diagram: Diagram;
   private inspector: Inspector;
   private timeline: Timeline;
+  private pareto: ParetoPanel;
   private selected: string | null; // UI state: the edge highlighted / inspected here
   private dirty = new Set<Key>(KEYS);
   private scheduled = false;
@@ -82,10 +84,11 @@ class View {
     });
     this.inspector = new Inspector({ send, close: () => this.closeInspector() });
     this.timeline = new Timeline(send);
+    this.pareto = new ParetoPanel(send);
     const main = html("div", "kw-main", "", this.root);
     main.appendChild(this.diagram.el);
     const side = html("div", "kw-side", "", main);
-    side.append(this.inspector.el, this.timeline.el);
+    side.append(this.pareto.el, this.inspector.el, this.timeline.el);
     this.root.prepend(this.banner.el, this.toolbar.el);
     this.root.addEventListener("keydown", this.onKey);
     host.appendChild(this.root);
@@ -161,6 +164,7 @@ class View {
       this.toolbar.sparkline.setLabel(label.text, label.title);
     }
     if (d.has("history")) this.timeline.update(m.get("history"));
+    if (d.has("pareto") || d.has("history")) this.pareto.update(m.get("pareto"), m.get("history")?.current ?? "");
     if (d.has("error")) this.banner.update(m.get("error"));
     if (this.link.state === "static" || this.link.state === "offline") markReadOnly(this.root); // panels re-enable their buttons on update
   }

@@ -1,8 +1,9 @@
 """kanwidget: a fast MultKAN backend and a live JupyterLab widget for it."""
 
+from .discovery import sweep
 from .kan import KAN, MultKAN, StopTraining, create_dataset
 from .kan.compiler import kanpiler
 from .widget import KANWidget
 
-__all__ = ["KAN", "KANWidget", "MultKAN", "StopTraining", "create_dataset", "kanpiler"]
+__all__ = ["KAN", "KANWidget", "MultKAN", "StopTraining", "create_dataset", "kanpiler", "sweep"]
 __version__ = "0.1.0"

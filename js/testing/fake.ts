@@ -130,5 +130,6 @@ export function smallState(): Model {
     beta: 3,
     frames: {},
     fit_args: { steps: 50, opt: "LBFGS", lr: 1, lamb: 0, update_grid: true, other: "" },
+    pareto: {},
   };
 }

@@ -28,6 +28,7 @@ from .codec import ArrayDict, ArrayList
 from .frames import FrameStore
 from .inspect import edge_candidates, edge_is_active
 from .messages import check_function_name
+from .pareto import from_discovery, from_sweep
 from .payload import (
     DataSample,
     build_arrays,
@@ -95,6 +96,11 @@ class KANWidget(BrowserActions, anywidget.AnyWidget):
     frames = ArrayDict()
     #: {steps, opt, lr, lamb, update_grid, other}: what the toolbar's Fit uses (the last fit's)
     fit_args = traitlets.Dict(default_value=dict(FIT_DEFAULTS, other="")).tag(sync=True)
+    #: {} or the Pareto panel's points: {complexity, error: (N,) float32, formula, latex,
+    #: universe, front: [N], best: int, labels} (pareto.py; from_discovery / from_sweep)
+    pareto = ArrayDict()
+    from_discovery = classmethod(from_discovery)
+    from_sweep = classmethod(from_sweep)
 
     def __init__(
         self,

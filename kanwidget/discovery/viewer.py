@@ -1,0 +1,33 @@
+"""How a discovery result (a ``SweepResult``, a ``Discovery``) finds its widget.
+
+``kanwidget.discovery`` never imports ``kanwidget.widget`` (the wall in DESIGN.md): the
+widget package registers its viewer here when it is imported (``kanwidget/widget/pareto.py``),
+and ``result.widget()`` calls it.  ``import kanwidget`` imports both, so in a notebook
+``result.widget()`` just works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+_viewer: Callable[..., Any] | None = None
+
+
+def register_viewer(viewer: Callable[..., Any]) -> None:
+    """Set ``viewer(result, **kwargs)``, the function ``show`` calls."""
+    global _viewer
+    _viewer = viewer
+
+
+def show(result: Any, **kwargs: Any) -> Any:
+    """The registered viewer's widget for ``result``.
+
+    Raises
+    ------
+    RuntimeError
+        If no viewer is registered (``kanwidget.widget`` was not imported).
+    """
+    if _viewer is None:
+        raise RuntimeError("no widget is registered: `import kanwidget.widget` first")
+    return _viewer(result, **kwargs)
