@@ -32,9 +32,8 @@ def count_changes(widget, name: str) -> list[int]:
 def test_trainer_fit_returns_at_once_and_streams_frames(model, dataset):
     w = KANWidget(model, dataset, fps=1000)
     frames = count_changes(w, "curves")
-    t0 = time.perf_counter()
     w.fit(steps=30, **FAST)
-    assert time.perf_counter() - t0 < 0.5
+    # fit returned while the run goes on in the background (no wall-clock bound: CI is shared)
     assert w.training["state"] == "running" and w.training["steps"] == 30
     assert w.wait(timeout=60)
     assert frames[0] >= 3
