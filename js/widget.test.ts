@@ -98,7 +98,8 @@ describe("render", () => {
     const model = new FakeModel(smallState());
     const el = document.createElement("div");
     const cleanup = widget.render({ model, el });
-    expect(model.listenerCount()).toBe(TRAIT_NAMES.length + 4); // one per synced trait; comm_live_update, comm:close, destroy, msg:custom
+    // one per drawn trait (not `frames`: read on a version click); comm_live_update, comm:close, destroy, msg:custom
+    expect(model.listenerCount()).toBe(TRAIT_NAMES.filter((k) => k !== "frames").length + 4);
     cleanup();
     expect(model.listenerCount()).toBe(0);
     expect(el.children).toHaveLength(0);
