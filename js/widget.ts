@@ -101,7 +101,8 @@ class View {
     }
     if (rebuilt || d.has("curves") || d.has("samples")) this.diagram.setData(edgeData(m));
     if (rebuilt || d.has("scores") || d.has("beta")) {
-      this.diagram.setScores(decode(m.get("scores")?.edge)?.data, m.get("beta") ?? 3);
+      const scores = m.get("scores");
+      this.diagram.setScores(decode(scores?.edge)?.data, m.get("beta") ?? 3, decode(scores?.node)?.data);
     }
     // The kernel's selection wins when it changes; a local click without a kernel stays.
     if (d.has("selected")) this.selected = keyOf(m.get("selected")) ?? null;
