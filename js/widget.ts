@@ -99,11 +99,11 @@ class View {
       this.diagram.build(m.get("structure") ?? ({} as Model["structure"]), !!m.get("show_pruned"));
       this.toolbar.setShowPruned(!!m.get("show_pruned"));
     }
-    if (rebuilt || d.has("curves") || d.has("samples")) this.diagram.setData(edgeData(m));
     if (rebuilt || d.has("scores") || d.has("beta")) {
       const scores = m.get("scores");
       this.diagram.setScores(decode(scores?.edge)?.data, m.get("beta") ?? 3, decode(scores?.node)?.data);
     }
+    if (rebuilt || d.has("curves") || d.has("samples")) this.diagram.setData(edgeData(m));
     // The kernel's selection wins when it changes; a local click without a kernel stays.
     if (d.has("selected")) this.selected = keyOf(m.get("selected")) ?? null;
     if (rebuilt || ["curves", "samples", "scores", "selected", "candidates"].some((k) => d.has(k as Key))) {

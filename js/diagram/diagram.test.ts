@@ -144,7 +144,7 @@ describe("inputs", () => {
     expect(inputs).toHaveLength(4);
     const bars = Array.from(inputs, (n) => Number(n.querySelector(".kw-importance")!.getAttribute("width")));
     expect(bars).toEqual([6.5, 13, 19.5, 26]);
-    expect(inputs[0].querySelector(".kw-node-label")!.textContent).toBe("input_number_0_…");
+    expect(inputs[0].querySelector(".kw-node-label")!.textContent).toBe("input_number_0_with_a…");
     const more = d.el.querySelector("[data-collapsed]")!;
     expect(more.textContent).toContain("+26 inputs");
     expect(more.querySelector("title")!.textContent).toContain("input_number_29_with_a_long_name");

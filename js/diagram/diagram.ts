@@ -43,6 +43,7 @@ export class Diagram {
   private showPruned = false;
   private data: EdgeData = { p: 0, s: 0 };
   private dataStamp = 0;
+  private buildStamp = -1; // dataStamp when build() ran: no frame drawn since
   private stamps = new Map<string, number>();
   private scores: Float32Array | undefined;
   private beta = 3;
@@ -136,6 +137,7 @@ export class Diagram {
       this.plots.appendChild(view.group);
     });
     this.faint = this.faintNow();
+    this.buildStamp = this.dataStamp;
     this.relayout();
   }
 
@@ -209,11 +211,16 @@ export class Diagram {
     for (const view of this.views.values()) {
       const score = scores?.[view.index];
       const o = edgeOpacity(score, beta).toFixed(3);
-      view.group.setAttribute("opacity", o);
-      view.line.setAttribute("opacity", o);
-      setTitle(view, score ?? null);
+      if (o !== view.opacity) {
+        view.group.setAttribute("opacity", o);
+        view.line.setAttribute("opacity", o);
+        view.opacity = o;
+      }
+      view.score = score ?? null;
+      view.titled = false;
     }
-    this.refreshFaint(false);
+    // a structure just built is laid out with its faint set at once; during training, later
+    this.refreshFaint(this.dataStamp === this.buildStamp);
     if (inputsChanged) this.updateImportance();
   }
 
@@ -292,7 +299,12 @@ export class Diagram {
       view.group.style.display = display;
       view.line.style.display = display;
     }
-    if (on) this.shown.push(view);
+    if (!on) return;
+    this.shown.push(view);
+    if (!view.titled) {
+      setTitle(view, view.score);
+      view.titled = true;
+    }
   }
 
   private drawStale(): void {

@@ -19,6 +19,9 @@ export interface EdgeView {
   dots: SVGPathElement;
   title: SVGTitleElement;
   size: [number, number]; // box size the paths were drawn for
+  opacity: string; // last opacity written
+  score: number | null; // score shown in the tooltip (written when shown)
+  titled: boolean; // tooltip up to date with `score`
   drawn: [string, string]; // last curve / dots paths written
 }
 
@@ -63,7 +66,7 @@ export function createEdge(pos: EdgePos): EdgeView {
   }
   const view: EdgeView = {
     pos, index: pos.index, key: pos.key, line, linePaths: [hit, stroke], group, thumb, bg, fine,
-    curve, dots, title, size: [0, 0], drawn: ["", ""],
+    curve, dots, title, size: [0, 0], drawn: ["", ""], opacity: "", score: null, titled: false,
   };  // prettier-ignore
   setTitle(view, null);
   return view;

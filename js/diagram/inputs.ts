@@ -5,7 +5,7 @@
 // the tooltip); labels that do not fit side by side are drawn at an angle (layout.ts).
 
 export const MAX_INPUTS = 20;
-export const LABEL_CHARS = 16;
+export const LABEL_CHARS = 22;
 
 /**
  * Split the inputs into those drawn one by one and those collapsed into one node.

@@ -147,7 +147,9 @@ export function layout(s: Structure, opts: LayoutOptions = {}): Layout {
   const labelW = Math.max(0, ...labels.map((t) => t.length)) * CHAR_W + 8;
   const rotateInputs = labelW > inner / Math.max(1, nNodes[0]);
   const bottom = rotateInputs ? 26 + labelW * Math.SQRT1_2 : 44;
-  const width = inner + 2 * MARGIN_X;
+  // a turned label runs down and to the left of its node: leave room for the first one
+  const left = rotateInputs ? Math.max(MARGIN_X, labelW * Math.SQRT1_2 - inner / (2 * nNodes[0]) + 4) : MARGIN_X;
+  const width = inner + left + MARGIN_X;
   const height = TOP + bottom + bands.reduce((a, b) => a + b, 0);
 
   const layerY: number[] = [height - bottom];
@@ -157,7 +159,7 @@ export function layout(s: Structure, opts: LayoutOptions = {}): Layout {
   const byKey = new Map<string, NodePos>();
   ordered.forEach((row, l) => {
     const n = nNodes[l];
-    const at = (k: number): number => MARGIN_X + ((k + 0.5) * inner) / n;
+    const at = (k: number): number => left + ((k + 0.5) * inner) / n;
     row.forEach((node, k) => {
       const p: NodePos = { key: nodeKey(l, node.i), node, x: at(k), y: layerY[l] };
       nodePos.push(p);
@@ -182,7 +184,7 @@ export function layout(s: Structure, opts: LayoutOptions = {}): Layout {
     const nRows = rowsPer[l];
     for (let r = 0; r < nRows; r++) {
       const inRow = placed.filter((_, k) => k % nRows === r);
-      const xs = spread(inRow.map((p) => p.mid), pitch, MARGIN_X + pitch / 2, MARGIN_X + inner - pitch / 2);
+      const xs = spread(inRow.map((p) => p.mid), pitch, left + pitch / 2, left + inner - pitch / 2);
       const by = layerY[l] - LINE_GAP - (r + 0.5) * rowPitch;
       inRow.forEach((p, k) => {
         const bx = xs[k];

@@ -4,7 +4,7 @@
 // layer just placed, count the crossings after every sweep and keep the best order seen.
 // The identity order is the first candidate, so the result never has more crossings than
 // the model's own order, and a fully connected layer (where every order has the same
-// crossings) keeps index order.
+// crossings) keeps index order. Nodes with no drawn edge go to the end of their layer.
 
 /** A drawn edge between node `u` of layer `l` and node `v` of layer `l + 1`. */
 export interface Link {
@@ -104,5 +104,9 @@ export function orderNodes(sizes: number[], links: Link[], sweeps = 6): number[]
       bestCount = count;
     }
   }
-  return best;
+  // nodes without any drawn edge cross nothing: draw them after the connected ones
+  return best.map((row, l) => {
+    const linked = (i: number): boolean => down[l][i].length > 0 || up[l][i].length > 0;
+    return [...row.filter(linked), ...row.filter((i) => !linked(i))];
+  });
 }
