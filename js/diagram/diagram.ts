@@ -5,6 +5,7 @@
 // UI-only state here: zoom, hide-faint choice, expanded inputs, hover.
 import type { Structure } from "../model";
 import { html, svg } from "../plot";
+import { DiagramControls } from "./controls";
 import { attachDrag, type DragTarget } from "./drag";
 import { createEdge, drawEdge, placeEdge, setTitle, type EdgeData, type EdgeView } from "./edges";
 import { edgeOpacity, faintEdges, LARGE_MODEL } from "./faint";
@@ -33,9 +34,7 @@ export class Diagram {
   private lines: SVGGElement;
   private plots: SVGGElement;
   private nodeLayer: SVGGElement;
-  private faintBox: HTMLInputElement;
-  private faintLabel: HTMLElement;
-  private collapseButton: HTMLButtonElement;
+  private controls: DiagramControls;
   private views = new Map<string, EdgeView>(); // every drawable edge
   private shown: EdgeView[] = []; // laid out and not hidden in place
   private nodeEls = new Map<string, SVGGElement>();
@@ -63,7 +62,6 @@ export class Diagram {
 
   constructor(private events: DiagramEvents) {
     this.el = html("div", "kw-diagram");
-    const bar = html("div", "kw-diagram-bar", "", this.el);
     this.scroll = html("div", "kw-scroll", "", this.el);
     this.svg = svg("svg", { class: "kw-svg", role: "img" }, this.scroll);
     this.lines = svg("g", { class: "kw-lines" }, this.svg);
@@ -74,29 +72,18 @@ export class Diagram {
     this.viewport = new Viewport(this.scroll, this.svg, (e) => this.hitAt(e) === null && !this.domHit(e.target));
     this.hover = new Highlighter(this.svg);
 
-    const zoom = (label: string, title: string, f: () => void): void => {
-      const b = html("button", "kw-button kw-zoom", label, bar);
-      Object.assign(b, { type: "button", title });
-      b.addEventListener("click", f);
-    };
-    zoom("−", "zoom out (or Ctrl + wheel)", () => this.viewport.setZoom(this.viewport.zoom / 1.25));
-    zoom("+", "zoom in (or Ctrl + wheel)", () => this.viewport.setZoom(this.viewport.zoom * 1.25));
-    zoom("fit", "show the whole diagram", () => this.viewport.setZoom(this.viewport.fitZoom()));
-    const label = html("label", "kw-toggle kw-faint-toggle", "", bar);
-    this.faintBox = html("input", "kw-hide-faint", "", label);
-    this.faintBox.type = "checkbox";
-    this.faintLabel = html("span", "", "", label);
-    label.title = "hide edges drawn at under 10% opacity (tanh(beta * score) < 0.1)";
-    this.faintBox.addEventListener("change", () => {
-      this.hideFaint = this.faintBox.checked;
-      this.refreshFaint(true);
+    this.controls = new DiagramControls({
+      zoom: (f) => this.viewport.setZoom(f === "fit" ? this.viewport.fitZoom() : this.viewport.zoom * f),
+      hideFaint: (hide) => {
+        this.hideFaint = hide;
+        this.refreshFaint(true);
+      },
+      collapseInputs: () => {
+        this.expandInputs = false;
+        this.relayout();
+      },
     });
-    this.collapseButton = html("button", "kw-button kw-collapse-inputs", "collapse inputs", bar);
-    this.collapseButton.type = "button";
-    this.collapseButton.addEventListener("click", () => {
-      this.expandInputs = false;
-      this.relayout();
-    });
+    this.el.prepend(this.controls.el);
 
     this.svg.addEventListener("click", this.onClick);
     this.svg.addEventListener("pointerover", this.onOver);
@@ -256,8 +243,9 @@ export class Diagram {
   }
 
   private faintNow(): Set<number> {
+    const edges = this.structure.edges ?? [];
     const out = new Set<number>();
-    faintEdges(Array.from(this.views.values(), (v) => v.index), this.scores, this.beta).forEach((i) => out.add(i));
+    faintEdges(Array.from(this.views.values(), (v) => v.index), this.scores, this.beta, (e) => edges[e]?.l ?? 0).forEach((i) => out.add(i));
     return out;
   }
 
@@ -316,12 +304,8 @@ export class Diagram {
   }
 
   private updateBar(): void {
-    const n = this.faint.size;
-    this.faintBox.checked = this.hiding();
-    this.faintLabel.textContent = ` hide faint edges (${n})`;
-    (this.faintBox.parentElement as HTMLElement).hidden = n === 0 && this.hideFaint === null;
     const nIn = this.lay?.nodes.filter((p) => p.node.l === 0).length ?? 0;
-    this.collapseButton.hidden = !(this.expandInputs && nIn > MAX_INPUTS);
+    this.controls.update(this.faint.size, this.hiding(), this.hideFaint !== null, this.expandInputs && nIn > MAX_INPUTS);
   }
 
   /** Importance bars follow the input scores in place (a first set of scores adds them). */
