@@ -106,9 +106,13 @@ export class Diagram {
     }
   }
 
-  /** Rebuild every edge view from a new structure. */
-  build(s: Structure, showPruned: boolean): void {
+  /**
+   * Rebuild every edge view from a new structure; `scores` (as for setScores) lets the first
+   * layout leave the faint edges out at once.
+   */
+  build(s: Structure, showPruned: boolean, scores?: [Float32Array | undefined, number, Float32Array | undefined]): void {
     this.structure = s;
+    if (scores) [this.scores, this.beta, this.nodeScores] = scores;
     this.showPruned = showPruned;
     this.plots.replaceChildren();
     this.lines.replaceChildren();

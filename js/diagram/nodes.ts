@@ -31,7 +31,7 @@ export interface NodeStyle {
 export function createNode(p: NodePos, s: Structure, lastLayer: number, style: NodeStyle): SVGGElement {
   const { node } = p;
   const t = (v: number): number => Math.round(v * 10) / 10;
-  if (p.collapsed) return collapsedNode(p, s, lastLayer);
+  if (p.collapsed) return collapsedNode(p, s, lastLayer, style.rotate);
   const g = svg("g", {
     class: `kw-node kw-${node.kind}`,
     "data-node": p.key,
@@ -67,14 +67,20 @@ export function createNode(p: NodePos, s: Structure, lastLayer: number, style: N
   return g;
 }
 
-function collapsedNode(p: NodePos, s: Structure, lastLayer: number): SVGGElement {
+function collapsedNode(p: NodePos, s: Structure, lastLayer: number, rotate: boolean): SVGGElement {
   const t = (v: number): number => Math.round(v * 10) / 10;
   const g = svg("g", { class: "kw-node kw-collapsed", "data-collapsed": p.collapsed!.length, transform: `translate(${t(p.x)},${t(p.y)})` });
   const names = p.collapsed!.map((i) => nodeName(0, i, "", s, lastLayer));
   const title = svg("title", {}, g);
   title.textContent = `${names.length} inputs with no drawn edge:\n${names.join(", ")}\nclick to show them`;
   svg("rect", { class: "kw-node-shape", x: -12, y: -7, width: 24, height: 14, rx: 7 }, g);
-  const label = svg("text", { class: "kw-node-label", y: 26 }, g);
+  const label = svg("text", { class: "kw-node-label" }, g);
   label.textContent = `+${names.length} inputs`;
+  if (rotate) {
+    label.setAttribute("transform", "translate(4,18) rotate(-45)");
+    label.classList.add("kw-rotated");
+  } else {
+    label.setAttribute("y", "26");
+  }
   return g;
 }
