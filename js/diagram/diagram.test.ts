@@ -60,6 +60,7 @@ describe("faint edges", () => {
     expect(Math.tanh(3 * 0.001)).toBeLessThan(FAINT_OPACITY);
     const { el } = mount(bigState(strong));
     expect(visible(el)).toHaveLength(50);
+    expect(el.querySelectorAll("[data-edge]")).toHaveLength(50); // no DOM for edges never shown
     const box = el.querySelector(".kw-hide-faint") as HTMLInputElement;
     expect(box.checked).toBe(true);
     expect(box.parentElement!.textContent).toContain("(100)");

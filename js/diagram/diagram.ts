@@ -1,7 +1,8 @@
-// The network diagram. `build` makes one view per drawable edge when `structure` (or
+// The network diagram. `build` lists the drawable edges when `structure` (or
 // show_pruned) changes; `relayout` places the shown ones for the available width (nodes
 // ordered to reduce crossings, faint edges of large models left out, wide input layers
-// collapsed); curves, scores and selection update in place so 10 frames/s stay cheap.
+// collapsed; an edge's DOM is made when it is first laid out); curves, scores and
+// selection update in place so 10 frames/s stay cheap.
 // UI-only state here: zoom, hide-faint choice, expanded inputs, hover.
 import type { Structure } from "../model";
 import { html, svg } from "../plot";
@@ -12,7 +13,7 @@ import { edgeOpacity, faintEdges, LARGE_MODEL } from "./faint";
 import { Highlighter } from "./highlight";
 import { hitTest, type Hit } from "./hit";
 import { importance, MAX_INPUTS } from "./inputs";
-import { DEFAULT_WIDTH, layout, type Layout } from "./layout";
+import { DEFAULT_WIDTH, layout, type EdgePos, type Layout } from "./layout";
 import { createNode } from "./nodes";
 import { Viewport } from "./viewport";
 
@@ -35,7 +36,8 @@ export class Diagram {
   private plots: SVGGElement;
   private nodeLayer: SVGGElement;
   private controls: DiagramControls;
-  private views = new Map<string, EdgeView>(); // every drawable edge
+  private drawable = new Map<string, number>(); // key -> index of every drawable edge
+  private views = new Map<string, EdgeView>(); // the drawable edges laid out so far (made on first use)
   private shown: EdgeView[] = []; // laid out and not hidden in place
   private nodeEls = new Map<string, SVGGElement>();
   private structure: Structure = {} as Structure;
@@ -54,6 +56,7 @@ export class Diagram {
   private lay: Layout | null = null;
   private width = 0;
   private settle: ReturnType<typeof setTimeout> | null = null;
+  private relaying = false;
   private viewport: Viewport;
   private hover: Highlighter;
   private observer: ResizeObserver | null = null;
@@ -119,17 +122,27 @@ export class Diagram {
     this.views.clear();
     this.stamps.clear();
     this.el.classList.toggle("kw-show-pruned", showPruned);
+    this.drawable.clear();
     (s.edges ?? []).forEach((edge, index) => {
-      if (!(edge.active || showPruned)) return;
-      const key = `${edge.l},${edge.i},${edge.j}`;
-      const view = createEdge({ index, key, edge, bx: 0, by: 0, a: [0, 0], b: [0, 0], d: "" });
-      this.views.set(key, view);
-      this.lines.appendChild(view.line);
-      this.plots.appendChild(view.group);
+      if (edge.active || showPruned) this.drawable.set(`${edge.l},${edge.i},${edge.j}`, index);
     });
     this.faint = this.faintNow();
     this.buildStamp = this.dataStamp;
     this.relayout();
+  }
+
+  /** The DOM of an edge, made when it is first laid out (hidden faint edges cost nothing). */
+  private create(pos: EdgePos): EdgeView {
+    const view = createEdge(pos);
+    const o = edgeOpacity(this.scores?.[pos.index], this.beta).toFixed(3);
+    view.group.setAttribute("opacity", o);
+    view.line.setAttribute("opacity", o);
+    view.opacity = o;
+    view.score = this.scores?.[pos.index] ?? null;
+    this.views.set(pos.key, view);
+    this.lines.appendChild(view.line);
+    this.plots.appendChild(view.group);
+    return view;
   }
 
   get layout(): Layout | null {
@@ -154,8 +167,7 @@ export class Diagram {
     this.lay = lay;
     const placed = new Set<string>();
     for (const pos of lay.edges) {
-      const view = this.views.get(pos.key);
-      if (!view) continue;
+      const view = this.views.get(pos.key) ?? this.create(pos);
       if (placeEdge(view, pos, lay.bw, lay.bh)) this.stamps.delete(view.key);
       placed.add(pos.key);
     }
@@ -183,7 +195,9 @@ export class Diagram {
     this.viewport.setSize(lay.width, lay.height);
     this.drawStale();
     this.updateBar();
+    this.relaying = true;
     if (this.selected) this.setSelected(this.selected);
+    this.relaying = false;
   }
 
   /** Redraw every shown plot from new curves / samples (hidden ones are drawn when shown). */
@@ -223,12 +237,16 @@ export class Diagram {
     old?.group.classList.remove("kw-selected");
     old?.line.classList.remove("kw-selected");
     this.selected = key;
-    const view = key ? this.views.get(key) : undefined;
+    if (!key || !this.drawable.has(key)) return;
+    if (this.lay && !this.relaying && !this.lay.edges.some((e) => e.key === key)) {
+      this.relayout(); // a faint edge left out: lay it out (relayout selects it again)
+      return;
+    }
+    const view = this.views.get(key);
     if (!view) return;
     view.group.classList.add("kw-selected");
     view.line.classList.add("kw-selected");
-    if (this.lay && !this.lay.edges.some((e) => e.key === key)) this.relayout(); // a hidden faint edge
-    else if (this.isHiddenInPlace(view)) this.refreshFaint(false);
+    if (this.isHiddenInPlace(view)) this.refreshFaint(false);
   }
 
   dispose(): void {
@@ -243,18 +261,18 @@ export class Diagram {
 
   // ------------------------------------------------------------------ faint edges
   private hiding(): boolean {
-    return this.hideFaint ?? this.views.size > LARGE_MODEL;
+    return this.hideFaint ?? this.drawable.size > LARGE_MODEL;
   }
 
   private faintNow(): Set<number> {
     const edges = this.structure.edges ?? [];
     const out = new Set<number>();
-    faintEdges(Array.from(this.views.values(), (v) => v.index), this.scores, this.beta, (e) => edges[e]?.l ?? 0).forEach((i) => out.add(i));
+    faintEdges(this.drawable.values(), this.scores, this.beta, (e) => edges[e]?.l ?? 0).forEach((i) => out.add(i));
     return out;
   }
 
   private isSelectedIndex(i: number): boolean {
-    return !!this.selected && this.views.get(this.selected)?.index === i;
+    return !!this.selected && this.drawable.get(this.selected) === i;
   }
 
   private isHiddenInPlace(view: EdgeView): boolean {
