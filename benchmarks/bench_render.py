@@ -239,8 +239,9 @@ def report(results: list[dict], load: float) -> str:
         f"Load average at the end: {load:.1f} on {os.cpu_count()} cores (a shared VM: compare "
         "rows of one run, not runs).",
         "",
-        "| model | plots shown | first render (cold) | first frame | render (warm, median) "
-        "| update (median) | hover (median) | stream: frame max | long tasks in stream |",
+        "| model | plots shown of edges | first render (cold) | first frame "
+        "| render (warm, median) | update (median) | hover (median) | stream: frame max "
+        "| long tasks in stream |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:

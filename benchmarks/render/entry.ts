@@ -105,7 +105,7 @@ async function run(c: Case): Promise<Result> {
   const svg = first.el.querySelector(".kw-svg")!;
   return {
     name: c.name,
-    edges: first.el.querySelectorAll("[data-edge]").length,
+    edges: ((c.state.structure as { edges?: unknown[] }).edges ?? []).length,
     shown: Array.from(first.el.querySelectorAll<SVGGElement>("[data-edge]")).filter((g) => g.style.display !== "none").length,
     first: first.ms,
     firstFrame,
