@@ -138,15 +138,17 @@ class View {
     this.dirty = new Set();
     const m = this.model;
     const rebuilt = d.has("structure") || d.has("show_pruned");
+    const scores = m.get("scores");
+    const edgeScores = decode(scores?.edge)?.data;
+    const nodeScores = decode(scores?.node)?.data;
     if (rebuilt) {
-      this.diagram.build(m.get("structure") ?? ({} as Model["structure"]), !!m.get("show_pruned"));
+      const s = m.get("structure") ?? ({} as Model["structure"]);
+      this.diagram.build(s, !!m.get("show_pruned"), [edgeScores, m.get("beta") ?? 3, nodeScores]);
       this.toolbar.setShowPruned(!!m.get("show_pruned"));
       this.keys.refresh(this.selected);
     }
+    if (rebuilt || d.has("scores") || d.has("beta")) this.diagram.setScores(edgeScores, m.get("beta") ?? 3, nodeScores);
     if (rebuilt || d.has("curves") || d.has("samples")) this.diagram.setData(edgeData(m));
-    if (rebuilt || d.has("scores") || d.has("beta")) {
-      this.diagram.setScores(decode(m.get("scores")?.edge)?.data, m.get("beta") ?? 3);
-    }
     // The kernel's selection wins when it changes; a local click without a kernel stays.
     if (d.has("selected")) this.selected = keyOf(m.get("selected")) ?? null;
     if (d.has("training") || d.has("error")) this.setFitPending(false); // the kernel answered

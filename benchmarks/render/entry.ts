@@ -1,53 +1,135 @@
-// Times the real widget bundle in a real browser: a 300-edge model rendered from synced
-// state (first render, repeated renders) and a live curve update. Built by bench_render.py.
-import { encode } from "../../js/codec";
-import { edgeCurves, FakeModel, network, smallState } from "../../js/testing/fake";
+// Times the real widget bundle in a real browser on states built by bench_render.py from real
+// models (curves, activations and attribution scores): the first render on a cold page,
+// repeated renders, a live update (curves + samples + scores, as one training frame), hover,
+// and a stream of training frames at 10/s watched by a long-task observer.
+import { FakeModel } from "../../js/testing/fake";
+import type { Model } from "../../js/model";
 import widget from "../../js/widget";
 
-type Result = { first: number; renders: number[]; updates: number[]; edges: number };
-
-function state() {
-  const width = [[10, 0], [20, 0], [5, 0]];
-  const { nodes, edges } = network(width);
-  const s = smallState();
-  Object.assign(s, {
-    structure: { width, mult_arity: [[], [], []], nodes, edges, in_vars: [], out_vars: [] },
-    curves: edgeCurves(300, 48),
-    samples: edgeCurves(300, 48, 0.2),
-    scores: { edge: encode(edges.map(() => 0.5)) },
-    selected: [],
-    candidates: [],
-  });
-  return s;
+type Json = Record<string, unknown>;
+interface Case {
+  name: string;
+  state: Json;
+  frames: Json[]; // alternative curves / samples / scores, as training would send them
+}
+interface Result {
+  name: string;
+  edges: number;
+  shown: number;
+  first: number;
+  firstFrame: number;
+  renders: number[];
+  updates: number[];
+  hovers: number[];
+  frameScript: number[];
+  longTasks: number[];
+  width: number;
+  height: number;
 }
 
-function renderOnce(): { ms: number; el: HTMLElement; model: FakeModel } {
+/** base64 arrays -> DataView, as the kernel delivers them. */
+function revive(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(revive);
+  if (v && typeof v === "object") {
+    const o = v as Json;
+    if (typeof o.b64 === "string") {
+      const bin = atob(o.b64);
+      const bytes = new Uint8Array(bin.length);
+      for (let k = 0; k < bin.length; k++) bytes[k] = bin.charCodeAt(k);
+      return { view: new DataView(bytes.buffer), dtype: o.dtype, shape: o.shape };
+    }
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, revive(x)]));
+  }
+  return v;
+}
+
+const nextFrame = (): Promise<void> => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
+
+function mount(c: Case): { ms: number; el: HTMLElement; model: FakeModel; t0: number } {
   const el = document.createElement("div");
   document.body.appendChild(el);
-  const model = new FakeModel(state());
+  const model = new FakeModel(revive(structuredClone(c.state)) as Model);
   const t0 = performance.now();
   widget.render({ model, el } as never);
   void el.getBoundingClientRect(); // include style and layout
-  return { ms: performance.now() - t0, el, model };
+  return { ms: performance.now() - t0, el, model, t0 };
 }
 
-async function run(): Promise<Result> {
-  const first = renderOnce();
+async function run(c: Case): Promise<Result> {
+  const first = mount(c);
+  await nextFrame();
+  const firstFrame = performance.now() - first.t0;
   const renders: number[] = [];
   for (let i = 0; i < 10; i++) {
-    const r = renderOnce();
+    const r = mount(c);
     renders.push(r.ms);
     r.el.remove();
+    await tick();
   }
+  const frames = c.frames.map((f) => revive(f) as Json);
+  const apply = (m: FakeModel, f: Json): void => {
+    for (const k of ["curves", "samples", "scores"] as const) m.set(k, f[k] as never);
+  };
   const updates: number[] = [];
   for (let i = 0; i < 10; i++) {
     const t0 = performance.now();
-    first.model.set("curves", edgeCurves(300, 48, 0.01 * (i + 1)));
-    await new Promise((r) => setTimeout(r, 0)); // the widget batches changes per tick
+    apply(first.model, frames[i % frames.length]);
+    await tick(); // the widget batches changes per tick
     void first.el.getBoundingClientRect();
     updates.push(performance.now() - t0);
   }
-  return { first: first.ms, renders, updates, edges: first.el.querySelectorAll("[data-edge]").length };
+  const plots = Array.from(first.el.querySelectorAll<SVGGElement>("[data-edge]")).filter((g) => g.style.display !== "none");
+  const hovers: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const t0 = performance.now();
+    plots[(i * 7) % plots.length].querySelector(".kw-thumb-bg")!.dispatchEvent(new MouseEvent("pointerover", { bubbles: true }));
+    void first.el.getBoundingClientRect();
+    hovers.push(performance.now() - t0);
+  }
+  first.el.querySelector(".kw-svg")!.dispatchEvent(new MouseEvent("pointerleave"));
+  // training stream: 30 frames, 100 ms apart; long tasks over the whole stream
+  const longTasks: number[] = [];
+  const obs = new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration)));
+  obs.observe({ type: "longtask", buffered: false });
+  const frameScript: number[] = [];
+  for (let i = 0; i < 30; i++) {
+    const t0 = performance.now();
+    apply(first.model, frames[i % frames.length]);
+    await tick();
+    frameScript.push(performance.now() - t0);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 1200)); // scores settle: the faint edges are laid out again
+  obs.disconnect();
+  const svg = first.el.querySelector(".kw-svg")!;
+  return {
+    name: c.name,
+    edges: ((c.state.structure as { edges?: unknown[] }).edges ?? []).length,
+    shown: Array.from(first.el.querySelectorAll<SVGGElement>("[data-edge]")).filter((g) => g.style.display !== "none").length,
+    first: first.ms,
+    firstFrame,
+    renders,
+    updates,
+    hovers,
+    frameScript,
+    longTasks,
+    width: Number(svg.getAttribute("width")),
+    height: Number(svg.getAttribute("height")),
+  };
 }
 
-run().then((r) => ((window as unknown as { __result: Result }).__result = r));
+async function main(): Promise<void> {
+  const params = new URLSearchParams(location.search);
+  const cases = (await (await fetch("states.json")).json()) as Case[];
+  const c = cases.find((x) => x.name === params.get("case")) ?? cases[0];
+  const w = window as unknown as { __result: Result; __shown: boolean };
+  if (params.get("show")) {
+    mount(c);
+    w.__shown = true;
+    return;
+  }
+  w.__result = await run(c);
+}
+
+void main();

@@ -1,11 +1,23 @@
-// The network diagram: builds the SVG when `structure` (or show_pruned) changes, and
-// otherwise updates in place (curves, opacity, selection) so 10 frames/s stay cheap.
+// The network diagram. `build` lists the drawable edges when `structure` (or
+// show_pruned) changes; `relayout` places the shown ones for the available width (nodes
+// ordered to reduce crossings, faint edges of large models left out, wide input layers
+// collapsed; an edge's DOM is made when it is first laid out); curves, scores and
+// selection update in place so 10 frames/s stay cheap.
+// UI-only state here: zoom, hide-faint choice, expanded inputs, hover.
 import type { Structure } from "../model";
 import { html, svg } from "../plot";
-import { attachDrag } from "./drag";
-import { createEdge, drawEdge, setTitle, type EdgeData, type EdgeView } from "./edges";
-import { layout, type Layout } from "./layout";
+import { DiagramControls } from "./controls";
+import { attachDrag, type DragTarget } from "./drag";
+import { createEdge, drawEdge, placeEdge, setTitle, type EdgeData, type EdgeView } from "./edges";
+import { edgeOpacity, faintEdges, LARGE_MODEL } from "./faint";
+import { Highlighter } from "./highlight";
+import { hitTest, type Hit } from "./hit";
+import { importance, MAX_INPUTS } from "./inputs";
+import { DEFAULT_WIDTH, layout, type EdgePos, type Layout } from "./layout";
 import { createNode } from "./nodes";
+import { Viewport } from "./viewport";
+
+export { edgeOpacity } from "./faint";
 
 export interface DiagramEvents {
   select(edge: number[]): void;
@@ -13,124 +25,397 @@ export interface DiagramEvents {
   pruneNode(node: number[]): void;
 }
 
-/** Opacity of an edge from its attribution score: tanh(beta * score) (pykan), floored so it stays findable. */
-export function edgeOpacity(score: number | undefined, beta: number): number {
-  if (score == null || !Number.isFinite(score)) return 1;
-  return Math.max(0.05, Math.tanh(beta * score));
-}
+const SETTLE_MS = 800; // scores unchanged this long (e.g. training ended): lay faint edges out again
 
 export class Diagram {
   readonly el: HTMLElement;
+  private scroll: HTMLElement;
   private svg: SVGSVGElement;
   private trash: HTMLElement;
-  private edges = new Map<string, EdgeView>();
+  private lines: SVGGElement;
+  private plots: SVGGElement;
+  private nodeLayer: SVGGElement;
+  private controls: DiagramControls;
+  private drawable = new Map<string, number>(); // key -> index of every drawable edge
+  private views = new Map<string, EdgeView>(); // the drawable edges laid out so far (made on first use)
+  private shown: EdgeView[] = []; // laid out and not hidden in place
+  private nodeEls = new Map<string, SVGGElement>();
+  private structure: Structure = {} as Structure;
+  private showPruned = false;
+  private data: EdgeData = { p: 0, s: 0 };
+  private dataStamp = 0;
+  private buildStamp = -1; // dataStamp when build() ran: no frame drawn since
+  private stamps = new Map<string, number>();
+  private scores: Float32Array | undefined;
+  private beta = 3;
+  private faint = new Set<number>();
+  private laidOut = new Set<number>(); // faint set the current layout left out
+  private hideFaint: boolean | null = null; // null: by model size
+  private expandInputs = false;
   private selected: string | null = null;
   private lay: Layout | null = null;
+  private width = 0;
+  private settle: ReturnType<typeof setTimeout> | null = null;
+  private relaying = false;
+  private viewport: Viewport;
+  private hover: Highlighter;
+  private observer: ResizeObserver | null = null;
   private disposeDrag: () => void;
   private suppressClick: () => boolean;
 
   constructor(private events: DiagramEvents) {
     this.el = html("div", "kw-diagram");
-    const scroll = html("div", "kw-scroll", "", this.el);
-    this.svg = svg("svg", { class: "kw-svg", role: "img" }, scroll);
+    this.scroll = html("div", "kw-scroll", "", this.el);
+    this.svg = svg("svg", { class: "kw-svg", role: "img" }, this.scroll);
+    this.lines = svg("g", { class: "kw-lines" }, this.svg);
+    this.plots = svg("g", { class: "kw-plots" }, this.svg);
+    this.nodeLayer = svg("g", { class: "kw-nodes" }, this.svg);
     this.trash = html("div", "kw-trash", "drop here to prune", this.el);
     this.trash.title = "drag an edge's plot or a node here (or out of the diagram) to prune it";
+    this.viewport = new Viewport(this.scroll, this.svg, (e) => this.hitAt(e) === null && !this.domHit(e.target));
+    this.hover = new Highlighter(this.svg);
+
+    this.controls = new DiagramControls({
+      zoom: (f) => this.viewport.setZoom(f === "fit" ? this.viewport.fitZoom() : this.viewport.zoom * f),
+      hideFaint: (hide) => {
+        this.hideFaint = hide;
+        this.refreshFaint(true);
+      },
+      collapseInputs: () => {
+        this.expandInputs = false;
+        this.relayout();
+      },
+    });
+    this.el.prepend(this.controls.el);
+
     this.svg.addEventListener("click", this.onClick);
+    this.svg.addEventListener("pointerover", this.onOver);
+    this.svg.addEventListener("pointerleave", this.onLeave);
     const drag = attachDrag({
       svg: this.svg,
       area: this.el,
       trash: this.trash,
-      pick: (t) => this.pick(t),
+      pick: (e) => this.pick(e),
+      start: () => this.hover.clear(),
     });
     this.disposeDrag = drag.dispose;
     this.suppressClick = drag.suppressClick;
+    if (typeof ResizeObserver !== "undefined") {
+      this.observer = new ResizeObserver(() => {
+        const w = this.scroll.clientWidth;
+        if (this.lay && w > 0 && Math.abs(w - this.width) > 4) this.relayout();
+      });
+      this.observer.observe(this.scroll);
+    }
   }
 
-  /** Rebuild every element from a new structure. */
-  build(s: Structure, showPruned: boolean): void {
-    const lay = layout(s, showPruned);
-    this.lay = lay;
-    this.svg.replaceChildren();
-    this.edges.clear();
-    this.svg.setAttribute("viewBox", `0 0 ${lay.width} ${lay.height}`);
-    // Small networks may grow a little; big ones keep readable thumbnails and scroll.
-    this.svg.style.maxWidth = `${Math.round(lay.width * 1.6)}px`;
-    this.svg.style.minWidth = `${Math.round(Math.min(lay.width, 640 + (lay.width - 640) * 0.5))}px`;
+  /**
+   * Rebuild every edge view from a new structure; `scores` (as for setScores) lets the first
+   * layout leave the faint edges out at once.
+   */
+  build(s: Structure, showPruned: boolean, scores?: [Float32Array | undefined, number, Float32Array | undefined]): void {
+    this.structure = s;
+    if (scores) [this.scores, this.beta, this.nodeScores] = scores;
+    this.showPruned = showPruned;
+    this.plots.replaceChildren();
+    this.lines.replaceChildren();
+    this.views.clear();
+    this.stamps.clear();
     this.el.classList.toggle("kw-show-pruned", showPruned);
-    const lastLayer = lay.nodes.reduce((m, p) => Math.max(m, p.node.l), 0);
-    const edgeLayer = svg("g", { class: "kw-edges" });
-    for (const pos of lay.edges) {
-      const view = createEdge(pos);
-      this.edges.set(pos.key, view);
-      edgeLayer.appendChild(view.group);
-    }
-    const nodeLayer = svg("g", { class: "kw-nodes" });
-    const connected = new Set<string>();
-    for (const { edge } of lay.edges) {
-      if (!edge.active) continue;
-      connected.add(`${edge.l},${edge.i}`);
-      connected.add(`${edge.l + 1},${edge.to}`);
-    }
-    for (const p of lay.nodes) {
-      const g = createNode(p, s, lastLayer);
-      if (p.node.l > 0 && p.node.l < lastLayer && !connected.has(p.key)) g.classList.add("kw-isolated");
-      nodeLayer.appendChild(g);
-    }
-    this.svg.append(edgeLayer, nodeLayer);
-    if (this.selected) this.setSelected(this.selected);
+    this.drawable.clear();
+    (s.edges ?? []).forEach((edge, index) => {
+      if (edge.active || showPruned) this.drawable.set(`${edge.l},${edge.i},${edge.j}`, index);
+    });
+    this.faint = this.faintNow();
+    this.buildStamp = this.dataStamp;
+    this.relayout();
+  }
+
+  /** The DOM of an edge, made when it is first laid out (hidden faint edges cost nothing). */
+  private create(pos: EdgePos): EdgeView {
+    const view = createEdge(pos);
+    const o = edgeOpacity(this.scores?.[pos.index], this.beta).toFixed(3);
+    view.group.setAttribute("opacity", o);
+    view.line.setAttribute("opacity", o);
+    view.opacity = o;
+    view.score = this.scores?.[pos.index] ?? null;
+    this.views.set(pos.key, view);
+    this.lines.appendChild(view.line);
+    this.plots.appendChild(view.group);
+    return view;
   }
 
   get layout(): Layout | null {
     return this.lay;
   }
 
-  /** Redraw every thumbnail from new curves / samples. */
+  /** Place the shown edges and the nodes for the current width and options. */
+  relayout(): void {
+    if (this.settle) clearTimeout(this.settle);
+    this.settle = null;
+    this.hover.clear();
+    const s = this.structure;
+    this.width = this.scroll.clientWidth;
+    const hide = this.hiding() ? this.faint : new Set<number>();
+    this.laidOut = hide;
+    const lay = layout(s, {
+      showPruned: this.showPruned,
+      width: this.width || DEFAULT_WIDTH,
+      hidden: (i) => hide.has(i) && !this.isSelectedIndex(i),
+      expandInputs: this.expandInputs,
+    });
+    this.lay = lay;
+    const placed = new Set<string>();
+    for (const pos of lay.edges) {
+      const view = this.views.get(pos.key) ?? this.create(pos);
+      if (placeEdge(view, pos, lay.bw, lay.bh)) this.stamps.delete(view.key);
+      placed.add(pos.key);
+    }
+    this.shown = [];
+    for (const view of this.views.values()) this.show(view, placed.has(view.key));
+    this.nodeLayer.replaceChildren();
+    this.nodeEls.clear();
+    const lastLayer = lay.nodes.reduce((m, p) => Math.max(m, p.node.l), 0);
+    const nIn = s.nodes?.filter((nd) => nd.l === 0).length ?? 0;
+    const imp = importance(this.nodeScores, nIn);
+    const connected = new Set<string>();
+    for (const v of this.shown) {
+      if (!v.pos.edge.active) continue;
+      connected.add(`${v.pos.edge.l},${v.pos.edge.i}`);
+      connected.add(`${v.pos.edge.l + 1},${v.pos.edge.to}`);
+    }
+    for (const p of lay.nodes) {
+      const isInput = p.node.l === 0 && !p.collapsed;
+      const g = createNode(p, s, lastLayer, { rotate: lay.rotateInputs, importance: isInput && imp ? imp[p.node.i] : null });
+      if (p.node.l > 0 && p.node.l < lastLayer && !connected.has(p.key)) g.classList.add("kw-isolated");
+      this.nodeLayer.appendChild(g);
+      this.nodeEls.set(p.key, g);
+    }
+    this.svg.setAttribute("viewBox", `0 0 ${lay.width} ${lay.height}`);
+    this.viewport.setSize(lay.width, lay.height);
+    this.drawStale();
+    this.updateBar();
+    this.relaying = true;
+    if (this.selected) this.setSelected(this.selected);
+    this.relaying = false;
+  }
+
+  /** Redraw every shown plot from new curves / samples (hidden ones are drawn when shown). */
   setData(data: EdgeData): void {
-    for (const view of this.edges.values()) drawEdge(view, data);
+    this.data = data;
+    this.dataStamp++;
+    this.drawStale();
   }
 
   /** Edge opacity from attribution scores (one per edge of `structure.edges`). */
-  setScores(scores: Float32Array | undefined, beta: number): void {
-    for (const view of this.edges.values()) {
-      const score = scores?.[view.pos.index];
-      view.group.setAttribute("opacity", edgeOpacity(score, beta).toFixed(3));
-      setTitle(view, score ?? null);
+  setScores(scores: Float32Array | undefined, beta: number, nodeScores?: Float32Array): void {
+    this.scores = scores;
+    this.beta = beta;
+    const inputsChanged = nodeScores !== this.nodeScores;
+    this.nodeScores = nodeScores;
+    for (const view of this.views.values()) {
+      const score = scores?.[view.index];
+      const o = edgeOpacity(score, beta).toFixed(3);
+      if (o !== view.opacity) {
+        view.group.setAttribute("opacity", o);
+        view.line.setAttribute("opacity", o);
+        view.opacity = o;
+      }
+      view.score = score ?? null;
+      view.titled = false;
     }
+    // a structure just built is laid out with its faint set at once; during training, later
+    this.refreshFaint(this.dataStamp === this.buildStamp);
+    if (inputsChanged) this.updateImportance();
   }
+
+  private nodeScores: Float32Array | undefined;
 
   /** Highlight one edge ("l,i,j") or none. */
   setSelected(key: string | null): void {
-    if (this.selected) this.edges.get(this.selected)?.group.classList.remove("kw-selected");
+    const old = this.selected ? this.views.get(this.selected) : undefined;
+    old?.group.classList.remove("kw-selected");
+    old?.line.classList.remove("kw-selected");
     this.selected = key;
-    if (key) this.edges.get(key)?.group.classList.add("kw-selected");
+    if (!key || !this.drawable.has(key)) return;
+    if (this.lay && !this.relaying && !this.lay.edges.some((e) => e.key === key)) {
+      this.relayout(); // a faint edge left out: lay it out (relayout selects it again)
+      return;
+    }
+    const view = this.views.get(key);
+    if (!view) return;
+    view.group.classList.add("kw-selected");
+    view.line.classList.add("kw-selected");
+    if (this.isHiddenInPlace(view)) this.refreshFaint(false);
   }
 
   dispose(): void {
+    if (this.settle) clearTimeout(this.settle);
+    this.observer?.disconnect();
     this.disposeDrag();
+    this.viewport.dispose();
     this.svg.removeEventListener("click", this.onClick);
+    this.svg.removeEventListener("pointerover", this.onOver);
+    this.svg.removeEventListener("pointerleave", this.onLeave);
+  }
+
+  // ------------------------------------------------------------------ faint edges
+  private hiding(): boolean {
+    return this.hideFaint ?? this.drawable.size > LARGE_MODEL;
+  }
+
+  private faintNow(): Set<number> {
+    const edges = this.structure.edges ?? [];
+    const out = new Set<number>();
+    faintEdges(this.drawable.values(), this.scores, this.beta, (e) => edges[e]?.l ?? 0).forEach((i) => out.add(i));
+    return out;
+  }
+
+  private isSelectedIndex(i: number): boolean {
+    return !!this.selected && this.drawable.get(this.selected) === i;
+  }
+
+  private isHiddenInPlace(view: EdgeView): boolean {
+    return this.hiding() && this.faint.has(view.index) && !this.isSelectedIndex(view.index);
+  }
+
+  /**
+   * New faint set: hide / show plots in place at once (cheap, fine during training); lay the
+   * diagram out again at once when the user asked, else once the scores settle.
+   */
+  private refreshFaint(now: boolean): void {
+    this.faint = this.faintNow();
+    const placed = new Set(this.lay?.edges.map((e) => e.key));
+    const same = this.hiding() ? sameSet(this.faint, this.laidOut) : this.laidOut.size === 0;
+    if (now && !same) {
+      this.relayout();
+      return;
+    }
+    this.shown = [];
+    for (const view of this.views.values()) this.show(view, placed.has(view.key));
+    this.drawStale();
+    this.updateBar();
+    if (!same && !this.settle) this.settle = setTimeout(() => this.relayout(), SETTLE_MS);
+    else if (!same && this.settle) {
+      clearTimeout(this.settle);
+      this.settle = setTimeout(() => this.relayout(), SETTLE_MS);
+    }
+  }
+
+  private show(view: EdgeView, placed: boolean): void {
+    const on = placed && !this.isHiddenInPlace(view);
+    const display = on ? "" : "none";
+    if (view.group.style.display !== display) {
+      view.group.style.display = display;
+      view.line.style.display = display;
+    }
+    if (!on) return;
+    this.shown.push(view);
+    if (!view.titled) {
+      setTitle(view, view.score);
+      view.titled = true;
+    }
+  }
+
+  private drawStale(): void {
+    for (const view of this.shown) {
+      if (this.stamps.get(view.key) === this.dataStamp) continue;
+      drawEdge(view, this.data);
+      this.stamps.set(view.key, this.dataStamp);
+    }
+  }
+
+  private updateBar(): void {
+    const nIn = this.lay?.nodes.filter((p) => p.node.l === 0).length ?? 0;
+    this.controls.update(this.faint.size, this.hiding(), this.hideFaint !== null, this.expandInputs && nIn > MAX_INPUTS);
+  }
+
+  /** Importance bars follow the input scores in place (a first set of scores adds them). */
+  private updateImportance(): void {
+    const inputs = this.lay?.nodes.filter((p) => p.node.l === 0 && !p.collapsed) ?? [];
+    const n = this.structure.nodes?.filter((nd) => nd.l === 0).length ?? inputs.length;
+    const imp = importance(this.nodeScores, n);
+    for (const p of inputs) {
+      const bar = this.nodeEls.get(p.key)?.querySelector(".kw-importance");
+      if (!bar && imp) return this.relayout();
+      const w = imp ? Math.round(Math.max(1, 26 * imp[p.node.i]) * 10) / 10 : 0;
+      bar?.setAttribute("width", String(w));
+    }
+  }
+
+  // ------------------------------------------------------------------ pointer
+  /** Layout coordinates of a pointer event, or null where the SVG has no size (jsdom). */
+  private pointAt(e: MouseEvent): [number, number] | null {
+    const r = this.svg.getBoundingClientRect();
+    if (!this.lay || !(r.width > 0) || !(r.height > 0)) return null;
+    return [((e.clientX - r.left) * this.lay.width) / r.width, ((e.clientY - r.top) * this.lay.height) / r.height];
+  }
+
+  private hitAt(e: MouseEvent): Hit {
+    const p = this.pointAt(e);
+    if (!p || !this.lay) return null;
+    const shownIdx = new Set(this.shown.map((v) => v.index));
+    return hitTest(this.lay, p[0], p[1], (i) => shownIdx.has(i));
+  }
+
+  /** What the event's target is, from the DOM (used where geometry is unavailable). */
+  private domHit(t: EventTarget | null): Hit {
+    if (!(t instanceof Element)) return null;
+    const edge = t.closest("[data-edge]") ?? t.closest("[data-line]");
+    if (edge) {
+      const key = edge.getAttribute("data-edge") ?? edge.getAttribute("data-line")!;
+      const part = edge.hasAttribute("data-edge") ? "plot" : "line";
+      return { kind: "edge", key, index: this.views.get(key)?.index ?? -1, part };
+    }
+    const node = t.closest("[data-node]");
+    return node ? { kind: "node", key: node.getAttribute("data-node")! } : null;
+  }
+
+  private hit(e: MouseEvent): Hit {
+    return this.pointAt(e) ? this.hitAt(e) : this.domHit(e.target);
   }
 
   private onClick = (e: MouseEvent): void => {
-    if (this.suppressClick() || !(e.target instanceof Element)) return;
-    const g = e.target.closest("[data-edge]");
-    if (!g) return;
-    const edge = g.getAttribute("data-edge")!.split(",").map(Number);
-    this.setSelected(g.getAttribute("data-edge"));
-    this.events.select(edge);
+    if (this.suppressClick()) return;
+    if (e.target instanceof Element && e.target.closest("[data-collapsed]")) {
+      this.expandInputs = true;
+      this.relayout();
+      return;
+    }
+    const h = this.hit(e);
+    if (!h || h.kind !== "edge") return;
+    this.setSelected(h.key);
+    this.events.select(h.key.split(",").map(Number));
   };
 
-  private pick(t: Element) {
-    const thumb = t.closest(".kw-thumb");
-    const edgeEl = thumb?.closest("[data-edge]");
-    if (thumb && edgeEl) {
-      const edge = edgeEl.getAttribute("data-edge")!.split(",").map(Number);
-      return { el: thumb as SVGGElement, drop: () => this.events.pruneEdge(edge) };
+  private onOver = (e: PointerEvent): void => {
+    if (this.el.classList.contains("kw-dragging")) return;
+    const h = this.domHit(e.target);
+    if (!h) this.hover.clear();
+    else this.hover.show(h.key, h.kind === "node", this.shown, (k) => this.nodeEls.get(k));
+  };
+
+  private onLeave = (): void => this.hover.clear();
+
+  private pick(e: PointerEvent): DragTarget | null {
+    const h = this.hit(e);
+    if (h?.kind === "edge" && h.part === "plot") {
+      const view = this.views.get(h.key);
+      if (!view) return null;
+      const edge = h.key.split(",").map(Number);
+      return { el: view.thumb, root: view.group, drop: () => this.events.pruneEdge(edge) };
     }
-    const nodeEl = t.closest("[data-node]");
-    if (nodeEl) {
-      const node = nodeEl.getAttribute("data-node")!.split(",").map(Number);
-      return { el: nodeEl as SVGGElement, drop: () => this.events.pruneNode(node) };
+    if (h?.kind === "node") {
+      const el = this.nodeEls.get(h.key);
+      const node = h.key.split(",").map(Number);
+      return el ? { el, drop: () => this.events.pruneNode(node) } : null;
     }
     return null;
   }
+}
+
+function sameSet(a: Set<number>, b: Set<number>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
 }

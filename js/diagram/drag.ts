@@ -1,9 +1,12 @@
-// Drag-to-prune with pointer events: a thumbnail or node dragged past a small threshold
-// follows the pointer; released outside the diagram area or over the trash zone, it is
-// pruned, otherwise it snaps back. A press that never passes the threshold stays a click.
+// Drag-to-prune with pointer events: a plot or node dragged past a small threshold follows
+// the pointer at full opacity, above everything else; released outside the diagram area or
+// over the trash zone, it is pruned, otherwise it snaps back. While dragging, only the
+// trash zone reacts to the pointer (no other plot highlights as if it were the target).
+// A press that never passes the threshold stays a click.
 
 export interface DragTarget {
   el: SVGGraphicsElement; // element that follows the pointer (has a base transform)
+  root?: SVGGraphicsElement; // drawn on top at full opacity while dragged (default: el)
   drop(): void; // called when released outside the area or on the trash
 }
 
@@ -11,7 +14,8 @@ export interface DragOptions {
   svg: SVGSVGElement;
   area: HTMLElement; // releasing outside it prunes
   trash: HTMLElement; // releasing over it prunes
-  pick(target: Element): DragTarget | null;
+  pick(e: PointerEvent): DragTarget | null;
+  start?(): void; // a drag begins (e.g. clear hover highlights)
 }
 
 const THRESHOLD = 5; // px of movement before a press becomes a drag
@@ -41,7 +45,11 @@ export function attachDrag(opts: DragOptions): { suppressClick: () => boolean; d
     if (!active.dragging) {
       if (Math.hypot(dx, dy) < THRESHOLD) return;
       active.dragging = true;
+      opts.start?.();
       area.classList.add("kw-dragging");
+      const root = active.target.root ?? active.target.el;
+      root.classList.add("kw-dragged");
+      root.parentNode?.appendChild(root); // above every other plot
     }
     const s = active.scale;
     active.target.el.setAttribute("transform", `translate(${dx * s},${dy * s}) ${active.base}`);
@@ -57,6 +65,7 @@ export function attachDrag(opts: DragOptions): { suppressClick: () => boolean; d
     active = null;
     if (!a || !a.dragging) return;
     a.target.el.setAttribute("transform", a.base);
+    (a.target.root ?? a.target.el).classList.remove("kw-dragged");
     area.classList.remove("kw-dragging");
     trash.classList.remove("kw-hot");
     justDragged = true;
@@ -71,7 +80,7 @@ export function attachDrag(opts: DragOptions): { suppressClick: () => boolean; d
 
   const onDown = (e: PointerEvent): void => {
     if (e.button > 0 || !(e.target instanceof Element)) return;
-    const target = opts.pick(e.target);
+    const target = opts.pick(e);
     if (!target) return;
     const r = svg.getBoundingClientRect();
     const vb = svg.viewBox?.baseVal;

@@ -1,15 +1,27 @@
-// One edge of the diagram: its connecting line and a thumbnail of its learned function
-// (curve scaled to its own range, with the real activations as faint dots).
+// One edge of the diagram, drawn as two parts: its connecting line (with a wider invisible
+// hit stroke) in the lines layer, and the plot of its learned function (curve scaled to its
+// own range, real activations as faint dots) in the plots layer above every line, so no
+// line can cover a plot. The plot group carries `data-edge`, the line `data-line`.
 import { dotsPath, extent, linePath, run, svg, type Run, type Scale } from "../plot";
-import { BOX_H, BOX_W, type EdgePos } from "./layout";
+import type { EdgePos } from "./layout";
 
 export interface EdgeView {
   pos: EdgePos;
-  group: SVGGElement;
-  thumb: SVGGElement;
+  index: number; // row in curves / scores
+  key: string;
+  line: SVGGElement;
+  linePaths: [SVGPathElement, SVGPathElement]; // hit stroke, visible stroke
+  group: SVGGElement; // the plot: carries data-edge and the score opacity
+  thumb: SVGGElement; // moves with the box (and with the pointer while dragged)
+  bg: SVGRectElement;
+  fine: SVGGElement;
   curve: SVGPathElement;
   dots: SVGPathElement;
   title: SVGTitleElement;
+  size: [number, number]; // box size the paths were drawn for
+  opacity: string; // last opacity written
+  score: number | null; // score shown in the tooltip (written when shown)
+  titled: boolean; // tooltip up to date with `score`
   drawn: [string, string]; // last curve / dots paths written
 }
 
@@ -24,24 +36,27 @@ export interface EdgeData {
 }
 
 const PAD = 2;
-const Q = 4; // thumbnail paths are written in integer quarter pixels (see plot.ts Scale.q)
+const Q = 4; // plot paths are written in integer quarter pixels (see plot.ts Scale.q)
 
-export function thumbTransform(pos: EdgePos): string {
-  return `translate(${Math.round((pos.bx - BOX_W / 2) * 10) / 10},${Math.round((pos.by - BOX_H / 2) * 10) / 10})`;
+const t1 = (v: number): number => Math.round(v * 10) / 10;
+
+export function thumbTransform(pos: EdgePos, bw: number, bh: number): string {
+  return `translate(${t1(pos.bx - bw / 2)},${t1(pos.by - bh / 2)})`;
 }
 
-/** Build the DOM of one edge (not yet attached). */
+/** Build the DOM of one edge (not yet attached, not yet placed). */
 export function createEdge(pos: EdgePos): EdgeView {
   const { edge } = pos;
   const cls = ["kw-edge"];
   if (edge.symbolic) cls.push("kw-symbolic");
   if (!edge.active) cls.push("kw-inactive");
+  const line = svg("g", { class: cls.join(" ").replace("kw-edge", "kw-line"), "data-line": pos.key });
+  const hit = svg("path", { class: "kw-edge-hit" }, line);
+  const stroke = svg("path", { class: "kw-edge-line" }, line);
   const group = svg("g", { class: cls.join(" "), "data-edge": pos.key });
   const title = svg("title", {}, group);
-  svg("path", { class: "kw-edge-hit", d: pos.d }, group);
-  svg("path", { class: "kw-edge-line", d: pos.d }, group);
-  const thumb = svg("g", { class: "kw-thumb", transform: thumbTransform(pos) }, group);
-  svg("rect", { class: "kw-thumb-bg", width: BOX_W, height: BOX_H, rx: 3 }, thumb);
+  const thumb = svg("g", { class: "kw-thumb" }, group);
+  const bg = svg("rect", { class: "kw-thumb-bg", rx: 3 }, thumb);
   const fine = svg("g", { transform: `scale(${1 / Q})` }, thumb);
   const dots = svg("path", { class: "kw-thumb-dots" }, fine);
   const curve = svg("path", { class: "kw-thumb-curve" }, fine);
@@ -49,9 +64,26 @@ export function createEdge(pos: EdgePos): EdgeView {
     const label = svg("text", { class: "kw-thumb-label", x: 0, y: -2 }, thumb);
     label.textContent = edge.symbolic;
   }
-  const view: EdgeView = { pos, group, thumb, curve, dots, title, drawn: ["", ""] };
+  const view: EdgeView = {
+    pos, index: pos.index, key: pos.key, line, linePaths: [hit, stroke], group, thumb, bg, fine,
+    curve, dots, title, size: [0, 0], drawn: ["", ""], opacity: "", score: null, titled: false,
+  };  // prettier-ignore
   setTitle(view, null);
   return view;
+}
+
+/** Move an edge to `pos` with boxes of bw x bh; true when the box size changed (redraw). */
+export function placeEdge(view: EdgeView, pos: EdgePos, bw: number, bh: number): boolean {
+  view.pos = pos;
+  view.linePaths[0].setAttribute("d", pos.d);
+  view.linePaths[1].setAttribute("d", pos.d);
+  view.thumb.setAttribute("transform", thumbTransform(pos, bw, bh));
+  if (view.size[0] === bw && view.size[1] === bh) return false;
+  view.bg.setAttribute("width", String(t1(bw)));
+  view.bg.setAttribute("height", String(t1(bh)));
+  view.size = [bw, bh];
+  view.drawn = ["", ""];
+  return true;
 }
 
 export function setTitle(view: EdgeView, score: number | null): void {
@@ -74,16 +106,17 @@ export function edgeRuns(data: EdgeData, index: number): { cx: Run | null; cy: R
   };
 }
 
-/** Redraw the thumbnail from new data, scaled to the edge's own min / max. */
+/** Redraw the plot from new data, scaled to the edge's own min / max. */
 export function drawEdge(view: EdgeView, data: EdgeData): void {
-  const { cx, cy, sx, sy } = edgeRuns(data, view.pos.index);
+  const { cx, cy, sx, sy } = edgeRuns(data, view.index);
+  const [bw, bh] = view.size;
   const scale: Scale = {
     x: extent([cx, sx]),
     y: extent([cy, sy]),
     left: PAD,
     top: PAD,
-    width: BOX_W - 2 * PAD,
-    height: BOX_H - 2 * PAD,
+    width: bw - 2 * PAD,
+    height: bh - 2 * PAD,
     q: Q,
   };
   // Skip unchanged paths: re-parsing a path attribute costs more than comparing strings.
