@@ -62,6 +62,9 @@ _TEMPLATE = """{%- extends 'index.html.j2' -%}
 {%- endblock html_head_js_requirejs -%}
 {%- block html_head_js_mathjax -%}
 {%- endblock html_head_js_mathjax -%}
+{#- nbconvert >= 7.17 imports mermaid.js from cdnjs for mermaid outputs: none offline -#}
+{%- block html_head_js_mermaidjs -%}
+{%- endblock html_head_js_mermaidjs -%}
 {% block jupyter_widgets %}
 {%- if "widgets" in nb.metadata -%}
 <script>{{ resources.kanwidget_js.embed }}</script>

@@ -44,7 +44,10 @@ def test_pareto_payload_equals_the_sweep_universes(result):
         np.testing.assert_array_equal(
             p["error"], np.asarray([u.test_rmse for u in points], np.float32)
         )
-        assert p["formula"] == [rounded(u.formula) for u in points]
+        assert p["formula"] == [
+            rounded(u.formula) if u.formula is not None else f"numeric KAN, {u.n_edges} edges"
+            for u in points
+        ]
         assert p["labels"]["complexity"] == ("formula size" if symbolic else "edges")
         assert points[p["best"]] is result.best
         front = [k for k, on in enumerate(p["front"]) if on]
