@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import native
+from .kernels import native
 from .spline import (
     BasisTable,
     bspline_basis,

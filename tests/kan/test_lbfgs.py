@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from kanwidget import KAN
-from kanwidget.kan import lbfgs, native
+from kanwidget.kan.kernels import lbfgs, native
 from kanwidget.kan.train import regularization, update_grid_from_samples
 
 if native.load() is None and os.environ.get("KANWIDGET_REQUIRE_NATIVE"):  # CI: must build
@@ -387,11 +387,11 @@ def test_fit_hands_over_to_torch_when_an_edit_makes_the_model_non_plain(monkeypa
 
 PORTABLE_CHECK = r"""
 import os, sys, torch
-from kanwidget.kan import native
+from kanwidget.kan.kernels import native
 native.FLAG_SETS = (tuple(sys.argv[1].split()),)
 assert native.status() == "loaded", native.status()
 from kanwidget import KAN
-from kanwidget.kan import lbfgs
+from kanwidget.kan.kernels import lbfgs
 from kanwidget.kan.train import regularization, update_grid_from_samples
 worst = 0.0
 for dtype, block in [(torch.float32, "1"), (torch.float32, "0"), (torch.float64, "1")]:

@@ -8,7 +8,7 @@ import os
 import pytest
 import torch
 
-from kanwidget.kan import native
+from kanwidget.kan.kernels import native
 from kanwidget.kan.layer import KANLayer
 from kanwidget.kan.spline import BasisTable, bspline_basis, extend_grid, uniform_grid
 
@@ -232,7 +232,7 @@ def test_fused_objective_matches_autograd_graph(lamb, dtype):
     masked edge; the reference is the torch path in float64 (in float32 the fused kernel,
     which accumulates the statistics in double, is the more accurate of the two)."""
     from kanwidget import KAN
-    from kanwidget.kan import train
+    from kanwidget.kan.train import loop as train
 
     def objective(dtype, fused: bool):
         g = torch.Generator().manual_seed(5)
@@ -265,7 +265,7 @@ def test_fused_objective_matches_autograd_graph(lamb, dtype):
 
 def test_fused_objective_not_used_for_mult_nodes_or_symbolic():
     from kanwidget import KAN
-    from kanwidget.kan import train
+    from kanwidget.kan.train import loop as train
 
     x = torch.rand(50, 2) * 2 - 1
     assert train._plain(KAN([2, 3, 1], seed=0), x)

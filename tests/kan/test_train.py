@@ -69,7 +69,7 @@ def test_fit_regulariser_std_is_accurate_for_near_constant_edges(path, monkeypat
     mean and a small variation.  Their std drives the L1 + entropy regulariser that prunes
     the node; in float32 the covariance form w^T Cov w lost it (var <= 0, clamped to the
     1e-6 floor, no gradient) and prune() kept extra nodes (toy_expsin in bench_symbolic)."""
-    from kanwidget.kan import native
+    from kanwidget.kan.kernels import native
     from kanwidget.kan.layer import KANLayer
 
     if path == "native" and not native.usable(torch.zeros(1, 1)):

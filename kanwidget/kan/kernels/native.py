@@ -39,7 +39,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from .spline import BasisTable
+from ..spline import BasisTable
 
 # Which layers use the fused kernel rather than the dense basis + BLAS (measured with
 # benchmarks/bench_train.py, 1 thread): single-output layers whose dense basis would be big

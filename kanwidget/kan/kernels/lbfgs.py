@@ -34,7 +34,7 @@ from torch import Tensor, nn
 from . import native
 
 if TYPE_CHECKING:
-    from .network import KAN
+    from ..network import KAN
 
 _p, _i, _d, _ll = ctypes.c_void_p, ctypes.c_int, ctypes.c_double, ctypes.c_longlong
 
@@ -197,7 +197,7 @@ def supported(model: KAN, x: Tensor, params: Sequence[nn.Parameter]) -> bool:
     """Whether :class:`KANProblem` covers ``fit`` on ``model`` with these trainable
     ``params``: a plain KAN (``train._plain``) whose trainable tensors are among the layers'
     ``coef``, ``scale_base``, ``scale_sp``, all in ``x``'s dtype."""
-    from .train import _plain
+    from ..train.loop import _plain
 
     if not enabled() or not _plain(model, x):
         return False

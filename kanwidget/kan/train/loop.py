@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch import Tensor
 
-from . import lbfgs, native
+from ..kernels import lbfgs, native
 
 if TYPE_CHECKING:
-    from .network import KAN
+    from ..network import KAN
 
 DATASET_KEYS = ("train_input", "train_label", "test_input", "test_label")
 
