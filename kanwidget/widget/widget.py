@@ -36,7 +36,7 @@ from .payload import (
     build_structure,
 )
 from .static_svg import diagram_svg
-from .trainer import Command, Trainer
+from .trainer import Command, Trainer, TrainerHooks
 
 _STATIC = pathlib.Path(__file__).parent.parent / "static"
 _FALLBACK_ESM = """
@@ -120,7 +120,11 @@ class KANWidget(anywidget.AnyWidget):
         self._in_browser_message = 0
         self._fit_kwargs: dict[str, Any] = {}
         self._dashboard: Any = None
-        self.trainer = Trainer(self, fps)
+        hooks = TrainerHooks(
+            model=lambda: self.model, lock=self._lock, redraw=self._push,
+            report_error=self._set_error,
+        )  # fmt: skip
+        self.trainer = Trainer(hooks, fps)
         payload = build_payload(model, self._data, self.in_vars, self.out_vars)
         super().__init__(beta=float(beta), **payload, **kwargs)
         self.on_msg(self._on_msg)
