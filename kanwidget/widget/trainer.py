@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..kan.train.options import as_int
+
 if TYPE_CHECKING:
     from ..kan.network import KAN
 
@@ -94,8 +96,7 @@ class Trainer:
 
     def start(self, steps: int, dataset: dict, **fit_kwargs: Any) -> None:
         """Start ``model.fit(dataset, steps=steps, **fit_kwargs)`` in a daemon thread."""
-        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
-            raise ValueError(f"steps must be a non-negative int, got {steps!r}")
+        steps = as_int(steps, "steps", 0)  # numpy integers too, as model.fit
         fit_kwargs.pop("progress", None)  # no tqdm bar from a background thread
         with self._cond:
             if self._active:

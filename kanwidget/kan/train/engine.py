@@ -21,7 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from .. import kernels
-from .objective import Penalty, StepLosses, mse, plain
+from .objective import Penalty, StepLosses, for_batch, mse, plain
 
 if TYPE_CHECKING:
     from ..network import KAN
@@ -76,8 +76,9 @@ class NativeEngine:
     def step(self, xb: Tensor, yb: Tensor) -> StepLosses:
         problem = self.problem
         if problem is None or not problem.matches(self.model, xb, yb):
+            penalty = for_batch(self.penalty, len(xb))
             problem = self.problem = kernels.KANProblem(self.model, xb, yb, self.params,
-                                                        *self.penalty)  # fmt: skip
+                                                        *penalty)  # fmt: skip
         theta = self.theta = problem.gather()
         self.update(theta, problem)
         problem.scatter(theta)

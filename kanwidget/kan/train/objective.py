@@ -30,6 +30,12 @@ class Penalty(NamedTuple):
     lamb_entropy: float
 
 
+def for_batch(penalty: Penalty, batch: int) -> Penalty:
+    """The penalty on a batch of ``batch`` rows: none for a single row (the spread of one
+    sample is 0, so is its regulariser; the unbiased std would be 0/0)."""
+    return penalty if batch > 1 else penalty._replace(lamb=0.0)
+
+
 def mse(pred: Tensor, y: Tensor) -> Tensor:
     """The default loss: mean squared error over all entries."""
     return torch.mean((pred - y) ** 2)
@@ -63,3 +69,15 @@ def regularization(
         ent_col = -(p_col * torch.log2(p_col + 1e-4)).sum(0).mean()
         reg = reg + lamb_l1 * l1 + lamb_entropy * (ent_row + ent_col)
     return reg
+
+
+def coefficient_penalty(model: KAN, lamb_coef: float, lamb_coefdiff: float) -> Tensor:
+    """pykan's ``lamb_coef`` / ``lamb_coefdiff`` terms: per layer, the sum over inputs and
+    basis functions of the mean over outputs of ``|coef|`` and of ``|coef[..., a+1] -
+    coef[..., a]|`` (smoothness).  ``coef`` is ``(in, out, G+k)``."""
+    total = model.layers[0].coef.new_zeros(())
+    for layer in model.layers:
+        coef = layer.coef
+        total = total + lamb_coef * coef.abs().mean(1).sum()
+        total = total + lamb_coefdiff * torch.diff(coef).abs().mean(1).sum()
+    return total

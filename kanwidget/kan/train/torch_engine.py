@@ -14,7 +14,15 @@ import torch
 from torch import Tensor, nn
 
 from .. import kernels
-from .objective import Penalty, StepLosses, mse, plain, regularization
+from .objective import (
+    Penalty,
+    StepLosses,
+    coefficient_penalty,
+    for_batch,
+    mse,
+    plain,
+    regularization,
+)
 
 if TYPE_CHECKING:
     from ..network import KAN
@@ -31,8 +39,10 @@ class TorchEngine:
         opt: str,
         lr: float,
         loss_fn: Callable[[Tensor, Tensor], Tensor],
+        coef_penalty: tuple[float, float] = (0.0, 0.0),
     ) -> None:
         self.model, self.penalty, self.opt, self.loss_fn = model, penalty, opt, loss_fn
+        self.coef_penalty = coef_penalty  # pykan's lamb_coef, lamb_coefdiff
         self.optimizer: torch.optim.Optimizer
         if opt == "Adam":  # foreach: one kernel per step for all parameters
             self.optimizer = torch.optim.Adam(params, lr=lr, foreach=True)
@@ -44,7 +54,7 @@ class TorchEngine:
 
     def objective(self, xb: Tensor, yb: Tensor, fused: bool) -> tuple[Tensor, StepLosses]:
         """``loss + lamb * reg`` (differentiable) and its parts (detached)."""
-        model, (lamb, lamb_l1, lamb_entropy) = self.model, self.penalty
+        model, (lamb, lamb_l1, lamb_entropy) = self.model, for_batch(self.penalty, len(xb))
         if fused:  # one C autograd node for the whole objective
             weights = [w for layer in model.layers for w in layer.kernel_weights()]
             tables = [layer.basis_table() for layer in model.layers]
@@ -55,10 +65,13 @@ class TorchEngine:
         pred, stds = model._forward(xb, with_std=lamb > 0)
         train_loss = self.loss_fn(pred, yb)
         reg = regularization(stds, lamb_l1, lamb_entropy) if lamb > 0 else train_loss.new_zeros(())
+        if lamb > 0 and any(self.coef_penalty):
+            reg = reg + coefficient_penalty(model, *self.coef_penalty)
         return train_loss + lamb * reg, StepLosses(train_loss.detach(), reg.detach())
 
     def step(self, xb: Tensor, yb: Tensor) -> StepLosses:
-        fused = self.loss_fn is mse and plain(self.model, xb)
+        coef = self.penalty.lamb > 0 and any(self.coef_penalty)  # not in the C objective
+        fused = self.loss_fn is mse and not coef and plain(self.model, xb)
         last: list[StepLosses] = []  # the losses of the last evaluation
 
         def closure() -> Tensor:
