@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from . import native
+from . import kernels
 from .spline import (
     BasisTable,
     bspline_basis,
@@ -178,10 +178,10 @@ class KANLayer(nn.Module):
         activation std ``(in, out)`` (for the regulariser), without forming ``(B, out, in)``."""
         base = self.base_fun(x)  # (B, in)
         var = None
-        if native.usable(x) and native.use_fused(self.out_dim, x.numel(), with_std):
-            # fused C kernel: no dense basis, variance from double sums (see native.py)
+        if kernels.usable(x) and kernels.use_fused(self.out_dim, x.numel(), with_std):
+            # fused C kernel: no dense basis, variance from double sums (kernels/layer.py)
             base_w, ws = self.kernel_weights()
-            y, var = native.fused_layer(x, base, base_w, ws, self.basis_table(), with_std)
+            y, var = kernels.fused_layer(x, base, base_w, ws, self.basis_table(), with_std)
         else:
             base_w, spline_w = self.numeric_weights()
             basis = self.basis(x)  # (B, in, n)

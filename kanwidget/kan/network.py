@@ -240,7 +240,8 @@ class KAN(PykanCompat, nn.Module):
         for l, layer in enumerate(self.layers):
             if with_std:
                 y, edge_std = layer(x, with_std=True)
-                stds.append((edge_std, x.std(0)))
+                # one sample: no spread (the unbiased std would be 0/0)
+                stds.append((edge_std, x.std(0) if x.shape[0] > 1 else torch.zeros_like(x[0])))
             else:
                 y = layer(x)
             if self._affine_is_identity(l):  # the default: skip four no-op kernels per layer

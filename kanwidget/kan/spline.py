@@ -14,6 +14,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from . import kernels
+
 
 def extend_grid(grid: Tensor, k: int) -> Tensor:
     """Extend grid points ``(in, G+1)`` by ``k`` knots on each side -> ``(in, G+2k+1)``.
@@ -132,7 +134,7 @@ class BasisTable:
         coef = coef.reshape(n_in, n_int, (k + 1) ** 2)
         inv_h = torch.where(h > 0, 1 / h.clamp_min(1e-300), torch.zeros_like(h))
         body = torch.cat([left.unsqueeze(-1), inv_h.unsqueeze(-1), coef], -1)  # (in, M, F)
-        # float64 CPU copies for the fused C kernel (native.py): knots and per-interval rows
+        # float64 CPU copies for the fused C kernel (kernels/layer.py): knots and per-interval rows
         self.knots64, self.body = kd.contiguous(), body.contiguous()
         span = (kd[:, -1] - kd[:, 0]).clamp_min(1e-300)
         self.lut = torch.stack([kd[:, 0], n_int / span], 1).contiguous()  # (in, 2)
@@ -250,10 +252,8 @@ def bspline_basis(x: Tensor, knots: Tensor, k: int, table: BasisTable | None = N
     """
     if table is None:
         table = BasisTable(knots, k)
-    from . import native  # imports this module
-
-    if native.usable(x):
-        return native.dense_basis(x, table)
+    if kernels.usable(x):
+        return kernels.dense_basis(x, table)
     if not (x.requires_grad and torch.is_grad_enabled()):
         return _dense_basis(x, table, False)[0]  # e.g. the data layer: no autograd node needed
     return _BSplineBasis.apply(x, table)

@@ -9,6 +9,10 @@ and a frame (curves, samples, scores, loss, progress) is pushed at most ``fps`` 
 second in one ``hold_sync()`` batch.  Edits that replace the model's layers (``prune``,
 ``checkout``, ``rewind``) would leave the optimiser holding stale parameters, so they stop
 the training first and run after ``fit`` has returned.
+
+The trainer knows nothing of the widget class: the widget hands it a :class:`TrainerHooks`
+(the model, a lock, a redraw and an error reporter), and it reaches the widget only through
+those.
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..kan.train.options import as_int
+
 if TYPE_CHECKING:
-    from .widget import KANWidget
+    from ..kan.network import KAN
 
 
 @dataclass
@@ -37,19 +43,34 @@ class Command:
     label: str = ""
 
 
+@dataclass
+class TrainerHooks:
+    """What the trainer may use of its owner (the widget).
+
+    ``model()`` returns the model to train; ``lock`` guards the model against the main
+    thread; ``redraw(structure=, arrays=, history=, loss=, training=)`` rebuilds and sends the
+    chosen synced traits; ``report_error(message)`` shows an error.
+    """
+
+    model: Callable[[], KAN]
+    lock: Any  # a threading.RLock: held while fit runs and while an idle command applies
+    redraw: Callable[..., None]
+    report_error: Callable[[str], None]
+
+
 class Trainer:
-    """Runs ``widget.model.fit`` off the kernel's main thread.
+    """Runs ``model.fit`` off the kernel's main thread.
 
     Parameters
     ----------
-    widget : the KANWidget whose model, dataset and traits are used
+    hooks : the model, lock, redraw and error reporter of the owning widget
     fps : maximum frames per second pushed to the widget while training (default 10)
     """
 
-    def __init__(self, widget: KANWidget, fps: float = 10.0) -> None:
+    def __init__(self, hooks: TrainerHooks, fps: float = 10.0) -> None:
         if not fps > 0:
             raise ValueError(f"fps must be > 0, got {fps!r}")
-        self.widget = widget
+        self.hooks = hooks
         self.fps = float(fps)
         self.state = "idle"  # "idle" | "running" | "paused"
         self.step = 0
@@ -75,8 +96,7 @@ class Trainer:
 
     def start(self, steps: int, dataset: dict, **fit_kwargs: Any) -> None:
         """Start ``model.fit(dataset, steps=steps, **fit_kwargs)`` in a daemon thread."""
-        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
-            raise ValueError(f"steps must be a non-negative int, got {steps!r}")
+        steps = as_int(steps, "steps", 0)  # numpy integers too, as model.fit
         fit_kwargs.pop("progress", None)  # no tqdm bar from a background thread
         with self._cond:
             if self._active:
@@ -86,7 +106,7 @@ class Trainer:
         self.frame_seconds = 0.0
         self.result = None
         self._last_frame = time.perf_counter()
-        self.widget._push(training=True)
+        self.hooks.redraw(training=True)
         self._thread = threading.Thread(
             target=self._run, args=(steps, dataset, fit_kwargs), name="kanwidget-fit", daemon=True
         )
@@ -130,12 +150,12 @@ class Trainer:
                     self._paused = False
                 self._cond.notify_all()
                 return
-        with self.widget._lock:
+        with self.hooks.lock:
             self._apply(command, reraise=True)
 
     # ------------------------------------------------------------------ thread
     def _run(self, steps: int, dataset: dict, fit_kwargs: dict[str, Any]) -> None:
-        widget = self.widget
+        hooks = self.hooks
         user_callback = fit_kwargs.pop("callback", None)
 
         def callback(step: int, record: dict[str, float]) -> bool | None:
@@ -144,13 +164,13 @@ class Trainer:
                 return False
             return self._between_steps()
 
-        with widget._lock:
+        with hooks.lock:
             try:
-                self.result = widget.model.fit(
+                self.result = hooks.model().fit(
                     dataset, steps=steps, callback=callback, progress=False, **fit_kwargs
                 )
             except Exception as exc:  # shown in the widget; the thread must not die silently
-                widget._set_error(f"training failed: {type(exc).__name__}: {exc}")
+                hooks.report_error(f"training failed: {type(exc).__name__}: {exc}")
             finally:
                 with self._cond:
                     self._active = False
@@ -160,11 +180,11 @@ class Trainer:
                 for command in pending:
                     self._apply(command)
                 try:
-                    widget._push(
+                    hooks.redraw(
                         structure=True, arrays=True, history=True, loss=True, training=True
                     )
                 except Exception as exc:  # keep the thread's end clean; show what went wrong
-                    widget._set_error(f"redraw failed: {type(exc).__name__}: {exc}")
+                    hooks.report_error(f"redraw failed: {type(exc).__name__}: {exc}")
 
     def _between_steps(self) -> bool | None:
         """Inside ``fit``'s callback: apply queued commands, honour pause/stop, push a frame."""
@@ -183,7 +203,7 @@ class Trainer:
                 if self._drain():
                     self._frame(True)
             self.state = "running"
-            self.widget._push(training=True)
+            self.hooks.redraw(training=True)
         with self._cond:
             if self._stop:
                 return False
@@ -200,7 +220,7 @@ class Trainer:
                 if not self._queue or self._queue[0].kind == "restructure":
                     return ran
                 command = self._queue.popleft()
-            with self.widget.model.separate_versions():
+            with self.hooks.model().separate_versions():
                 self._apply(command)
             ran = True
 
@@ -211,7 +231,7 @@ class Trainer:
             command.apply()
         except Exception as exc:
             label = f"{command.label} failed: " if command.label else ""
-            self.widget._set_error(f"{label}{exc}")
+            self.hooks.report_error(f"{label}{exc}")
             if reraise:
                 exc._kanwidget_reported = True  # type: ignore[attr-defined]
                 raise
@@ -221,7 +241,7 @@ class Trainer:
     def _frame(self, structure: bool = False) -> None:
         """Push curves, samples, scores, loss and progress (and structure/history if changed)."""
         t0 = time.thread_time()
-        self.widget._push(
+        self.hooks.redraw(
             structure=structure, arrays=True, history=structure, loss=True, training=True
         )
         self.frames += 1

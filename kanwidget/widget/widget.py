@@ -38,7 +38,7 @@ from .payload import (
     build_structure,
 )
 from .static_svg import diagram_svg
-from .trainer import Command, Trainer
+from .trainer import Command, Trainer, TrainerHooks
 
 _STATIC = pathlib.Path(__file__).parent.parent / "static"
 _FALLBACK_ESM = """
@@ -134,7 +134,11 @@ class KANWidget(BrowserActions, anywidget.AnyWidget):
         self._static_dirty = False  # the drawn model changed since the SVG was stored
         self._fit_kwargs: dict[str, Any] = {}
         self._dashboard: Any = None
-        self.trainer = Trainer(self, fps)
+        hooks = TrainerHooks(
+            model=lambda: self.model, lock=self._lock, redraw=self._push,
+            report_error=self._set_error,
+        )  # fmt: skip
+        self.trainer = Trainer(hooks, fps)
         payload = build_payload(model, self._data, self.in_vars, self.out_vars)
         self._frames = FrameStore(self._data, self.in_vars, self.out_vars)
         self._frames.update(model)

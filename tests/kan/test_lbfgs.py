@@ -1,4 +1,4 @@
-"""fit's LBFGS in C (kanwidget/kan/lbfgs.py, _lbfgs.c, kan_objective in _native.c): the
+"""fit's LBFGS in C (kan/kernels/: lbfgs.py, _lbfgs.c, kan_objective in _native.c): the
 optimiser step for step against torch.optim.LBFGS, the objective against autograd and
 finite differences, and fit against the torch optimiser."""
 
@@ -10,13 +10,15 @@ import pytest
 import torch
 
 from kanwidget import KAN
-from kanwidget.kan import lbfgs, native
+from kanwidget.kan import kernels
+from kanwidget.kan.kernels.objective import BLOCK_MAX_NB
 from kanwidget.kan.train import regularization, update_grid_from_samples
+from kanwidget.kan.train.c_adam import FlatAdam
 
-if native.load() is None and os.environ.get("KANWIDGET_REQUIRE_NATIVE"):  # CI: must build
-    raise RuntimeError(f"the native kernel did not load: {native.status()}")
+if kernels.load() is None and os.environ.get("KANWIDGET_REQUIRE_NATIVE"):  # CI: must build
+    raise RuntimeError(f"the native kernel did not load: {kernels.status()}")
 pytestmark = pytest.mark.skipif(
-    native.load() is None, reason=f"no native kernel: {native.status()}"
+    kernels.load() is None, reason=f"no native kernel: {kernels.status()}"
 )
 f64 = torch.float64
 
@@ -65,7 +67,7 @@ def test_lbfgs_iterates_match_torch_on_rosenbrock(kw):
     gen = torch.Generator().manual_seed(3)
     x0 = torch.randn(7, generator=gen, dtype=f64) * 1.5
     ref = torch_run(rosenbrock, x0, 6, **kw)
-    opt = lbfgs.NativeLBFGS(7, **kw)
+    opt = kernels.NativeLBFGS(7, **kw)
     x = x0.clone()
     for loss_t, x_t, evals_t in ref:
         loss = opt.step(x, value_and_grad(rosenbrock))
@@ -82,14 +84,14 @@ def test_lbfgs_solves_a_quadratic_in_n_steps():
     q = torch.randn(5, 5, generator=gen, dtype=f64)
     a = q @ q.T + 5 * torch.eye(5, dtype=f64)
     b = torch.randn(5, generator=gen, dtype=f64)
-    opt = lbfgs.NativeLBFGS(5, history_size=10, tolerance_grad=1e-12, tolerance_change=1e-16)
+    opt = kernels.NativeLBFGS(5, history_size=10, tolerance_grad=1e-12, tolerance_change=1e-16)
     x = torch.zeros(5, dtype=f64)
     opt.step(x, lambda v: (float(0.5 * v @ a @ v - b @ v), a @ v - b))
     assert torch.allclose(x, torch.linalg.solve(a, b), atol=1e-9)
 
 
 def test_lbfgs_objective_errors_leave_x_intact():
-    opt = lbfgs.NativeLBFGS(3)
+    opt = kernels.NativeLBFGS(3)
     x = torch.tensor([1.0, 2.0, 3.0], dtype=f64)
     calls = []
 
@@ -105,13 +107,13 @@ def test_lbfgs_objective_errors_leave_x_intact():
     with pytest.raises(ValueError, match="float64"):
         opt.step(torch.zeros(3), bad)
     with pytest.raises(ValueError, match="at least one"):
-        lbfgs.NativeLBFGS(0)
+        kernels.NativeLBFGS(0)
     with pytest.raises(ValueError, match="max_iter and history_size"):
-        lbfgs.NativeLBFGS(3, history_size=0)
+        kernels.NativeLBFGS(3, history_size=0)
     with pytest.raises(ValueError, match="learning rate"):
-        lbfgs.NativeLBFGS(3, lr=-1.0)
+        kernels.NativeLBFGS(3, lr=-1.0)
     with pytest.raises(ValueError, match="learning rate"):
-        lbfgs.FlatAdam(3, lr=float("nan"))
+        FlatAdam(3, lr=float("nan"))
 
 
 # ------------------------------------------------------------------ the KAN objective
@@ -153,8 +155,8 @@ def test_kan_objective_matches_autograd(dtype, block, case, lamb, monkeypatch):
     x[0, 0] = 7.0  # outside every grid
     params = [p for p in model.parameters() if p.requires_grad]
     assert all(p is not layer.scale_base for p in params for layer in model.layers)
-    problem = lbfgs.KANProblem(model, x, y, params, lamb, 1.0, 2.0)
-    assert problem.problem.block == (block == "1" and grid + k <= lbfgs.BLOCK_MAX_NB)
+    problem = kernels.KANProblem(model, x, y, params, lamb, 1.0, 2.0)
+    assert problem.problem.block == (block == "1" and grid + k <= BLOCK_MAX_NB)
     theta = problem.gather() + 0.05 * torch.randn(problem.n, generator=gen, dtype=f64)
     value, grad = problem(theta)
     again, grad2 = problem(theta)  # second call: the cached basis of the data
@@ -179,7 +181,7 @@ def test_kan_objective_gradient_by_finite_differences():
     y = torch.sin(3 * x[:, :1]) * x[:, 1:]
     update_grid_from_samples(model, x)
     params = [p for p in model.parameters() if p.requires_grad]
-    problem = lbfgs.KANProblem(model, x, y, params, 0.01, 1.0, 2.0)
+    problem = kernels.KANProblem(model, x, y, params, 0.01, 1.0, 2.0)
     theta = problem.gather()
     _, grad = problem(theta)
     eps = 1e-6
@@ -194,13 +196,13 @@ def test_problem_is_rebuilt_when_the_model_changes():
     model = KAN([2, 3, 1], grid=5, seed=0, sb_trainable=False)
     x, y = torch.rand(64, 2) * 2 - 1, torch.rand(64, 1)
     params = [p for p in model.parameters() if p.requires_grad]
-    problem = lbfgs.KANProblem(model, x, y, params, 0.0, 1.0, 2.0)
+    problem = kernels.KANProblem(model, x, y, params, 0.0, 1.0, 2.0)
     assert problem.matches(model, x, y)
     assert not problem.matches(model, x.clone(), y)
     with torch.no_grad():
         model.layers[1].scale_base.mul_(2)  # a frozen tensor: its copy in C is stale
     assert not problem.matches(model, x, y)
-    problem = lbfgs.KANProblem(model, x, y, params, 0.0, 1.0, 2.0)
+    problem = kernels.KANProblem(model, x, y, params, 0.0, 1.0, 2.0)
     update_grid_from_samples(model, x)  # new knots, new tables
     assert not problem.matches(model, x, y)
 
@@ -220,7 +222,7 @@ def test_c_lbfgs_on_the_kan_objective_tracks_torch_lbfgs():
     ds = dataset(f64)
     model = KAN([2, 3, 1], grid=5, k=3, seed=0, dtype=f64)
     params = [p for p in model.parameters() if p.requires_grad]
-    problem = lbfgs.KANProblem(model, ds["train_input"], ds["train_label"], params, 0.001,
+    problem = kernels.KANProblem(model, ds["train_input"], ds["train_label"], params, 0.001,
                                1.0, 2.0)  # fmt: skip
     theta0 = problem.gather()
     kw = {"history_size": 10, "tolerance_grad": 1e-32, "tolerance_change": 1e-32}
@@ -232,7 +234,7 @@ def test_c_lbfgs_on_the_kan_objective_tracks_torch_lbfgs():
         p.grad = grad
         return torch.tensor(value, dtype=f64)
 
-    native_opt = lbfgs.NativeLBFGS(problem.n, **kw)
+    native_opt = kernels.NativeLBFGS(problem.n, **kw)
     theta = theta0.clone()
     for _ in range(3):
         opt.step(closure)
@@ -270,13 +272,13 @@ def test_fit_matches_torch_lbfgs_in_float64(monkeypatch):
 def test_fit_uses_the_c_lbfgs_for_plain_kans_only(monkeypatch):
     ds = dataset(torch.float32, 200)
     steps = []
-    real = lbfgs.NativeLBFGS.step
+    real = kernels.NativeLBFGS.step
 
     def spy(self, x, objective):
         steps.append(objective)
         return real(self, x, objective)
 
-    monkeypatch.setattr(lbfgs.NativeLBFGS, "step", spy)
+    monkeypatch.setattr(kernels.NativeLBFGS, "step", spy)
     model = KAN([2, 3, 1], grid=5, seed=0)
     hist = model.fit(ds, opt="LBFGS", steps=20, lamb=0.001, progress=False)
     assert len(steps) == 20 and hist["train_loss"][-1] < 0.05
@@ -304,7 +306,7 @@ def test_kan_objective_with_two_threads(monkeypatch):
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
-        problem = lbfgs.KANProblem(model, x, y, params, 0.01, 1.0, 2.0)
+        problem = kernels.KANProblem(model, x, y, params, 0.01, 1.0, 2.0)
         assert problem.problem.nthreads == 2
         value, grad = problem(problem.gather())
     finally:
@@ -323,7 +325,7 @@ def test_flat_adam_matches_torch_adam():
     x0 = torch.randn(6, generator=gen, dtype=f64)
     p = x0.clone().requires_grad_(True)
     ref = torch.optim.Adam([p], lr=0.05, betas=(0.8, 0.99), eps=1e-6)
-    ours = lbfgs.FlatAdam(6, lr=0.05, betas=(0.8, 0.99), eps=1e-6)
+    ours = FlatAdam(6, lr=0.05, betas=(0.8, 0.99), eps=1e-6)
     theta = x0.clone()
     for _ in range(25):
         ref.zero_grad()
@@ -346,7 +348,7 @@ def test_block_path_refuses_grids_beyond_its_arrays():
     x = torch.rand(40, 2, generator=torch.Generator().manual_seed(0), dtype=f64) * 2 - 1
     y = x[:, :1] ** 2
     params = [p for p in model.parameters() if p.requires_grad]
-    problem = lbfgs.KANProblem(model, x, y, params, 0.0, 1.0, 2.0)
+    problem = kernels.KANProblem(model, x, y, params, 0.0, 1.0, 2.0)
     problem.problem.block = 1
     value, _ = problem(problem.gather())
     assert problem.problem.block == 0
@@ -359,7 +361,7 @@ def test_fit_hands_over_to_torch_when_an_edit_makes_the_model_non_plain(monkeypa
     objective, and the recorded losses are the model's."""
     ds = dataset(f64, 200)
     native_steps, torch_steps = [], []
-    real_native, real_torch = lbfgs.NativeLBFGS.step, torch.optim.LBFGS.step
+    real_native, real_torch = kernels.NativeLBFGS.step, torch.optim.LBFGS.step
 
     def spy_native(self, x, objective):
         native_steps.append(1)
@@ -369,7 +371,7 @@ def test_fit_hands_over_to_torch_when_an_edit_makes_the_model_non_plain(monkeypa
         torch_steps.append(1)
         return real_torch(self, closure)
 
-    monkeypatch.setattr(lbfgs.NativeLBFGS, "step", spy_native)
+    monkeypatch.setattr(kernels.NativeLBFGS, "step", spy_native)
     monkeypatch.setattr(torch.optim.LBFGS, "step", spy_torch)
     model = KAN([2, 3, 1], grid=5, seed=0, dtype=f64)
 
@@ -387,11 +389,11 @@ def test_fit_hands_over_to_torch_when_an_edit_makes_the_model_non_plain(monkeypa
 
 PORTABLE_CHECK = r"""
 import os, sys, torch
-from kanwidget.kan import native
-native.FLAG_SETS = (tuple(sys.argv[1].split()),)
-assert native.status() == "loaded", native.status()
+from kanwidget.kan import kernels
+from kanwidget.kan.kernels import build
+build.FLAG_SETS = (tuple(sys.argv[1].split()),)
+assert kernels.status() == "loaded", kernels.status()
 from kanwidget import KAN
-from kanwidget.kan import lbfgs
 from kanwidget.kan.train import regularization, update_grid_from_samples
 worst = 0.0
 for dtype, block in [(torch.float32, "1"), (torch.float32, "0"), (torch.float64, "1")]:
@@ -402,7 +404,7 @@ for dtype, block in [(torch.float32, "1"), (torch.float32, "0"), (torch.float64,
     y = torch.sin(3 * x[:, :1]) * x[:, 1:]
     update_grid_from_samples(model, x)
     params = [p for p in model.parameters() if p.requires_grad]
-    problem = lbfgs.KANProblem(model, x, y, params, 0.01, 1.0, 2.0)
+    problem = kernels.KANProblem(model, x, y, params, 0.01, 1.0, 2.0)
     value, grad = problem(problem.gather())
     pred, stds = model._forward(x, with_std=True)
     ref = ((pred - y) ** 2).mean() + 0.01 * regularization(stds, 1.0, 2.0)

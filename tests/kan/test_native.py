@@ -1,4 +1,4 @@
-"""The fused C kernels (kanwidget/kan/native.py) against the pure torch path and closed forms."""
+"""The C layer kernels (kanwidget/kan/kernels/) against the pure torch path and closed forms."""
 
 from __future__ import annotations
 
@@ -8,36 +8,42 @@ import os
 import pytest
 import torch
 
-from kanwidget.kan import native
+from kanwidget.kan import kernels
+from kanwidget.kan.kernels import build
+from kanwidget.kan.kernels import layer as kernel_layer
 from kanwidget.kan.layer import KANLayer
 from kanwidget.kan.spline import BasisTable, bspline_basis, extend_grid, uniform_grid
 
-if native.load() is None and os.environ.get("KANWIDGET_REQUIRE_NATIVE"):  # CI: must build
-    raise RuntimeError(f"the native kernel did not load: {native.status()}")
+if kernels.load() is None and os.environ.get("KANWIDGET_REQUIRE_NATIVE"):  # CI: must build
+    raise RuntimeError(f"the native kernel did not load: {kernels.status()}")
 pytestmark = pytest.mark.skipif(
-    native.load() is None, reason=f"no native kernel: {native.status()}"
+    kernels.load() is None, reason=f"no native kernel: {kernels.status()}"
 )
 
 
 @contextlib.contextmanager
 def torch_path():
     """Run the block on the pure torch implementation."""
-    native.set_enabled(False)
+    kernels.set_enabled(False)
     try:
         yield
     finally:
-        native.set_enabled(True)
+        kernels.set_enabled(True)
 
 
 @contextlib.contextmanager
 def fused_limits(plain: int, with_std: int):
-    old = native.FUSED_MAX_OUT, native.FUSED_MAX_OUT_STD, native.FUSED_MIN_POINTS
-    native.FUSED_MAX_OUT, native.FUSED_MAX_OUT_STD = plain, with_std
-    native.FUSED_MIN_POINTS = 0
+    old = kernel_layer.FUSED_MAX_OUT, kernel_layer.FUSED_MAX_OUT_STD, kernel_layer.FUSED_MIN_POINTS
+    kernel_layer.FUSED_MAX_OUT, kernel_layer.FUSED_MAX_OUT_STD = plain, with_std
+    kernel_layer.FUSED_MIN_POINTS = 0
     try:
         yield
     finally:
-        native.FUSED_MAX_OUT, native.FUSED_MAX_OUT_STD, native.FUSED_MIN_POINTS = old
+        (
+            kernel_layer.FUSED_MAX_OUT,
+            kernel_layer.FUSED_MAX_OUT_STD,
+            kernel_layer.FUSED_MIN_POINTS,
+        ) = old
 
 
 def random_knots(n_in, num, k, generator, uniform):
@@ -67,7 +73,7 @@ def test_basis_matches_cox_de_boor_and_torch_path(k, uniform):
     table = BasisTable(knots, k)
     assert table.uniform == uniform
     x = torch.rand(40, 2, generator=g, dtype=torch.float64) * 3.2 - 1.6  # some outside
-    values, _ = native.basis_reference(x, table)
+    values, _ = kernels.basis_reference(x, table)
     for b in range(0, 40, 7):
         for i in range(2):
             t = knots[i].tolist()
@@ -85,10 +91,10 @@ def test_basis_slopes_match_finite_differences(uniform):
     knots = random_knots(3, 5, 3, g, uniform)
     table = BasisTable(knots, 3)
     x = torch.rand(64, 3, generator=g, dtype=torch.float64) * 2.4 - 1.2
-    _, slopes = native.basis_reference(x, table)
+    _, slopes = kernels.basis_reference(x, table)
     eps = 1e-6
-    up, _ = native.basis_reference(x + eps, table)
-    down, _ = native.basis_reference(x - eps, table)
+    up, _ = kernels.basis_reference(x + eps, table)
+    down, _ = kernels.basis_reference(x - eps, table)
     assert torch.allclose((up - down) / (2 * eps), slopes, atol=1e-6)
 
 
@@ -107,7 +113,7 @@ def test_fused_layer_values_and_gradcheck(n_out, uniform):
     knots = random_knots(3, 5, 3, g, uniform)
     table = BasisTable(knots, 3)
     x, base, wb, ws = _layer_inputs(3, n_out, 30, g)
-    y, var = native.fused_layer(x, base, wb, ws, table, stats=True)
+    y, var = kernels.fused_layer(x, base, wb, ws, table, stats=True)
     with torch_path():
         basis = bspline_basis(x.detach(), knots, 3)
     phi = base.detach()[:, :, None] * wb.detach() + torch.einsum("bia,iao->bio", basis, ws.detach())
@@ -115,12 +121,12 @@ def test_fused_layer_values_and_gradcheck(n_out, uniform):
     assert var is not None and torch.allclose(var, phi.var(0), atol=1e-12)
 
     def fn(*args):
-        y, var = native.fused_layer(*args, table, stats=True)
+        y, var = kernels.fused_layer(*args, table, stats=True)
         return y, var
 
     assert torch.autograd.gradcheck(fn, (x, base, wb, ws))
     assert torch.autograd.gradcheck(
-        lambda *a: native.fused_layer(*a, table, stats=False)[0], (x, base, wb, ws)
+        lambda *a: kernels.fused_layer(*a, table, stats=False)[0], (x, base, wb, ws)
     )
 
 
@@ -161,10 +167,10 @@ def test_layer_same_outputs_and_grads_on_every_path(width, with_std, dtype):
 
 
 def test_use_fused_policy():
-    assert native.use_fused(1, 1000 * 1000, with_std=False)  # big single-output layer
-    assert not native.use_fused(1, 4096 * 32, with_std=False)  # small: dense basis + BLAS
-    assert not native.use_fused(100, 10**7, with_std=False)  # wide: BLAS
-    assert native.use_fused(32, 10, with_std=True) and not native.use_fused(1000, 10, True)
+    assert kernels.use_fused(1, 1000 * 1000, with_std=False)  # big single-output layer
+    assert not kernels.use_fused(1, 4096 * 32, with_std=False)  # small: dense basis + BLAS
+    assert not kernels.use_fused(100, 10**7, with_std=False)  # wide: BLAS
+    assert kernels.use_fused(32, 10, with_std=True) and not kernels.use_fused(1000, 10, True)
 
 
 def test_two_threads_match_one():
@@ -177,7 +183,7 @@ def test_two_threads_match_one():
     try:
         for threads in (1, 2):
             torch.set_num_threads(threads)
-            y, var = native.fused_layer(x, base, wb, ws, table, stats=True)
+            y, var = kernels.fused_layer(x, base, wb, ws, table, stats=True)
             assert var is not None
             grads = torch.autograd.grad((y**2).sum() + var.sum(), (x, base, wb, ws))
             results.append([y, var, *grads])
@@ -190,7 +196,7 @@ def test_two_threads_match_one():
 def test_points_outside_the_grid_and_nan():
     table = BasisTable(extend_grid(uniform_grid(1, 5, (-1.0, 1.0), dtype=torch.float64), 3), 3)
     x = torch.tensor([[-5.0], [5.0], [float("nan")], [0.25]], dtype=torch.float64)
-    values, slopes = native.basis_reference(x, table)
+    values, slopes = kernels.basis_reference(x, table)
     assert values[:3].abs().sum() == 0 and slopes[:3].abs().sum() == 0
     assert values[3].sum().item() == pytest.approx(1.0)  # partition of unity inside
 
@@ -198,30 +204,30 @@ def test_points_outside_the_grid_and_nan():
 def test_failed_build_falls_back_to_torch(monkeypatch, tmp_path):
     monkeypatch.setenv("KANWIDGET_CACHE", str(tmp_path))
     monkeypatch.setenv("CC", "/nonexistent/cc")
-    monkeypatch.setattr(native, "_compiler", lambda: None)
-    native._STATE.update(lib=None, tried=False)
+    monkeypatch.setattr(build, "_compiler", lambda: None)
+    build._STATE.update(lib=None, tried=False)
     try:
-        assert native.load() is None
-        assert "no C compiler" in native.status()
-        assert not native.usable(torch.zeros(1))
+        assert kernels.load() is None
+        assert "no C compiler" in kernels.status()
+        assert not kernels.usable(torch.zeros(1))
         layer = KANLayer(2, 3)
         x = torch.rand(10, 2) * 2 - 1
         assert layer(x).shape == (10, 3)  # the torch path runs
     finally:
         monkeypatch.undo()
-        native.set_enabled(True)
-    assert native.load() is not None
+        kernels.set_enabled(True)
+    assert kernels.load() is not None
 
 
 def test_disable_by_environment(monkeypatch):
     monkeypatch.setenv("KANWIDGET_NATIVE", "0")
-    native._STATE.update(lib=None, tried=False)
+    build._STATE.update(lib=None, tried=False)
     try:
-        assert native.load() is None
-        assert "KANWIDGET_NATIVE=0" in native.status()
+        assert kernels.load() is None
+        assert "KANWIDGET_NATIVE=0" in kernels.status()
     finally:
         monkeypatch.undo()
-        native.set_enabled(True)
+        kernels.set_enabled(True)
 
 
 @pytest.mark.parametrize("lamb", [0.0, 0.01])
@@ -233,6 +239,7 @@ def test_fused_objective_matches_autograd_graph(lamb, dtype):
     which accumulates the statistics in double, is the more accurate of the two)."""
     from kanwidget import KAN
     from kanwidget.kan import train
+    from kanwidget.kan.train.objective import plain
 
     def objective(dtype, fused: bool):
         g = torch.Generator().manual_seed(5)
@@ -243,10 +250,10 @@ def test_fused_objective_matches_autograd_graph(lamb, dtype):
         model.layers[1].mask[0, 1] = 0
         params = [p for p in model.parameters() if p.requires_grad]
         if fused:
-            assert train._plain(model, x)
+            assert plain(model, x)
             weights = [w for layer in model.layers for w in layer.kernel_weights()]
             tables = [layer.basis_table() for layer in model.layers]
-            obj, loss, reg = native.fused_objective(x, y, tables, weights, lamb, 1.0, 2.0)
+            obj, loss, reg = kernels.fused_objective(x, y, tables, weights, lamb, 1.0, 2.0)
         else:
             with torch_path():
                 pred, stds = model._forward(x, with_std=lamb > 0)
@@ -265,14 +272,14 @@ def test_fused_objective_matches_autograd_graph(lamb, dtype):
 
 def test_fused_objective_not_used_for_mult_nodes_or_symbolic():
     from kanwidget import KAN
-    from kanwidget.kan import train
+    from kanwidget.kan.train.objective import plain
 
     x = torch.rand(50, 2) * 2 - 1
-    assert train._plain(KAN([2, 3, 1], seed=0), x)
-    assert not train._plain(KAN([2, [1, 1], 1], seed=0), x)
+    assert plain(KAN([2, 3, 1], seed=0), x)
+    assert not plain(KAN([2, [1, 1], 1], seed=0), x)
     sym = KAN([2, 3, 1], seed=0)
     sym.fix_symbolic(0, 0, 0, "sin", fit_params_bool=False)
-    assert not train._plain(sym, x)
+    assert not plain(sym, x)
 
 
 def test_build_falls_back_to_flags_without_openmp(monkeypatch, tmp_path):
@@ -281,20 +288,20 @@ def test_build_falls_back_to_flags_without_openmp(monkeypatch, tmp_path):
     g = torch.Generator().manual_seed(11)
     table = BasisTable(random_knots(3, 5, 3, g, False), 3)
     x, base, wb, ws = _layer_inputs(3, 4, 64, g)
-    expect = native.fused_layer(x, base, wb, ws, table, stats=True)
+    expect = kernels.fused_layer(x, base, wb, ws, table, stats=True)
     monkeypatch.setenv("KANWIDGET_CACHE", str(tmp_path))
     bad = ("-O3", "-fopenmp", "-fno-such-flag-kanwidget")
-    monkeypatch.setattr(native, "FLAG_SETS", (bad, ("-O3",)))
-    native._STATE.update(lib=None, tried=False)
+    monkeypatch.setattr(build, "FLAG_SETS", (bad, ("-O3",)))
+    build._STATE.update(lib=None, tried=False)
     old_threads = torch.get_num_threads()
     try:
-        assert native.load() is not None, native.status()
-        assert native.library_path(("-O3",)).exists() and not native.library_path(bad).exists()
+        assert kernels.load() is not None, kernels.status()
+        assert build.library_path(("-O3",)).exists() and not build.library_path(bad).exists()
         torch.set_num_threads(2)  # ignored without OpenMP: one thread, same result
-        got = native.fused_layer(x, base, wb, ws, table, stats=True)
+        got = kernels.fused_layer(x, base, wb, ws, table, stats=True)
         for a, b in zip(got, expect, strict=True):
             assert a is not None and b is not None and torch.allclose(a, b, atol=1e-12)
     finally:
         torch.set_num_threads(old_threads)
         monkeypatch.undo()
-        native.set_enabled(True)
+        kernels.set_enabled(True)

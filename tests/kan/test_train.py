@@ -69,13 +69,13 @@ def test_fit_regulariser_std_is_accurate_for_near_constant_edges(path, monkeypat
     mean and a small variation.  Their std drives the L1 + entropy regulariser that prunes
     the node; in float32 the covariance form w^T Cov w lost it (var <= 0, clamped to the
     1e-6 floor, no gradient) and prune() kept extra nodes (toy_expsin in bench_symbolic)."""
-    from kanwidget.kan import native
+    from kanwidget.kan import kernels
     from kanwidget.kan.layer import KANLayer
 
-    if path == "native" and not native.usable(torch.zeros(1, 1)):
-        pytest.skip(f"native kernel unavailable: {native.status()}")
+    if path == "native" and not kernels.usable(torch.zeros(1, 1)):
+        pytest.skip(f"native kernel unavailable: {kernels.status()}")
     if path == "torch":
-        monkeypatch.setattr(native, "usable", lambda x: False)
+        monkeypatch.setattr(kernels, "usable", lambda x: False)
     gen = torch.Generator().manual_seed(0)
     layer = KANLayer(3, 2, num=5, k=3, generator=gen)
     x = 0.4 + 1e-3 * torch.rand(1000, 3, generator=gen)

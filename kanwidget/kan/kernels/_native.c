@@ -1,4 +1,4 @@
-/* Native kernels for the KAN layer (built by kanwidget/kan/native.py, called via ctypes).
+/* Native kernels for the KAN layer (built by kernels/build.py, bound in layer.py, objective.py).
  *
  * 1. Dense basis (B, I, NB) in one pass, and the x-gradient from the basis gradient with
  *    the slopes recomputed (nothing saved): the BLAS path, for wide layers.
@@ -23,7 +23,7 @@
  *   lut          (I, 2)        double: t[i][0] and M / (t[i][M] - t[i][0]) (uniform lookup)
  *   table        (I, M, F)     double, F = 2 + (k+1)^2: per interval [t_j, 1/h_j, C[p][r]],
  *                              the k + 1 non-zero basis functions as polynomials in
- *                              u = (x - t_j) / h_j (BasisTable.body in spline.py)
+ *                              u = (x - t_j) / h_j (BasisTable.body in kan/spline.py)
  *   wb (I, O), ws (I, NB, O), NB = M - k basis functions, y (B, O), s1, s2 (I, O) double
  *   (sums of phi and phi^2, scratch), mean, var (I, O): per-edge mean and unbiased variance
  */

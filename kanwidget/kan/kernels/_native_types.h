@@ -409,7 +409,7 @@ int SUF(kan_colstats)(const T *x, T *mean, T *std, int B, int I) {
     return 0;
 }
 
-/* pykan's regulariser for one layer and its gradient (train.py `regularization`):
+/* pykan's regulariser for one layer and its gradient (train/objective.py `regularization`):
  *   v[i,o] = sqrt(var[i,o] + 1e-12) / (xstd[i] + 0.1)
  *   reg = l1 * sum v + le * (mean_o H_o(v[:,o] / (sum_i v[i,o] + 1))
  *                            + mean_i H_i(v[i,:] / (sum_o v[i,o] + 1)))

@@ -52,7 +52,7 @@ static double SUF(blk_objective)(kan_problem *P, const double *theta, double *gr
 
 /* The objective mse + lamb * reg of a kan_problem at the flat parameters theta, and its
  * gradient (written to grad, same layout); the same numbers as train.fit's per-op graph
- * and KANObjective (native.py), without Python in between; grad NULL: the value only.
+ * and KANObjective (objective.py), without Python in between; grad NULL: the value only.
  * Returns NaN on failure (status then holds the failing kernel's code). */
 double SUF(kan_objective)(void *ctx, const double *theta, double *grad) {
     kan_problem *P = (kan_problem *)ctx;
