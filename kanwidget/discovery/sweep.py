@@ -35,7 +35,7 @@ from joblib import Parallel, delayed
 
 from kanwidget.kan.graft import graft
 from kanwidget.kan.history import VersionTree
-from kanwidget.kan.train import DATASET_KEYS
+from kanwidget.kan.train.data import DATASET_KEYS
 
 from . import viewer
 from .configs import check_fit_kwargs, resolve_configs
