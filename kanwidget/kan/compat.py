@@ -177,10 +177,14 @@ class PykanCompat(PykanStructure):
 
         if out_score is not None:
             raise NotImplementedError("attribute(out_score=...) is not supported")
+        if l is not None:  # a bad layer fails before the scores are recomputed
+            l = as_int(l, "l")
+            if not 1 <= l <= self.depth:
+                raise ValueError(f"l must be a node layer 1..{self.depth} (0: the inputs), got {l}")
         result = attribute(self)
         if l is None:
             return result
-        rows = node_feature_scores(self, as_int(l, "l"))
+        rows = node_feature_scores(self, l)
         if i is None:
             return rows
         i = as_int(i, "i")
@@ -258,14 +262,24 @@ class PykanCompat(PykanStructure):
 
     def evaluate(self: Any, dataset: dict[str, Tensor]) -> dict[str, Any]:
         """``{'test_loss': RMSE on the test split, 'n_edge': ..., 'n_grid': ...}`` (pykan)."""
+        if not isinstance(dataset, dict):
+            raise TypeError(f"dataset must be a dict of tensors, got {type(dataset).__name__}")
+        x = self.check_input(dataset["test_input"], "test_input")
+        y = dataset["test_label"]
+        n_out = self.width[-1][0]
+        if not isinstance(y, Tensor) or y.dim() != 2 or y.shape != (x.shape[0], n_out):
+            shape = tuple(y.shape) if isinstance(y, Tensor) else type(y).__name__
+            raise ValueError(f"test_label must have shape ({x.shape[0]}, {n_out}), got {shape}")
         with torch.no_grad():
-            pred = self._forward(self.check_input(dataset["test_input"], "test_input"))[0]
-            rmse = torch.sqrt(((pred - dataset["test_label"].to(pred.dtype)) ** 2).mean())
+            pred = self._forward(x)[0]
+            rmse = torch.sqrt(((pred - y.to(pred.dtype)) ** 2).mean())
         return {"test_loss": float(rmse), "n_edge": self.n_edge, "n_grid": self.grid}
 
     def speed(self: Any, compile: bool = False):
         """pykan's speed mode.  kanwidget keeps no activations during training anyway, so
         this changes nothing; ``compile=True`` returns ``torch.compile(self)``."""
+        if not isinstance(compile, bool):
+            raise TypeError(f"compile must be True or False, got {compile!r}")
         return torch.compile(self) if compile else self
 
     def saveckpt(self: Any, path: str = "model") -> None:

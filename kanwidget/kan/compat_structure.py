@@ -1,7 +1,7 @@
 """pykan 0.2.8's structure-changing ``MultKAN`` methods kanwidget lacked, as a mixin of ``KAN``.
 
-Each completes and commits exactly one version, or raises a clear error and leaves the
-model and its history as they were:
+Each is ``@atomic`` (:mod:`.transaction`): it completes and commits exactly one version,
+or raises a clear error and leaves the model and its history as they were:
 
 - ``set_mode(l, i, j, mode)``: switch an edge's numeric / symbolic branches.
 - ``unfix_symbolic_all()``: every edge numeric again.
@@ -22,6 +22,7 @@ from typing import Any
 
 import torch
 
+from .transaction import atomic
 from .verbs import PykanVerbs
 
 _GROUP = re.compile(r"\s*\[\s*(\d+(?:\s*,\s*\d+)*)?\s*\]\s*")
@@ -57,12 +58,15 @@ def _forget_scores(model: Any) -> None:
 class PykanStructure(PykanVerbs):
     """Mixin of ``KAN`` (see the module docstring)."""
 
+    @atomic
     def set_mode(self: Any, l: int, i: int, j: int, mode: str, mask_n: float | None = None):
         """Switch edge (l, i, j): ``'n'`` numeric only, ``'s'`` symbolic only, ``'sn'`` both
         (the numeric branch weighted by ``mask_n``, default 1), anything else: off."""
         from .pruning import check_edge
 
         check_edge(self, l, i, j)
+        if not isinstance(mode, str):
+            raise TypeError(f"mode must be 'n', 's' or 'sn', got {mode!r}")
         numeric, symbolic = _MODES.get(mode, (0.0, 0.0))
         if mode in ("sn", "ns") and mask_n is not None:
             numeric = float(mask_n)
@@ -74,6 +78,7 @@ class PykanStructure(PykanVerbs):
             layer.symbolic_changed()
         return self
 
+    @atomic
     def unfix_symbolic_all(self: Any, log_history: bool = True):
         """Every symbolic edge back to its spline (one version)."""
         from .symbolic.ops import unfix_symbolic
@@ -86,6 +91,7 @@ class PykanStructure(PykanVerbs):
                             unfix_symbolic(self, l, i, j, log_history=False)
         return self
 
+    @atomic
     def module(self: Any, start_layer: int, chain: str):
         """Cut every edge that crosses the border of a module (KAN 2.0 section 4.2).
 
@@ -97,8 +103,10 @@ class PykanStructure(PykanVerbs):
         subnodes (``"[0]->[0,1]->[1]->[0]"`` is two layers).  Edges inside and edges
         between two outside nodes are left alone.
         """
+        from .compat import as_int
+
         groups = parse_chain(chain)
-        start = int(start_layer)
+        start = as_int(start_layer, "start_layer")
         if len(groups) % 2 == 0:  # pykan: (in nodes, out subnodes) per layer
             pairs = [(groups[2 * k], groups[2 * k + 1], False) for k in range(len(groups) // 2)]
         else:  # node sets of successive node layers
@@ -156,6 +164,7 @@ class PykanStructure(PykanVerbs):
             total += float((dist * scores.detach().cpu()).sum())
         return total
 
+    @atomic
     def auto_swap(self: Any):
         """Reorder hidden nodes to lower :meth:`connection_cost` (one version): for each hidden
         node in turn, the swap with another node of the same kind that lowers the cost most."""
@@ -181,10 +190,18 @@ class PykanStructure(PykanVerbs):
             _forget_scores(self)
         return self
 
+    @atomic
     def initialize_from_another_model(self: Any, another_model: Any, x: torch.Tensor):
         """Take ``another_model``'s functions (same width, any grid) onto this model's grid
         sizes, keeping this model's history (one version).  The curves are refit by least
         squares on the grid range and on ``x``'s activations, as ``refine`` does."""
+        from .network import KAN
+
+        if not isinstance(another_model, KAN):
+            raise TypeError(f"another_model must be a KAN, got {type(another_model).__name__}")
+        x = self.check_input(x)
+        if not bool(torch.isfinite(x).all()):
+            raise ValueError("x has NaN or inf values: the curves would be refit on them")
         if [list(w) for w in another_model.width] != [list(w) for w in self.width]:
             raise ValueError(f"widths differ: {another_model.width} vs {self.width}")
         sizes = [layer.num for layer in self.layers]
@@ -201,6 +218,7 @@ class PykanStructure(PykanVerbs):
             self._last_input = self.check_input(x).detach()
         return self
 
+    @atomic
     def refine(self: Any, new_grid: int | None = None, grid: int | None = None):
         """Grid extension to ``new_grid`` intervals (pykan also accepts ``grid=``)."""
         from .compat import as_int
@@ -210,6 +228,7 @@ class PykanStructure(PykanVerbs):
             raise TypeError("refine() takes the new grid size once: refine(10) or refine(grid=10)")
         return refine(self, as_int(new_grid if grid is None else grid, "new_grid"))
 
+    @atomic
     def expand_width(self: Any, layer_id: int, n_added_nodes: int, sum_bool: bool = True,
                      mult_arity: int | list[int] = 2):  # fmt: skip
         """Add nodes to hidden layer ``layer_id`` (one version); ``mult_arity`` may list one

@@ -268,6 +268,74 @@ ROWS: list[Row] = [
     fail("load", "missing", lambda m, d: KAN.load("/nonexistent/model.pt"), FileNotFoundError),
     fail("load", "garbage", lambda m, d: KAN.load(_garbage()), ValueError),
     ok("load", lambda m, d: KAN.load(_save(m)), 0),
+    # ---------------------------------------------------------------- pykan compatibility: reads
+    fail("get_act", "shape", lambda m, d: m.get_act(torch.ones(4, 3))),
+    fail("get_act", "type", lambda m, d: m.get_act([[0.0, 0.0]])),
+    fail("get_act", "dict without train_input", lambda m, d: m.get_act(_without(d, "train_input")), KeyError),
+    fail("get_act", "no data", lambda m, d: m.get_act(), make=FRESH),
+    ok("get_act", lambda m, d: m.get_act(d), 0),
+    *[fail("get_fun", f"edge {e}", lambda m, d, e=e: _closing(m.get_fun, *e)) for e in EDGES_BAD],
+    fail("get_fun", "no data", lambda m, d: _closing(m.get_fun, 0, 0, 0), make=FRESH),
+    ok("get_fun", lambda m, d: _closing(m.get_fun, 0, 1, 2), 0),
+    *[fail("get_range", f"edge {e}", lambda m, d, e=e: m.get_range(*e)) for e in EDGES_BAD],
+    fail("get_range", "no data", lambda m, d: m.get_range(0, 0, 0), make=FRESH),
+    ok("get_range", lambda m, d: m.get_range(1, 2, 0), 0),
+    fail("evaluate", "missing key", lambda m, d: m.evaluate(_without(d, "test_label")), KeyError),
+    fail("evaluate", "wrong columns", lambda m, d: m.evaluate(_with(d, "test_input", torch.ones(64, 3)))),
+    fail("evaluate", "label rows", lambda m, d: m.evaluate(_with(d, "test_label", torch.ones(5, 1)))),
+    fail("evaluate", "not a dict", lambda m, d: m.evaluate([d["test_input"]])),
+    ok("evaluate", lambda m, d: m.evaluate(d), 0),
+    fail("feature_interaction", "layer 0", lambda m, d: m.feature_interaction(0)),
+    fail("feature_interaction", "layer 9", lambda m, d: m.feature_interaction(9)),
+    fail("feature_interaction", "layer str", lambda m, d: m.feature_interaction("1")),
+    fail("feature_interaction", "no data", lambda m, d: m.feature_interaction(1), make=FRESH),
+    ok("feature_interaction", lambda m, d: m.feature_interaction(1), 0),
+    fail("node_attribute", "no data", lambda m, d: m.node_attribute(), make=FRESH),
+    ok("node_attribute", lambda m, d: m.node_attribute(), 0),
+    fail("connection_cost", "no data", lambda m, d: m.connection_cost(), make=FRESH),
+    ok("connection_cost", lambda m, d: m.connection_cost(), 0),
+    fail("tree", "shape", lambda m, d: _closing(m.tree, torch.ones(8, 3))),
+    fail("tree", "style", lambda m, d: _closing(m.tree, style="circle")),
+    fail("tree", "no data", lambda m, d: _closing(m.tree), make=FRESH),
+    ok("tree", lambda m, d: _closing(m.tree), 0),
+    fail("speed", "compile type", lambda m, d: m.speed(compile="yes")),
+    ok("speed", lambda m, d: m.speed(), 0),
+    # ---------------------------------------------------------------- pykan compatibility: files
+    fail("saveckpt", "missing folder", lambda m, d: m.saveckpt("/nonexistent/folder/model"), OSError),
+    ok("saveckpt", lambda m, d: _saveckpt(m), 0),
+    fail("loadckpt", "missing", lambda m, d: KAN.loadckpt("/nonexistent/model"), FileNotFoundError),
+    fail("loadckpt", "garbage", lambda m, d: KAN.loadckpt(_garbage(".kan")[: -len(".kan")]), ValueError),
+    ok("loadckpt", lambda m, d: KAN.loadckpt(_saveckpt(m)), 0),
+    # ---------------------------------------------------------------- pykan compatibility: structure
+    *[fail("set_mode", f"edge {e}", lambda m, d, e=e: m.set_mode(*e, "s")) for e in EDGES_BAD],
+    fail("set_mode", "mask_n str", lambda m, d: m.set_mode(0, 0, 0, "sn", mask_n="half")),
+    fail("set_mode", "mode type", lambda m, d: m.set_mode(0, 0, 0, None)),
+    ok("set_mode", lambda m, d: m.set_mode(0, 0, 0, "sn", mask_n=0.5), 1),
+    ok("unfix_symbolic_all", lambda m, d: m.unfix_symbolic_all(), 1),
+    fail("module", "malformed", lambda m, d: m.module(0, "[0,1]->[0")),
+    fail("module", "no arrow", lambda m, d: m.module(0, "[0,1]")),
+    fail("module", "empty group", lambda m, d: m.module(0, "[]->[0]")),
+    fail("module", "letters", lambda m, d: m.module(0, "[a]->[0]")),
+    fail("module", "repeated node", lambda m, d: m.module(0, "[0,0]->[1]")),
+    fail("module", "not a string", lambda m, d: m.module(0, [[0], [1]])),
+    fail("module", "node index", lambda m, d: m.module(0, "[0,5]->[0,1]->[0]")),
+    fail("module", "second layer index (after the first is checked)", lambda m, d: m.module(0, "[0,1]->[0,1]->[3]")),
+    fail("module", "too deep", lambda m, d: m.module(1, "[0,1]->[0,1]->[0]")),
+    fail("module", "negative start", lambda m, d: m.module(-1, "[0]->[0]")),
+    fail("module", "start str", lambda m, d: m.module("0", "[0]->[0]")),
+    ok("module", lambda m, d: m.module(0, "[0,1]->[0,1]->[0]"), 1),
+    fail("auto_swap", "no data (fails inside the operation)", lambda m, d: m.auto_swap(), make=FRESH),
+    ok("auto_swap", lambda m, d: m.auto_swap(), 1),
+    fail("initialize_from_another_model", "widths", lambda m, d: m.initialize_from_another_model(KAN([2, 4, 1], grid=3), _x(d))),
+    fail("initialize_from_another_model", "not a model", lambda m, d: m.initialize_from_another_model("model", _x(d))),
+    fail("initialize_from_another_model", "x shape",
+         lambda m, d: m.initialize_from_another_model(KAN([2, 3, 1], grid=3, seed=1), torch.ones(8, 3))),
+    fail("initialize_from_another_model", "x NaN",
+         lambda m, d: m.initialize_from_another_model(KAN([2, 3, 1], grid=3, seed=1), _nan_input(d)["train_input"])),
+    fail("initialize_from_another_model", "x type",
+         lambda m, d: m.initialize_from_another_model(KAN([2, 3, 1], grid=3, seed=1), [[0.0, 0.0]])),
+    ok("initialize_from_another_model",
+       lambda m, d: m.initialize_from_another_model(KAN([2, 3, 1], grid=3, seed=1), _x(d)), 1),
 ]  # fmt: skip
 
 
@@ -308,14 +376,34 @@ def _save(model: KAN) -> str:
     return path
 
 
-def _garbage() -> str:
+def _garbage(suffix: str = ".pt") -> str:
     import tempfile
 
     folder = tempfile.TemporaryDirectory()
     _TMP.append(folder)
-    path = f"{folder.name}/garbage.pt"
+    path = f"{folder.name}/garbage{suffix}"
     with open(path, "wb") as handle:
         handle.write(b"not a model" * 10)
+    return path
+
+
+def _closing(method: Callable, *args: Any, **kwargs: Any) -> Any:
+    """Call a drawing accessor and close the figures it opened."""
+    import matplotlib.pyplot as plt
+
+    try:
+        return method(*args, **kwargs)
+    finally:
+        plt.close("all")
+
+
+def _saveckpt(model: KAN) -> str:
+    import tempfile
+
+    folder = tempfile.TemporaryDirectory()
+    _TMP.append(folder)
+    path = f"{folder.name}/model"
+    model.saveckpt(path)
     return path
 
 

@@ -12,6 +12,7 @@ import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -75,7 +76,21 @@ WIDGET_CASES = [
     Case("wait", "idle", lambda w: w.wait(timeout=1)),
     Case("refresh", "ok", lambda w: w.refresh()),
     Case("dashboard", "ok", lambda w: w.dashboard()),
+    # constructors of another widget: the fixture's widget, model and data stay as they were
+    Case("from_discovery", "empty history", lambda w: KANWidget.from_discovery(
+        SimpleNamespace(front=[], best=None, history=VersionTree())), ValueError),
+    Case("from_discovery", "no history", lambda w: KANWidget.from_discovery(
+        SimpleNamespace(front=[], best=None)), AttributeError),
+    Case("from_discovery", "ok", lambda w: _discovery(w)),
+    Case("from_sweep", "grid type", lambda w: KANWidget.from_sweep(w.dataset, grid="seeds"), BAD),
 ]  # fmt: skip
+
+
+def _discovery(w: KANWidget) -> None:
+    """A widget on a copy of the fixture's history (the fixture's model is not shared)."""
+    result = SimpleNamespace(front=[], best=None, history=w.model.copy().history)
+    KANWidget.from_discovery(result, w.dataset).close()
+
 
 # during training (paused, so the model holds still): refused at once, nothing changes
 TRAINING_CASES = [
