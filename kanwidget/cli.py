@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+
+from .sharing import add_export_arguments, run_export
 
 __all__ = ["main"]
 
@@ -26,45 +27,8 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         description="Export a notebook to one HTML file whose widgets and TeX render "
         "offline (no kernel, no CDN).",
     )
-    export.add_argument("notebook", type=Path, help="the .ipynb file")
-    export.add_argument("out_positional", type=Path, nargs="?", help=argparse.SUPPRESS)
-    export.add_argument(
-        "-o", "--output", type=Path, default=None, help="the HTML file (default: NOTEBOOK.html)"
-    )
-    export.add_argument(
-        "--execute", action="store_true", help="run every cell first (stores the widget state)"
-    )
-    export.add_argument("--theme", choices=["light", "dark"], default="light")
-    export.add_argument(
-        "--timeout", type=float, default=600.0, help="seconds per cell with --execute"
-    )
-    export.add_argument(
-        "--js-dir", type=Path, default=None, help="node_modules or a folder with the scripts"
-    )
+    add_export_arguments(export)
     return parser
-
-
-def _export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
-    from .sharing import execute_notebook, export_html
-
-    if args.output is not None and args.out_positional is not None:
-        parser.error("give the output once: either OUT or -o OUT")
-    if not args.notebook.is_file():
-        parser.error(f"{args.notebook}: no such notebook")
-    out = args.output or args.out_positional or args.notebook.with_suffix(".html")
-    source = args.notebook
-    if args.execute:
-        from nbclient.exceptions import CellExecutionError
-
-        try:
-            source = execute_notebook(args.notebook, timeout=args.timeout)
-        except CellExecutionError as exc:
-            parser.exit(1, f"{args.notebook}: a cell failed while executing:\n{exc}\n")
-    try:
-        export_html(source, out, args.js_dir, theme=args.theme)
-    except FileNotFoundError as exc:
-        parser.exit(1, f"{parser.prog}: {exc}\n")
-    print(f"wrote {out}")
 
 
 def main(argv: list[str] | None = None, prog: str = "kanwidget") -> None:
@@ -72,5 +36,5 @@ def main(argv: list[str] | None = None, prog: str = "kanwidget") -> None:
     parser = _parser(prog)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if args.command == "export":
-        _export(args, parser)
+        run_export(args, parser)
     sys.exit(0)

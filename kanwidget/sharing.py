@@ -22,6 +22,7 @@ JupyterLab with "Save Widget State Automatically" on (`make lab` turns it on).
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import warnings
@@ -227,13 +228,57 @@ def export_html(
     return out
 
 
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of `kanwidget export` (also `python -m kanwidget.sharing`)."""
+    parser.add_argument("notebook", type=Path, help="the .ipynb file")
+    parser.add_argument("out_positional", type=Path, nargs="?", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "-o", "--output", type=Path, default=None, help="the HTML file (default: NOTEBOOK.html)"
+    )
+    parser.add_argument(
+        "--execute", action="store_true", help="run every cell first (stores the widget state)"
+    )
+    parser.add_argument("--theme", choices=["light", "dark"], default="light")
+    parser.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds per cell with --execute"
+    )
+    parser.add_argument(
+        "--js-dir", type=Path, default=None, help="node_modules or a folder with the scripts"
+    )
+
+
+def run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """`kanwidget export` with parsed ``args``; user mistakes exit through ``parser``."""
+    if args.output is not None and args.out_positional is not None:
+        parser.error("give the output once: either OUT or -o OUT")
+    if not args.notebook.is_file():
+        parser.error(f"{args.notebook}: no such notebook")
+    out = args.output or args.out_positional or args.notebook.with_suffix(".html")
+    source = args.notebook
+    if args.execute:
+        from nbclient.exceptions import CellExecutionError
+
+        try:
+            source = execute_notebook(args.notebook, timeout=args.timeout)
+        except CellExecutionError as exc:
+            parser.exit(1, f"{args.notebook}: a cell failed while executing:\n{exc}\n")
+    try:
+        export_html(source, out, args.js_dir, theme=args.theme)
+    except FileNotFoundError as exc:
+        parser.exit(1, f"{parser.prog}: {exc}\n")
+    print(f"wrote {out}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """`python -m kanwidget.sharing NOTEBOOK [OUT.html] [options]`: alias of `kanwidget export`."""
     import sys
 
-    from .cli import main as cli_main
-
-    cli_main(["export", *(sys.argv[1:] if argv is None else argv)], prog="python -m kanwidget")
+    parser = argparse.ArgumentParser(
+        prog="python -m kanwidget export", description="Export a notebook to offline HTML."
+    )
+    add_export_arguments(parser)
+    run_export(parser.parse_args(sys.argv[1:] if argv is None else argv), parser)
+    sys.exit(0)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ from joblib import Parallel, delayed
 from kanwidget.kan.graft import graft
 from kanwidget.kan.history import VersionTree
 from kanwidget.kan.train.data import DATASET_KEYS
+from kanwidget.kan.versions import jsonable
 
 from . import viewer
 from .configs import check_fit_kwargs, resolve_configs
@@ -231,7 +232,7 @@ def universe_tree(universes: Sequence[Universe]) -> VersionTree:
     for u in ok:
         source = u.model.history  # type: ignore[union-attr]
         mapping = graft(
-            tree, source, "0.0", arguments={"universe": u.index, "config": _jsonable(u.config)}
+            tree, source, "0.0", arguments={"universe": u.index, "config": jsonable(u.config)}
         )
         u.universe = mapping[source.current.id]
     best = min(ok, key=lambda u: (_finite_or_inf(u.test_loss), u.complexity, u.index))
@@ -257,14 +258,3 @@ def _bar(total: int, enabled: bool):
 
 def _finite_or_inf(value: float) -> float:
     return value if math.isfinite(value) else math.inf
-
-
-def _jsonable(value: Any) -> Any:
-    """A configuration as the history stores arguments: plain values, the rest as repr."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    return repr(value)[:200]

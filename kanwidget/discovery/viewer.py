@@ -1,7 +1,7 @@
 """How a discovery result (a ``SweepResult``, a ``Discovery``) finds its widget.
 
 ``kanwidget.discovery`` never imports ``kanwidget.widget`` (the wall in DESIGN.md): the
-widget package registers its viewer here when it is imported (``kanwidget/widget/pareto.py``),
+widget package registers its viewer here when it is imported (``kanwidget/widget/__init__.py``),
 and ``result.widget()`` calls it.  ``import kanwidget`` imports both, so in a notebook
 ``result.widget()`` just works.
 """

@@ -17,7 +17,6 @@ saw (``model(x)``, ``fit`` or ``get_act(x)``).
 from __future__ import annotations
 
 import logging
-import operator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -25,6 +24,7 @@ import torch
 from torch import Tensor
 
 from .compat_structure import PykanStructure
+from .train.options import as_int
 
 if TYPE_CHECKING:
     from .network import KAN, Trace
@@ -70,16 +70,6 @@ class SymbolicFunView:
 
     def __repr__(self) -> str:
         return f"Symbolic_KANLayer(in_dim={self.in_dim}, out_dim={self.out_dim})"
-
-
-def as_int(value: Any, name: str) -> int:
-    """An int from an int-like value (``np.int64(3)`` included); bools and floats refused."""
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be an int, got {value!r}")
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise ValueError(f"{name} must be an int, got {value!r}") from None
 
 
 class PykanCompat(PykanStructure):

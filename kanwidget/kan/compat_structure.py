@@ -18,10 +18,11 @@ or raises a clear error and leaves the model and its history as they were:
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import torch
 
+from .train.options import as_int
 from .transaction import atomic
 from .verbs import PykanVerbs
 
@@ -103,8 +104,6 @@ class PykanStructure(PykanVerbs):
         subnodes (``"[0]->[0,1]->[1]->[0]"`` is two layers).  Edges inside and edges
         between two outside nodes are left alone.
         """
-        from .compat import as_int
-
         groups = parse_chain(chain)
         start = as_int(start_layer, "start_layer")
         if len(groups) % 2 == 0:  # pykan: (in nodes, out subnodes) per layer
@@ -195,10 +194,9 @@ class PykanStructure(PykanVerbs):
         """Take ``another_model``'s functions (same width, any grid) onto this model's grid
         sizes, keeping this model's history (one version).  The curves are refit by least
         squares on the grid range and on ``x``'s activations, as ``refine`` does."""
-        from .network import KAN
-
-        if not isinstance(another_model, KAN):
+        if not isinstance(another_model, PykanStructure):  # KAN's own base: no import cycle
             raise TypeError(f"another_model must be a KAN, got {type(another_model).__name__}")
+        another_model = cast(Any, another_model)  # a KAN: its attributes, unnarrowed
         x = self.check_input(x)
         if not bool(torch.isfinite(x).all()):
             raise ValueError("x has NaN or inf values: the curves would be refit on them")
@@ -221,7 +219,6 @@ class PykanStructure(PykanVerbs):
     @atomic
     def refine(self: Any, new_grid: int | None = None, grid: int | None = None):
         """Grid extension to ``new_grid`` intervals (pykan also accepts ``grid=``)."""
-        from .compat import as_int
         from .train import refine
 
         if (new_grid is None) == (grid is None):
@@ -233,7 +230,6 @@ class PykanStructure(PykanVerbs):
                      mult_arity: int | list[int] = 2):  # fmt: skip
         """Add nodes to hidden layer ``layer_id`` (one version); ``mult_arity`` may list one
         arity per added multiplication node, e.g. ``mult_arity=[2, 3]`` with 2 nodes."""
-        from .compat import as_int
         from .expansion import expand_width
 
         layer_id, n_added_nodes = as_int(layer_id, "layer_id"), as_int(n_added_nodes, "n")

@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from ..discovery import viewer
 from ..discovery.configs import resolve_configs, split
 from ..discovery.sweep import SweepResult, sweep
 from ..discovery.universe import Universe, default_width
@@ -235,12 +234,3 @@ def _latex(formula: Any) -> str:
         return r",\ ".join(sympy.latex(p) for p in parts)
     except Exception:  # a formula sympy cannot print: the panel shows the text
         return ""
-
-
-def _show(result: Any, **kwargs: Any) -> Any:
-    from .widget import KANWidget
-
-    return KANWidget.from_discovery(result, **kwargs)
-
-
-viewer.register_viewer(_show)

@@ -29,7 +29,7 @@ def as_int(value: Any, name: str, low: int | None = None) -> int:
     except TypeError:
         out = None
     if out is None or (low is not None and out < low):
-        raise ValueError(f"{name} must be a{bound} int, got {value!r}")
+        raise ValueError(f"{name} must be {'an' if low is None else 'a'}{bound} int, got {value!r}")
     return out
 
 
