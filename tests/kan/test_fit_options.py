@@ -43,6 +43,10 @@ def test_fit_metrics_recorded_per_step_under_their_names(data):
     assert hist["constant"] == [7.0] * 4 and len(hist["train_rmse"]) == 4
     # the metric runs after the step: the model's RMSE on the full training set
     assert hist["train_rmse"][-1] == pytest.approx(hist["train_loss"][-1], rel=1e-5)
+    # numpy floats as in pykan: notebooks call `results['train_loss'][-1].item()`
+    last = hist["train_loss"][-1]
+    assert isinstance(last, float) and last.item() == float(last)
+    assert model.loss_log["train_loss"][-1] == float(last)
 
 
 def test_fit_numpy_integers_and_bad_values(data):

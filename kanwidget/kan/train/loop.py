@@ -19,6 +19,7 @@ import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -179,7 +180,8 @@ class _Run:
             value = metric()
             record[metric.__name__] = float(value.item() if isinstance(value, Tensor) else value)
         for key, value in record.items():
-            self.results[key].append(value)
+            # numpy floats, as pykan's (a float subclass with pykan's `.item()`)
+            self.results[key].append(np.float64(value))
         self.model._record_losses(record)
         if self.options.save_fig and step % self.options.save_fig_freq == 0:
             self.save_figure(step)
