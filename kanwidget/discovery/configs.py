@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kanwidget.kan.network import KAN, normalize_width
-from kanwidget.kan.train import fit
+from kanwidget.kan.train.options import fit_options
 
 Config = dict[str, Any]
 
@@ -43,12 +43,7 @@ PIPELINE_DEFAULTS: Config = {
 }
 PIPELINE_KEYS = frozenset(PIPELINE_DEFAULTS)
 # fit's own arguments; the pipeline owns lamb, callback and progress (off in workers)
-FIT_KEYS = frozenset(
-    name
-    for name, p in inspect.signature(fit).parameters.items()
-    if p.kind is p.POSITIONAL_OR_KEYWORD
-    and name not in ("model", "dataset", "lamb", "callback", "progress")
-)
+FIT_KEYS = frozenset(inspect.signature(fit_options).parameters) - {"lamb"}
 KNOWN_KEYS = MODEL_KEYS | PIPELINE_KEYS | FIT_KEYS
 
 

@@ -61,7 +61,8 @@ def test_pykan_namespace_kanwidget_top_level_stays_small():
     import kanwidget
 
     assert set(kanwidget.__all__) <= {"KAN", "KANWidget", "MultKAN", "StopTraining",
-                                       "create_dataset", "kanpiler"}  # fmt: skip
+                                       "create_dataset", "kanpiler", "sweep", "discover",
+                                       "Discovery"}  # fmt: skip
     assert not hasattr(kanwidget, "np") and not hasattr(kanwidget, "sin")
 
 
