@@ -124,11 +124,12 @@ def main(argv=None) -> int:
     p.add_argument("--start", type=int, default=0)
     p.add_argument("--tutorial", action="store_true", help="also run the tutorial pipeline")
     p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument("--csv", type=Path, default=CSV)
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     from kanwidget import discover
 
-    eqs = load_equations()
+    eqs = load_equations(args.csv)
     if args.only:
         keep = set(args.only.split(","))
         eqs = [e for e in eqs if e["id"] in keep]

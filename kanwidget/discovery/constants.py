@@ -7,8 +7,8 @@ expression as a free parameter and minimises the float64 residual on the trainin
 Levenberg-Marquardt (``scipy.optimize.least_squares(method='lm')``).  ``snap`` then tries to
 replace each constant by a simple number (a rational ``p/q`` with ``q <= 12``, optionally
 times ``pi`` or ``1/pi`` or their squares) and keeps a replacement only when the error on the
-*held-out* split does not get worse by more than a factor ``1.5`` plus a relative floor
-(``1e-9``): snapping a constant that the data pins down to ``0.33334`` makes the formula
+*held-out* split does not get worse by more than a factor ``1.1`` plus a relative floor
+(``1e-8``): snapping a constant that the data pins down to ``0.33334`` makes the formula
 exact, snapping an approximant's ``0.3`` to ``1/3`` makes it worse and is refused.
 
 Errors are relative RMSE: ``RMSE / std(y)`` (dimensionless; 0 for an exact law).
@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 import sympy
 
-SNAP_FLOOR = 1e-9
+SNAP_FLOOR = 1e-8
+SNAP_FACTOR = 1.1
 
 
 def rel_rmse(pred: np.ndarray, y: np.ndarray) -> float:
@@ -144,7 +145,7 @@ def snap(
                 trial = best.xreplace({f: number})
                 trial = refit(trial, symbols, *train) if trial.atoms(sympy.Float) else trial
                 trial_err = rel_rmse(evaluate(trial, symbols, xt), yt)
-                if trial_err <= 1.5 * err + SNAP_FLOOR:
+                if trial_err <= SNAP_FACTOR * err + SNAP_FLOOR:
                     best, err, changed = trial, trial_err, True
                     break
             if changed:

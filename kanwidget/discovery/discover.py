@@ -203,7 +203,8 @@ def discover(
                 break
             universes.append(run_universe(cfg, *kan_args, deadline=search_end))
     else:
-        universes = _parallel_universes(configs, kan_args, search_end, workers - 1 or 1, regression)
+        grace = max(2.0, 0.1 * budget)
+        universes = _parallel_universes(configs, kan_args, search_end, workers - 1 or 1, regression, grace)
         bar.update(1)
     symbols_kan = {sympy.Symbol(f"x_{i + 1}"): s for i, s in enumerate(symbols)}
     for k, res in enumerate(universes):
@@ -231,24 +232,35 @@ def _workers(n_jobs: int) -> int:
     return max(1, cpus + 1 + n_jobs) if n_jobs < 0 else n_jobs
 
 
-def _parallel_universes(configs, kan_args, search_end, workers, regression) -> list[UniverseResult]:
+def _parallel_universes(configs, kan_args, search_end, workers, regression, grace) -> list[UniverseResult]:
     """KAN universes in loky workers while ``regression`` runs here; stop at ``search_end``."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
     from joblib.externals.loky import get_reusable_executor
 
     executor = get_reusable_executor(max_workers=workers, reuse=True)
-    pending = {executor.submit(run_universe, cfg, *kan_args, deadline=search_end - 1) for cfg in configs}
-    order = {f: k for k, f in enumerate(pending)}
+    queue = list(enumerate(configs))
+    order: dict = {}
+    pending: set = set()
+
+    def submit() -> None:  # keep exactly `workers` universes in flight: none waits in a queue
+        while queue and len(pending) < workers and time.time() < search_end - 5:
+            k, cfg = queue.pop(0)
+            f = executor.submit(run_universe, cfg, *kan_args, deadline=search_end - 1)
+            order[f] = k
+            pending.add(f)
+
+    submit()
     regression()
     done: list = []
-    while pending and time.time() < search_end:
-        finished, pending = wait(pending, timeout=max(0.0, search_end - time.time()), return_when=FIRST_COMPLETED)
+    while pending and time.time() < search_end + grace:
+        finished, still = wait(pending, timeout=max(0.0, search_end + grace - time.time()), return_when=FIRST_COMPLETED)
         done.extend(finished)
-    for f in pending:
-        f.cancel()
-    if any(not f.done() for f in pending):
-        executor.shutdown(wait=False, kill_workers=True)  # running universes past the deadline
+        pending.clear()
+        pending.update(still)
+        submit()
+    if pending:  # a universe overran its deadline by more than `grace`: abandon it
+        executor.shutdown(wait=False, kill_workers=True)
     results = []
     for f in sorted(done, key=lambda f: order[f]):
         try:

@@ -78,10 +78,12 @@ def run_universe(
     left and the beam stops at the deadline.
     """
     from kanwidget.kan import KAN
-    from kanwidget.kan.hypothesis import describe_tree, detect_separability
 
     torch.set_num_threads(1)
     result = UniverseResult(config=dict(config))
+    if time.time() > deadline - 1:
+        result.error = "not started: the search deadline had passed"
+        return result
     try:
         mean, std = float(np.mean(y_train)), float(np.std(y_train)) or 1.0
         xtr = torch.tensor(x_train, dtype=torch.float32)
@@ -93,7 +95,7 @@ def run_universe(
             "test_label": torch.tensor((y_test - mean) / std, dtype=torch.float32)[:, None],
         }
         t0 = time.time()
-        fit_end = t0 + 0.7 * (deadline - t0)  # the rest: tests and the symbolic beam
+        fit_end = t0 + 0.5 * (deadline - t0)  # the rest: tests and the symbolic beam
 
         def until(end: float):
             return lambda step, record: time.time() < end  # False ends fit early
@@ -107,17 +109,25 @@ def run_universe(
             pred = model(xte)[:, 0].double().numpy() * std + mean
         result.test_rmse = float(np.sqrt(np.mean((pred - y_test) ** 2)))
         probe = xtr[: min(256, len(xtr))]
-        result.tree = describe_tree(model, probe)
-        result.add_groups = detect_separability(model, probe, "add")
-        try:
-            result.mul_groups = detect_separability(model, probe, "mul")
-        except ValueError:  # the KAN crosses zero: log|f| undefined
-            result.mul_groups = None
+        if time.time() < t0 + 0.7 * (deadline - t0):
+            _read_structure(model, probe, result)
         result.formulas = _beam_formulas(model, topk, max_variants, deadline, mean, std)
         result.model = model
     except Exception as exc:  # noqa: BLE001 - one failing universe never stops the others
         result.error = f"{type(exc).__name__}: {exc}"
     return result
+
+
+def _read_structure(model: Any, probe: torch.Tensor, result: UniverseResult) -> None:
+    """KAN 2.0's hypothesis tests on the trained universe."""
+    from kanwidget.kan.hypothesis import describe_tree, detect_separability
+
+    result.tree = describe_tree(model, probe)
+    result.add_groups = detect_separability(model, probe, "add")
+    try:
+        result.mul_groups = detect_separability(model, probe, "mul")
+    except ValueError:  # the KAN crosses zero: log|f| undefined
+        result.mul_groups = None
 
 
 def _active_edges(model: Any) -> list[tuple[int, int, int]]:
