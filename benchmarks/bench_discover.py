@@ -46,7 +46,15 @@ def load_equations(path: Path = CSV) -> list[dict]:
             names = [row[f"v{k}_name"] for k in range(1, n + 1)]
             ranges = [(float(row[f"v{k}_low"]), float(row[f"v{k}_high"])) for k in range(1, n + 1)]
             truth = parse_formula(row["Formula"], variables=names)
-            out.append({"id": row["Filename"], "formula": row["Formula"], "names": names, "ranges": ranges, "truth": truth})
+            out.append(
+                {
+                    "id": row["Filename"],
+                    "formula": row["Formula"],
+                    "names": names,
+                    "ranges": ranges,
+                    "truth": truth,
+                }
+            )
     return out
 
 
@@ -121,7 +129,8 @@ def main(argv=None) -> int:
     p.add_argument("--budget", type=float, default=60)
     p.add_argument("--n-jobs", type=int, default=2)
     p.add_argument("--only", default=None, help="comma-separated equation ids")
-    p.add_argument("--start", type=int, default=0)
+    p.add_argument("--start", type=int, default=0, help="first equation (index)")
+    p.add_argument("--stop", type=int, default=None, help="last equation + 1 (index)")
     p.add_argument("--tutorial", action="store_true", help="also run the tutorial pipeline")
     p.add_argument("--out", type=Path, default=OUT)
     p.add_argument("--csv", type=Path, default=CSV)
@@ -133,13 +142,15 @@ def main(argv=None) -> int:
     if args.only:
         keep = set(args.only.split(","))
         eqs = [e for e in eqs if e["id"] in keep]
-    eqs = eqs[args.start :]
+    eqs = eqs[args.start : args.stop]
     rows = []
     for eq in eqs:
         ds = dataset(eq)
         t0 = time.time()
         try:
-            d = discover(ds, variables=eq["names"], budget=args.budget, n_jobs=args.n_jobs, progress=False)
+            d = discover(
+                ds, variables=eq["names"], budget=args.budget, n_jobs=args.n_jobs, progress=False
+            )
             res = check(d.best.formula, eq)
             res.update(formula=str(d.best.formula), source=d.best.source, structure=d.structure)
         except Exception as exc:  # noqa: BLE001 - reported as a miss
@@ -149,20 +160,30 @@ def main(argv=None) -> int:
         if args.tutorial:
             res["tutorial"] = tutorial(eq, ds)
         rows.append(res)
-        print(f"{eq['id']:10s} {'YES' if res['recovered'] else 'no ':3s} {res['seconds']:6.1f}s "
-              f"{res.get('in_range', float('nan')):.2e} {res.get('widened', float('nan')):.2e} "
-              f"{res.get('source', '')}: {res.get('formula', res.get('error'))}", flush=True)  # fmt: skip
+        err_in, err_wide = res.get("in_range", float("nan")), res.get("widened", float("nan"))
+        shown = res.get("formula", res.get("error"))
+        flag = "YES" if res["recovered"] else "no "
+        print(
+            f"{eq['id']:10s} {flag} {res['seconds']:6.1f}s {err_in:.2e} {err_wide:.2e} "
+            f"{res.get('source', '')}: {shown}",
+            flush=True,
+        )
+        tut = sum(r["tutorial"]["recovered"] for r in rows) if args.tutorial else None
         summary = {
-            "budget": args.budget, "n_jobs": args.n_jobs, "equations": len(rows),
+            "budget": args.budget,
+            "n_jobs": args.n_jobs,
+            "equations": len(rows),
             "recovered": sum(r["recovered"] for r in rows),
             "median_seconds": statistics.median(r["seconds"] for r in rows),
-            "tutorial_recovered": sum(r["tutorial"]["recovered"] for r in rows) if args.tutorial else None,
+            "tutorial_recovered": tut,
             "rows": rows,
-        }  # fmt: skip
+        }
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(summary, indent=1, default=str))
-    print(f"recovered {summary['recovered']}/{len(rows)}; median {summary['median_seconds']:.1f} s per equation"
-          + (f"; tutorial pipeline {summary['tutorial_recovered']}/{len(rows)}" if args.tutorial else ""))  # fmt: skip
+    line = f"recovered {summary['recovered']}/{len(rows)}; median {summary['median_seconds']:.1f} s"
+    if args.tutorial:
+        line += f"; tutorial pipeline {summary['tutorial_recovered']}/{len(rows)}"
+    print(line)
     return 0
 
 

@@ -1,9 +1,18 @@
 """kanwidget: a fast MultKAN backend and a live JupyterLab widget for it."""
 
-from .kan import KAN, MultKAN, StopTraining, create_dataset
 from .discovery import Discovery, discover
+from .kan import KAN, MultKAN, StopTraining, create_dataset
 from .kan.compiler import kanpiler
 from .widget import KANWidget
 
-__all__ = ["Discovery", "KAN", "KANWidget", "MultKAN", "StopTraining", "create_dataset", "discover", "kanpiler"]
+__all__ = [
+    "Discovery",
+    "KAN",
+    "KANWidget",
+    "MultKAN",
+    "StopTraining",
+    "create_dataset",
+    "discover",
+    "kanpiler",
+]
 __version__ = "0.1.0"

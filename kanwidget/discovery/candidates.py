@@ -52,11 +52,34 @@ def _one_sign(y: np.ndarray) -> bool:
 TRANSFORMS = [
     Transform("y", lambda y: y, lambda t, s: t, lambda y: True, lambda t, s: t),
     Transform("1/y", lambda y: 1 / y, lambda t, s: 1 / t, _one_sign, lambda t, s: 1 / t),
-    Transform("y^2", lambda y: y**2, lambda t, s: s * sympy.sqrt(t), _one_sign, lambda t, s: s * np.sqrt(t)),
-    Transform("1/y^2", lambda y: 1 / y**2, lambda t, s: s / sympy.sqrt(t), _one_sign, lambda t, s: s / np.sqrt(t)),
-    Transform("log|y|", lambda y: np.log(np.abs(y)), lambda t, s: s * sympy.exp(t), _one_sign, lambda t, s: s * np.exp(t)),
-    Transform("sin(y)", np.sin, lambda t, s: sympy.asin(t), lambda y: bool(np.max(np.abs(y)) < 1.5),
-              lambda t, s: np.arcsin(t)),
+    Transform(
+        "y^2",
+        lambda y: y**2,
+        lambda t, s: s * sympy.sqrt(t),
+        _one_sign,
+        lambda t, s: s * np.sqrt(t),
+    ),
+    Transform(
+        "1/y^2",
+        lambda y: 1 / y**2,
+        lambda t, s: s / sympy.sqrt(t),
+        _one_sign,
+        lambda t, s: s / np.sqrt(t),
+    ),
+    Transform(
+        "log|y|",
+        lambda y: np.log(np.abs(y)),
+        lambda t, s: s * sympy.exp(t),
+        _one_sign,
+        lambda t, s: s * np.exp(t),
+    ),
+    Transform(
+        "sin(y)",
+        np.sin,
+        lambda t, s: sympy.asin(t),
+        lambda y: bool(np.max(np.abs(y)) < 1.5),
+        lambda t, s: np.arcsin(t),
+    ),
 ]
 
 
@@ -114,7 +137,9 @@ def power_laws(x: np.ndarray, y: np.ndarray, symbols: list[sympy.Symbol]) -> lis
 
 
 # ----------------------------------------------------------------------------- sparse sums
-def _factors(x: np.ndarray, i: int, symbols: list[sympy.Symbol]) -> Iterator[tuple[np.ndarray, sympy.Expr]]:
+def _factors(
+    x: np.ndarray, i: int, symbols: list[sympy.Symbol]
+) -> Iterator[tuple[np.ndarray, sympy.Expr]]:
     xi, s = x[:, i], symbols[i]
     pos = bool(np.all(xi > 0))
     nonzero = bool(np.all(np.abs(xi) > 1e-12))
@@ -128,7 +153,9 @@ def _factors(x: np.ndarray, i: int, symbols: list[sympy.Symbol]) -> Iterator[tup
         yield np.log(xi), sympy.log(s)
 
 
-def term_library(x: np.ndarray, symbols: list[sympy.Symbol], max_vars: int) -> tuple[np.ndarray, list[tuple]]:
+def term_library(
+    x: np.ndarray, symbols: list[sympy.Symbol], max_vars: int
+) -> tuple[np.ndarray, list[tuple]]:
     """Columns ``(B, K)`` and each column's sympy factors (their product is the term; built
     only for chosen terms, as sympy is slow): 1 and products of factors of <= max_vars inputs."""
     n = x.shape[1]
@@ -205,9 +232,15 @@ def sparse_sums(
         for q in factors:
             if expired():
                 break
-            m0 = np.prod([x[:, i] ** e for i, e in zip(cols, q, strict=True)], axis=0) if cols else 1.0
+            m0 = (
+                np.prod([x[:, i] ** e for i, e in zip(cols, q, strict=True)], axis=0)
+                if cols
+                else 1.0
+            )
             a = lib_a * np.reshape(m0, (-1, 1)) if cols else lib_a
-            sups = [sup for k in sorted(set(bounds)) for sup in omp(a[:, :k], t)]  # simple libraries first
+            sups = [
+                sup for k in sorted(set(bounds)) for sup in omp(a[:, :k], t)
+            ]  # simple libraries first
             for sup in sups:
                 coef, *_ = np.linalg.lstsq(a[:, sup], t, rcond=None)
                 with np.errstate(all="ignore"):
@@ -236,7 +269,9 @@ _WRAPS: list[tuple[str, Callable[[np.ndarray], np.ndarray], Callable[[sympy.Expr
 ]
 
 
-def _inner_monomials(x: np.ndarray, symbols: list[sympy.Symbol]) -> list[tuple[np.ndarray, sympy.Expr, set[int]]]:
+def _inner_monomials(
+    x: np.ndarray, symbols: list[sympy.Symbol]
+) -> list[tuple[np.ndarray, sympy.Expr, set[int]]]:
     cols = positive_columns(x)
     out = []
     for i in range(x.shape[1]):
@@ -285,7 +320,12 @@ def _screen(t: np.ndarray, m1: np.ndarray, z: np.ndarray) -> np.ndarray:
 
 
 def wrapped_forms(
-    x: np.ndarray, y: np.ndarray, symbols: list[sympy.Symbol], expired: Deadline, keep: int = 4, polish: int = 12
+    x: np.ndarray,
+    y: np.ndarray,
+    symbols: list[sympy.Symbol],
+    expired: Deadline,
+    keep: int = 4,
+    polish: int = 12,
 ) -> list[sympy.Expr]:
     """Candidates ``T^-1(M1 * (c1 g(a M2 + b) + c2))`` (see the module docstring).
 
@@ -299,6 +339,8 @@ def wrapped_forms(
     zs, keys = [], []
     with np.errstate(all="ignore"):
         for k, (u, _, _) in enumerate(inner):
+            if expired():
+                break
             us = float(np.median(np.abs(u))) or 1.0
             for gi, (_, g, _) in enumerate(_WRAPS):
                 for a0 in grid:
@@ -322,14 +364,20 @@ def wrapped_forms(
         for cset, q in options:
             if expired():
                 break
-            m1 = np.prod([x[:, i] ** e for i, e in zip(cset, q, strict=True)], axis=0) if len(q) else np.ones(len(t))
+            m1 = (
+                np.prod([x[:, i] ** e for i, e in zip(cset, q, strict=True)], axis=0)
+                if len(q)
+                else np.ones(len(t))
+            )
             m1 = np.broadcast_to(m1, t.shape).astype(np.float64)
             errs = _screen(t, m1, zmat) / scale
             for idx in np.argsort(errs)[:polish]:
                 if not np.isfinite(errs[idx]):
                     continue
                 screened.append((float(errs[idx]), (tr, t, scale, cset, q, m1, keys[idx])))
-                outside = [i for i in cols if i not in inner[keys[idx][0]][2]]  # M1 without M2's inputs
+                outside = [
+                    i for i in cols if i not in inner[keys[idx][0]][2]
+                ]  # M1 without M2's inputs
                 for q2 in power_factors(x, t, outside)[:1]:
                     m2 = np.prod([x[:, i] ** e for i, e in zip(outside, q2, strict=True)], axis=0)
                     screened.append((float(errs[idx]), (tr, t, scale, outside, q2, m2, keys[idx])))
@@ -344,7 +392,9 @@ def wrapped_forms(
         if not np.isfinite(err):
             continue
         m1e = _monomial(symbols, cset, q) if len(q) else sympy.Integer(1)
-        body = sympy.Float(coef[0]) * gs(sympy.Float(ab[0]) * ue + sympy.Float(ab[1])) + sympy.Float(coef[1])
+        body = sympy.Float(coef[0]) * gs(
+            sympy.Float(ab[0]) * ue + sympy.Float(ab[1])
+        ) + sympy.Float(coef[1])
         scored.append((err / scale, tr.inverse(m1e * body, sign)))
     scored.sort(key=lambda z: z[0])
     return [e for _, e in scored[:keep]]

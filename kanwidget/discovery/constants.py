@@ -16,6 +16,7 @@ Errors are relative RMSE: ``RMSE / std(y)`` (dimensionless; 0 for an exact law).
 
 from __future__ import annotations
 
+import time
 import warnings
 from fractions import Fraction
 from typing import Any
@@ -62,13 +63,22 @@ def _parametrise(expr: sympy.Expr) -> tuple[sympy.Expr, list[sympy.Symbol], list
     return templ, params, [float(f) for f in floats]
 
 
+class _OutOfTime(Exception):
+    pass
+
+
 def refit(
-    expr: sympy.Expr, symbols: list[sympy.Symbol], x: np.ndarray, y: np.ndarray, max_nfev: int = 200
+    expr: sympy.Expr,
+    symbols: list[sympy.Symbol],
+    x: np.ndarray,
+    y: np.ndarray,
+    max_nfev: int = 100,
+    deadline: float = float("inf"),
 ) -> sympy.Expr:
     """Return ``expr`` with its float constants refitted to ``(x, y)`` by LM in float64.
 
-    The structure is kept; if the fit fails or does not improve the training error the
-    input expression is returned unchanged.
+    The structure is kept; if the fit fails, does not improve the training error or is
+    still running at ``deadline`` (a ``time.time()``), the input expression is returned.
     """
     from scipy.optimize import least_squares
 
@@ -80,6 +90,8 @@ def refit(
     scale = float(np.std(y)) or 1.0
 
     def residual(p: np.ndarray) -> np.ndarray:
+        if time.time() > deadline:
+            raise _OutOfTime
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             out = np.asarray(fn(*p, *cols))
@@ -94,12 +106,16 @@ def refit(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            sol = least_squares(residual, np.asarray(p0), method="lm", max_nfev=max_nfev * (len(p0) + 1))
-    except (ValueError, FloatingPointError, ZeroDivisionError, OverflowError):
+            sol = least_squares(
+                residual, np.asarray(p0), method="lm", max_nfev=max_nfev * (len(p0) + 1)
+            )
+    except (ValueError, FloatingPointError, ZeroDivisionError, OverflowError, _OutOfTime):
         return expr
     if not np.all(np.isfinite(sol.x)) or float(np.sum(sol.fun**2)) > float(np.sum(r0**2)):
         return expr
-    return templ.xreplace({p: sympy.Float(float(v), 17) for p, v in zip(params, sol.x, strict=True)})
+    return templ.xreplace(
+        {p: sympy.Float(float(v), 17) for p, v in zip(params, sol.x, strict=True)}
+    )
 
 
 def simple_numbers(value: float) -> list[sympy.Expr]:
@@ -116,7 +132,12 @@ def simple_numbers(value: float) -> list[sympy.Expr]:
         approx = float(frac) * base
         rel = abs(approx - value) / max(abs(value), 1e-300)
         if rel < 2e-2:
-            out.append((rel + 1e-6 * abs(k), sympy.Rational(frac.numerator, frac.denominator) * sympy.pi**k))
+            out.append(
+                (
+                    rel + 1e-6 * abs(k),
+                    sympy.Rational(frac.numerator, frac.denominator) * sympy.pi**k,
+                )
+            )
     if abs(value) < 1e-8:
         out.append((0.0, sympy.Integer(0)))
     out.sort(key=lambda t: t[0])
@@ -128,24 +149,31 @@ def snap(
     symbols: list[sympy.Symbol],
     train: tuple[np.ndarray, np.ndarray],
     test: tuple[np.ndarray, np.ndarray],
+    deadline: float = float("inf"),
 ) -> tuple[sympy.Expr, float]:
     """Snap constants one at a time (largest first) when the held-out error allows it.
 
-    After each accepted snap the remaining float constants are refitted on ``train``.
+    A snap is tried as is, then (for formulas with at most 6 constants) with the other
+    constants refitted on ``train``.  Stops at ``deadline`` (a ``time.time()``).
     Returns the expression and its held-out relative RMSE.
     """
     xt, yt = test
     best = expr
     err = rel_rmse(evaluate(best, symbols, xt), yt)
+    limit = SNAP_FACTOR * err + SNAP_FLOOR  # against the unsnapped error: no creeping
     for _ in range(12):
         floats = sorted(best.atoms(sympy.Float), key=lambda f: -abs(float(f)))
         changed = False
         for f in floats:
             for number in simple_numbers(float(f))[:3]:
+                if time.time() > deadline:
+                    return best, err
                 trial = best.xreplace({f: number})
-                trial = refit(trial, symbols, *train) if trial.atoms(sympy.Float) else trial
                 trial_err = rel_rmse(evaluate(trial, symbols, xt), yt)
-                if trial_err <= SNAP_FACTOR * err + SNAP_FLOOR:
+                if trial_err > limit and 0 < len(trial.atoms(sympy.Float)) <= 6:
+                    trial = refit(trial, symbols, *train, deadline=deadline)
+                    trial_err = rel_rmse(evaluate(trial, symbols, xt), yt)
+                if trial_err <= limit:
                     best, err, changed = trial, trial_err, True
                     break
             if changed:
@@ -159,5 +187,9 @@ def tidy(expr: Any) -> sympy.Expr:
     """Integer-valued floats become integers (``3.0*a`` -> ``3*a``) and powers are merged;
     the other constants keep their fitted values."""
     expr = sympy.sympify(expr)
-    ints = {f: sympy.Integer(int(round(float(f)))) for f in expr.atoms(sympy.Float) if float(f) == round(float(f))}
+    ints = {
+        f: sympy.Integer(int(round(float(f))))
+        for f in expr.atoms(sympy.Float)
+        if float(f) == round(float(f))
+    }
     return sympy.powsimp(expr.xreplace(ints))

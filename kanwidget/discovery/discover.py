@@ -79,12 +79,15 @@ class Discovery:
         return KANWidget.from_discovery(self)
 
     def __repr__(self) -> str:
-        return f"Discovery(best={self.best.formula}, front={len(self.front)} candidates, elapsed={self.elapsed:.1f}s)"
+        n = len(self.front)
+        return f"Discovery(best={self.best.formula}, front={n}, elapsed={self.elapsed:.1f}s)"
 
 
 def _as_array(value: Any, name: str) -> np.ndarray:
     try:
-        arr = np.asarray(value.detach().cpu().numpy() if hasattr(value, "detach") else value, dtype=np.float64)
+        arr = np.asarray(
+            value.detach().cpu().numpy() if hasattr(value, "detach") else value, dtype=np.float64
+        )
     except (TypeError, ValueError) as exc:
         raise ValueError(f"dataset[{name!r}] must be a numeric array or tensor: {exc}") from exc
     return arr
@@ -100,29 +103,45 @@ def check_dataset(dataset: Any, variables: Sequence[str] | None) -> tuple[np.nda
         ``variables`` whose length differs from the number of inputs.
     """
     if not isinstance(dataset, dict):
-        raise ValueError("dataset must be pykan's dict with train_input, train_label, test_input, test_label")
+        raise ValueError(
+            "dataset must be pykan's dict with train_input, train_label, test_input, test_label"
+        )
     keys = ("train_input", "train_label", "test_input", "test_label")
     missing = [k for k in keys if k not in dataset]
     if missing:
         raise ValueError(f"dataset is missing {missing}; expected keys {list(keys)}")
     out = []
     for split in ("train", "test"):
-        x, y = _as_array(dataset[f"{split}_input"], f"{split}_input"), _as_array(dataset[f"{split}_label"], f"{split}_label")
+        x, y = (
+            _as_array(dataset[f"{split}_input"], f"{split}_input"),
+            _as_array(dataset[f"{split}_label"], f"{split}_label"),
+        )
         if x.ndim != 2:
             raise ValueError(f"{split}_input must be 2-D (samples, inputs), got shape {x.shape}")
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.ndim != 1:
-            raise ValueError(f"{split}_label must be (samples,) or (samples, 1), got shape {y.shape}; discover fits one output")
+            raise ValueError(
+                f"{split}_label must be (samples,) or (samples, 1), got shape {y.shape}; "
+                "discover fits one output"
+            )
         if y.shape[0] != x.shape[0]:
-            raise ValueError(f"{split}_input has {x.shape[0]} rows but {split}_label has {y.shape[0]}")
+            raise ValueError(
+                f"{split}_input has {x.shape[0]} rows but {split}_label has {y.shape[0]}"
+            )
         if x.shape[0] < MIN_ROWS:
-            raise ValueError(f"{split} split has {x.shape[0]} rows; discover needs at least {MIN_ROWS}")
+            raise ValueError(
+                f"{split} split has {x.shape[0]} rows; discover needs at least {MIN_ROWS}"
+            )
         if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-            raise ValueError(f"{split} split contains NaN or inf; remove or impute those rows first")
+            raise ValueError(
+                f"{split} split contains NaN or inf; remove or impute those rows first"
+            )
         out += [x, y]
     if out[0].shape[1] != out[2].shape[1]:
-        raise ValueError(f"train_input has {out[0].shape[1]} inputs but test_input has {out[2].shape[1]}")
+        raise ValueError(
+            f"train_input has {out[0].shape[1]} inputs but test_input has {out[2].shape[1]}"
+        )
     if float(np.std(out[1])) == 0.0:
         raise ValueError("the training target is constant: there is no law to discover")
     n = out[0].shape[1]
@@ -188,7 +207,11 @@ def discover(
                 break
             with np.errstate(all="ignore"), warnings.catch_warnings():  # overflow = a bad form
                 warnings.simplefilter("ignore", RuntimeWarning)
-                exprs = fn(x_tr, y_tr, symbols) if fn is forms.power_laws else fn(x_tr, y_tr, symbols, expired)
+                exprs = (
+                    fn(x_tr, y_tr, symbols)
+                    if fn is forms.power_laws
+                    else fn(x_tr, y_tr, symbols, expired)
+                )
             raw.extend((e, name, None) for e in exprs)
             bar.update(1)
 
@@ -204,7 +227,9 @@ def discover(
             universes.append(run_universe(cfg, *kan_args, deadline=search_end))
     else:
         grace = max(2.0, 0.1 * budget)
-        universes = _parallel_universes(configs, kan_args, search_end, workers - 1 or 1, regression, grace)
+        universes = _parallel_universes(
+            configs, kan_args, search_end, workers - 1 or 1, regression, grace
+        )
         bar.update(1)
     symbols_kan = {sympy.Symbol(f"x_{i + 1}"): s for i, s in enumerate(symbols)}
     for k, res in enumerate(universes):
@@ -232,7 +257,9 @@ def _workers(n_jobs: int) -> int:
     return max(1, cpus + 1 + n_jobs) if n_jobs < 0 else n_jobs
 
 
-def _parallel_universes(configs, kan_args, search_end, workers, regression, grace) -> list[UniverseResult]:
+def _parallel_universes(
+    configs, kan_args, search_end, workers, regression, grace
+) -> list[UniverseResult]:
     """KAN universes in loky workers while ``regression`` runs here; stop at ``search_end``."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
@@ -254,7 +281,9 @@ def _parallel_universes(configs, kan_args, search_end, workers, regression, grac
     regression()
     done: list = []
     while pending and time.time() < search_end + grace:
-        finished, still = wait(pending, timeout=max(0.0, search_end + grace - time.time()), return_when=FIRST_COMPLETED)
+        finished, still = wait(
+            pending, timeout=max(0.0, search_end + grace - time.time()), return_when=FIRST_COMPLETED
+        )
         done.extend(finished)
         pending.clear()
         pending.update(still)
@@ -283,7 +312,8 @@ def _history(universes: list[UniverseResult]) -> tuple[Any, dict[int, str]]:
             tree.checkout(first)
         config, tensors = res.model.snapshot()
         version = tree.commit(
-            config, tensors, "universe", {"width": res.config.get("width"), "seed": res.config.get("seed")},
+            config, tensors, "universe",
+            {"width": res.config.get("width"), "seed": res.config.get("seed")},
             test_loss=res.test_rmse, n_edges=res.model.n_edges(),
             formula=str(res.formulas[0]) if res.formulas else None,
         )  # fmt: skip
@@ -293,13 +323,13 @@ def _history(universes: list[UniverseResult]) -> tuple[Any, dict[int, str]]:
 
 
 def _verify(raw, symbols, train, test, end, universes, ids) -> list[Candidate]:
-    """Refit, snap and verify every raw formula; drop duplicates and failures."""
+    """Verify every raw formula on the held-out split (cheap); refit and snap the most
+    accurate ones first while time is left; drop duplicates and failures."""
     xt, yt = test
     scored = []
-    for expr, source, k in raw:  # evaluating is cheap: every raw formula is checked
+    for expr, source, k in raw:
         if not isinstance(expr, sympy.Expr) or expr.has(sympy.zoo, sympy.nan, sympy.oo):
             continue
-        expr = refit(expr, symbols, *train) if time.time() < end - 1 else expr
         scored.append((rel_rmse(evaluate(expr, symbols, xt), yt), expr, source, k))
     scored.sort(key=lambda s: s[0])
     out: list[Candidate] = []
@@ -308,16 +338,24 @@ def _verify(raw, symbols, train, test, end, universes, ids) -> list[Candidate]:
     for rank, (err, expr, source, k) in enumerate(scored):
         if not np.isfinite(err):
             continue
-        if rank < 12 and time.time() < end - 0.5:
-            expr, err = snap(expr, symbols, train, test)
+        now = time.time()
+        if rank < 3 or (rank < 16 and now < end - 0.3):  # the top 3 get >= 1 s even when late
+            stop = max(end - 0.3, now + 1.0) if rank < 3 else end - 0.3
+            fitted = refit(expr, symbols, *train, deadline=stop)
+            fitted_err = rel_rmse(evaluate(fitted, symbols, xt), yt)
+            if fitted_err <= err:
+                expr, err = fitted, fitted_err
+            expr, err = snap(expr, symbols, train, test, deadline=stop)
         expr = tidy(expr)
         key = sympy.srepr(expr)
         if key in seen or not np.isfinite(err):
             continue
         seen.add(key)
         model = universes[k].model if k is not None else None
-        out.append(Candidate(expr, complexity(expr), err * std, 1.0 - err**2, err, source,
-                             ids.get(k) if k is not None else None, model))  # fmt: skip
+        universe = ids.get(k) if k is not None else None
+        out.append(
+            Candidate(expr, complexity(expr), err * std, 1.0 - err**2, err, source, universe, model)
+        )
     if not out:
         raise RuntimeError("no candidate could be evaluated within the budget; try a larger budget")
     return out

@@ -73,7 +73,9 @@ def pareto_front(cands: list[Candidate]) -> list[Candidate]:
     return front
 
 
-def choose_best(front: list[Candidate], factor: float = BEST_FACTOR, exact: float = EXACT_FLOOR) -> Candidate:
+def choose_best(
+    front: list[Candidate], factor: float = BEST_FACTOR, exact: float = EXACT_FLOOR
+) -> Candidate:
     """The simplest front candidate with ``rel_rmse <= max(factor * min rel_rmse, exact)``."""
     if not front:
         raise ValueError("no candidate formula was found")

@@ -101,7 +101,9 @@ def run_universe(
             return lambda step, record: time.time() < end  # False ends fit early
 
         model = KAN(config["width"], grid=5, k=3, seed=int(config["seed"]))
-        model.fit(data, steps=40, lamb=1e-3, progress=False, callback=until(t0 + 0.5 * (fit_end - t0)))
+        model.fit(
+            data, steps=40, lamb=1e-3, progress=False, callback=until(t0 + 0.5 * (fit_end - t0))
+        )
         if len(config["width"]) > 2:
             model.prune()
         model.fit(data, steps=40, progress=False, callback=until(fit_end))

@@ -21,7 +21,12 @@ def _dataset(fn, ranges, n=400, seed=0):
     x = np.column_stack([rng.uniform(lo, hi, 2 * n) for lo, hi in ranges])
     y = fn(*x.T)
     t = torch.tensor
-    return {"train_input": t(x[:n]), "train_label": t(y[:n, None]), "test_input": t(x[n:]), "test_label": t(y[n:, None])}
+    return {
+        "train_input": t(x[:n]),
+        "train_label": t(y[:n, None]),
+        "test_input": t(x[n:]),
+        "test_label": t(y[n:, None]),
+    }
 
 
 def _assert_law(d: Discovery, truth: sympy.Expr, names, ranges):
@@ -32,7 +37,9 @@ def _assert_law(d: Discovery, truth: sympy.Expr, names, ranges):
         return
     rng = np.random.default_rng(99)
     for widen in (0.0, 0.2):
-        x = np.column_stack([rng.uniform(lo - widen * (hi - lo), hi + widen * (hi - lo), 2000) for lo, hi in ranges])
+        x = np.column_stack(
+            [rng.uniform(lo - widen * (hi - lo), hi + widen * (hi - lo), 2000) for lo, hi in ranges]
+        )
         want = evaluate(truth, symbols, x)
         got = evaluate(d.best.formula, symbols, x)
         rel = np.sqrt(np.mean((got - want) ** 2)) / np.std(want)
@@ -78,7 +85,9 @@ def test_discover_keeps_budget_and_fills_front():
     for c in kan:
         assert c.universe in d.history and c.model is not None
     y = ds["test_label"].numpy()[:, 0]
-    pred = evaluate(d.best.formula, [sympy.Symbol(v) for v in d.variables], ds["test_input"].numpy())
+    pred = evaluate(
+        d.best.formula, [sympy.Symbol(v) for v in d.variables], ds["test_input"].numpy()
+    )
     np.testing.assert_allclose(np.sqrt(np.mean((pred - y) ** 2)), d.best.test_rmse, rtol=1e-9)
     np.testing.assert_allclose(d.best.r2, 1 - np.mean((pred - y) ** 2) / np.var(y), rtol=1e-9)
 
@@ -92,7 +101,11 @@ def _good():
     [
         (lambda d: d["train_input"].__setitem__((0, 0), float("nan")), None, "NaN or inf"),
         (lambda d: d["test_label"].__setitem__((3, 0), float("inf")), None, "NaN or inf"),
-        (lambda d: d.update(train_input=d["train_input"][:5], train_label=d["train_label"][:5]), None, "at least 10"),
+        (
+            lambda d: d.update(train_input=d["train_input"][:5], train_label=d["train_label"][:5]),
+            None,
+            "at least 10",
+        ),
         (lambda d: d.update(train_label=torch.ones_like(d["train_label"])), None, "constant"),
         (lambda d: None, ["a"], "variables has 1 names for 2 inputs"),
         (lambda d: d.update(train_input=d["train_input"][:, 0]), None, "2-D"),
@@ -140,7 +153,12 @@ def test_pareto_front_and_best_rule():
     def cand(expr, rel):
         return Candidate(expr, complexity(expr), rel, 1 - rel**2, rel, "test")
 
-    c1, c2, c3, c4 = cand(a, 0.5), cand(2 * a + 1, 1e-3), cand(sympy.sin(a) + a**2, 1.2e-3), cand(sympy.exp(a) * a + 3 * a**2, 1e-9)
+    c1, c2, c3, c4 = (
+        cand(a, 0.5),
+        cand(2 * a + 1, 1e-3),
+        cand(sympy.sin(a) + a**2, 1.2e-3),
+        cand(sympy.exp(a) * a + 3 * a**2, 1e-9),
+    )
     front = pareto_front([c1, c2, c3, c4])
     assert front == [c1, c2, c4]  # c3 is more complex and less accurate than c2
     assert choose_best(front) is c4  # exact fits beat approximants
