@@ -172,37 +172,35 @@ def term_library(
     return np.column_stack(cols), exprs
 
 
-def omp(a: np.ndarray, t: np.ndarray, max_terms: int = 4, beam: int = 3) -> list[list[int]]:
-    """Supports (column index lists) found by orthogonal matching pursuit with a beam.
+def omp(a: np.ndarray, t: np.ndarray, max_terms: int = 4, beam: int = 4) -> list[list[int]]:
+    """Supports (column index lists) by forward stepwise least squares with a beam.
 
-    Column 0 (the constant, or the common factor ``M0``) is in every support; a term's
-    pick is judged by the correlation of the residual with the column's part orthogonal
-    to column 0.
+    Column 0 (the constant, or the common factor ``M0``) is in every support.  Each support
+    in the beam is extended by the ``beam`` columns that reduce its least-squares residual
+    most (exactly: the residual's projection on each column's part orthogonal to the
+    support, for all columns at once), and the ``beam`` best extensions go on.
     """
-    a0 = a[:, 0]
-    ac = a - np.outer(a0, (a0 @ a) / (a0 @ a0))
-    norms = np.linalg.norm(ac, axis=0)
-    norms[norms == 0] = np.inf
-    an = ac / norms
     frontier: list[tuple[float, tuple[int, ...]]] = [(0.0, (0,))]
     found: list[list[int]] = []
     tnorm = float(np.sum((t - t.mean()) ** 2)) or 1.0
     for _ in range(max_terms):
         nxt: dict[tuple[int, ...], float] = {}
         for _, sup in frontier:
-            coef, *_ = np.linalg.lstsq(a[:, sup], t, rcond=None)
-            score = np.abs(an.T @ (t - a[:, sup] @ coef))
-            score[list(sup)] = -1
-            for j in np.argsort(-score)[:beam]:
+            q, _ = np.linalg.qr(a[:, sup])
+            r = t - q @ (q.T @ t)
+            c = a - q @ (q.T @ a)
+            cc = np.einsum("ij,ij->j", c, c)
+            with np.errstate(all="ignore"):
+                gain = np.where(cc > 1e-12 * np.einsum("ij,ij->j", a, a), (c.T @ r) ** 2 / cc, -1.0)
+            gain[list(sup)] = -1
+            rr = float(r @ r)
+            for j in np.argsort(-gain)[:beam]:
                 new = tuple(sorted(sup + (int(j),)))
-                if new in nxt:
-                    continue
-                coef, *_ = np.linalg.lstsq(a[:, new], t, rcond=None)
-                rr = t - a[:, new] @ coef
-                nxt[new] = float(np.dot(rr, rr))
+                if new not in nxt and gain[j] > 0:
+                    nxt[new] = max(rr - float(gain[j]), 0.0)
         frontier = sorted(((v, k) for k, v in nxt.items()), key=lambda z: z[0])[:beam]
         found.extend(list(k) for _, k in frontier)
-        if frontier and frontier[0][0] < 1e-20 * tnorm:
+        if not frontier or frontier[0][0] < 1e-20 * tnorm:
             break
     return found
 

@@ -44,10 +44,13 @@ def evaluate(expr: sympy.Expr, symbols: list[sympy.Symbol], x: np.ndarray) -> np
 
     Non-finite results stay non-finite (callers treat them as a failed candidate).
     """
-    fn = sympy.lambdify(symbols, expr, modules="numpy")
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        out = fn(*[x[:, i] for i in range(x.shape[1])])
+    try:
+        fn = sympy.lambdify(symbols, expr, modules="numpy")
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = fn(*[x[:, i] for i in range(x.shape[1])])
+    except (ArithmeticError, ValueError, TypeError, NameError):  # not evaluable in numpy
+        return np.full(x.shape[0], np.nan)
     out = np.asarray(out, dtype=np.complex128 if np.iscomplexobj(out) else np.float64)
     if np.iscomplexobj(out):
         if np.any(np.abs(out.imag) > 1e-12 * (1 + np.abs(out.real))):
@@ -100,16 +103,16 @@ def refit(
         r = (np.broadcast_to(out, y.shape) - y) / scale
         return np.where(np.isfinite(r), r, 1e6)
 
-    r0 = residual(np.asarray(p0))
-    if not np.all(np.isfinite(r0)):
-        return expr
     try:
+        r0 = residual(np.asarray(p0))
+        if not np.all(np.isfinite(r0)):
+            return expr
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             sol = least_squares(
                 residual, np.asarray(p0), method="lm", max_nfev=max_nfev * (len(p0) + 1)
             )
-    except (ValueError, FloatingPointError, ZeroDivisionError, OverflowError, _OutOfTime):
+    except (ArithmeticError, ValueError, TypeError, _OutOfTime):  # a form that cannot be fitted
         return expr
     if not np.all(np.isfinite(sol.x)) or float(np.sum(sol.fun**2)) > float(np.sum(r0**2)):
         return expr

@@ -345,6 +345,7 @@ def _verify(raw, symbols, train, test, end, universes, ids) -> list[Candidate]:
             fitted_err = rel_rmse(evaluate(fitted, symbols, xt), yt)
             if fitted_err <= err:
                 expr, err = fitted, fitted_err
+            stop = max(stop, time.time() + 1.0) if rank < 3 else stop
             expr, err = snap(expr, symbols, train, test, deadline=stop)
         expr = tidy(expr)
         key = sympy.srepr(expr)

@@ -140,6 +140,15 @@ def test_constants_refit_and_snap_make_formula_exact():
     assert err < 1e-12
 
 
+def test_constants_refit_stops_at_deadline_unchanged():
+    a = sympy.Symbol("a")
+    x = np.linspace(1, 2, 50)[:, None]
+    rough = sympy.Float(0.5) * a**2
+    assert refit(rough, [a], x, 3 * x[:, 0] ** 2, deadline=time.time() - 1) == rough
+    fitted = refit(rough, [a], x, 3 * x[:, 0] ** 2)
+    assert abs(float(fitted.coeff(a**2)) - 3) < 1e-12
+
+
 def test_simple_numbers_finds_rationals_and_pi_multiples():
     assert simple_numbers(0.75)[0] == sympy.Rational(3, 4)
     assert sympy.pi / 2 in simple_numbers(float(np.pi) / 2)
