@@ -217,8 +217,9 @@ def sparse_sums(
     sign = 1 if np.all(y > 0) else -1
     ranked: list[tuple[float, Transform, np.ndarray, list[int], np.ndarray]] = []
     ystd = float(np.std(y)) or 1.0
+    exact = False  # an exact fit ends the search: the libraries are tried simplest first
     for tr in TRANSFORMS:
-        if expired():
+        if expired() or exact:
             break
         if not tr.ok(y):
             continue
@@ -226,9 +227,8 @@ def sparse_sums(
             t = tr.forward(y)
         if not np.all(np.isfinite(t)) or float(np.std(t)) == 0:
             continue
-        factors = [np.zeros(len(cols))] + power_factors(x, t, cols)
-        for q in factors:
-            if expired():
+        for q in [np.zeros(len(cols))] + power_factors(x, t, cols):
+            if expired() or exact:
                 break
             m0 = (
                 np.prod([x[:, i] ** e for i, e in zip(cols, q, strict=True)], axis=0)
@@ -236,16 +236,17 @@ def sparse_sums(
                 else 1.0
             )
             a = lib_a * np.reshape(m0, (-1, 1)) if cols else lib_a
-            sups = [
-                sup for k in sorted(set(bounds)) for sup in omp(a[:, :k], t)
-            ]  # simple libraries first
-            for sup in sups:
-                coef, *_ = np.linalg.lstsq(a[:, sup], t, rcond=None)
-                with np.errstate(all="ignore"):
-                    pred = tr.inverse_np(a[:, sup] @ coef, sign)
-                err = float(np.sqrt(np.mean((pred - y) ** 2))) / ystd
-                if np.isfinite(err):
-                    ranked.append((err * (1 + 0.05 * len(sup)), tr, q, sup, coef))
+            for k in sorted(set(bounds)):
+                for sup in omp(a[:, :k], t):
+                    coef, *_ = np.linalg.lstsq(a[:, sup], t, rcond=None)
+                    with np.errstate(all="ignore"):
+                        pred = tr.inverse_np(a[:, sup] @ coef, sign)
+                    err = float(np.sqrt(np.mean((pred - y) ** 2))) / ystd
+                    if np.isfinite(err):
+                        ranked.append((max(err, 1e-12) * (1 + 0.05 * len(sup)), tr, q, sup, coef))
+                        exact = exact or err < 1e-10
+                if exact:
+                    break
     ranked.sort(key=lambda z: z[0])
     out: list[sympy.Expr] = []
     for _, tr, q, sup, coef in ranked[:keep]:  # sympy only for the best few (it is slow)

@@ -61,7 +61,7 @@ def test_discover_recovers_unseen_law(kind, text, names, ranges):
     symbols = [sympy.Symbol(v) for v in names]
     truth = sympy.sympify(text, locals=dict(zip(names, symbols, strict=True)))  # test's own literal
     fn = sympy.lambdify(symbols, truth, "numpy")
-    d = discover(_dataset(fn, ranges), variables=names, budget=15, n_jobs=1, progress=False)
+    d = discover(_dataset(fn, ranges), variables=names, budget=20, n_jobs=1, progress=False)
     _assert_law(d, truth, names, ranges)
     assert d.best in d.front
     assert d.best.formula.free_symbols <= set(symbols)
