@@ -161,10 +161,20 @@ WIDGET_CHECKS: dict[str, tuple[str, Callable[[dict], None]]] = {
     "03_formulas.ipynb": ("formulas-21", _check_compiled_widget),
 }
 
+def _check_discovery(out: Callable[[str], str]) -> None:
+    found = out("discovery-03")
+    assert "equals the law: True" in found, found
+    assert "within budget: True" in found, found
+    front = out("discovery-05").splitlines()
+    assert front and all(re.match(r"\s*\d+\s+rmse", line) for line in front), front
+    assert re.search(r"KAN candidates: [1-9]", out("discovery-07"))
+
+
 CHECKS: dict[str, Callable[[Callable[[str], str]], None]] = {
     "01_quickstart.ipynb": _check_quickstart,
     "02_branches.ipynb": _check_branches,
     "03_formulas.ipynb": _check_formulas,
+    "04_discovery.ipynb": _check_discovery,
 }
 
 

@@ -1,0 +1,177 @@
+"""discover: recovers simple unseen laws exactly, keeps its budget, rejects bad input."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import sympy
+import torch
+
+from kanwidget import Discovery, discover
+from kanwidget.discovery.constants import evaluate, refit, simple_numbers, snap
+from kanwidget.discovery.pareto import Candidate, choose_best, complexity, pareto_front
+
+torch.set_num_threads(1)
+
+
+def _dataset(fn, ranges, n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.column_stack([rng.uniform(lo, hi, 2 * n) for lo, hi in ranges])
+    y = fn(*x.T)
+    t = torch.tensor
+    return {
+        "train_input": t(x[:n]),
+        "train_label": t(y[:n, None]),
+        "test_input": t(x[n:]),
+        "test_label": t(y[n:, None]),
+    }
+
+
+def _assert_law(d: Discovery, truth: sympy.Expr, names, ranges):
+    """The best formula equals the truth symbolically or within 1e-6 relative RMSE on fresh
+    points in range and on ranges widened by 20% each side (extrapolation)."""
+    symbols = [sympy.Symbol(v) for v in names]
+    if sympy.simplify(d.best.formula - truth) == 0:
+        return
+    rng = np.random.default_rng(99)
+    for widen in (0.0, 0.2):
+        x = np.column_stack(
+            [rng.uniform(lo - widen * (hi - lo), hi + widen * (hi - lo), 2000) for lo, hi in ranges]
+        )
+        want = evaluate(truth, symbols, x)
+        got = evaluate(d.best.formula, symbols, x)
+        rel = np.sqrt(np.mean((got - want) ** 2)) / np.std(want)
+        assert rel < 1e-6, (d.best.formula, widen, rel)
+
+
+CASES = [
+    ("power law", "3*a*b**2/c", ["a", "b", "c"], [(1, 3), (1, 3), (1, 3)]),
+    ("quotient", "a/(b + c)", ["a", "b", "c"], [(1, 2), (1, 2), (1, 2)]),
+    ("sum of two terms", "a*b + c**2", ["a", "b", "c"], [(-2, 2), (-2, 2), (-2, 2)]),
+    ("sine", "2*a*sin(b)", ["a", "b"], [(1, 3), (0, 3)]),
+    ("exp", "a*exp(-b/2)", ["a", "b"], [(1, 3), (0, 3)]),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("kind", "text", "names", "ranges"), CASES, ids=[c[0] for c in CASES])
+def test_discover_recovers_unseen_law(kind, text, names, ranges):
+    symbols = [sympy.Symbol(v) for v in names]
+    truth = sympy.sympify(text, locals=dict(zip(names, symbols, strict=True)))  # test's own literal
+    fn = sympy.lambdify(symbols, truth, "numpy")
+    d = discover(_dataset(fn, ranges), variables=names, budget=20, n_jobs=1, progress=False)
+    _assert_law(d, truth, names, ranges)
+    assert d.best in d.front
+    assert d.best.formula.free_symbols <= set(symbols)
+
+
+@pytest.mark.slow
+def test_discover_keeps_budget_and_fills_front():
+    fn = lambda a, b, c, d: np.sin(a * b) + np.exp(c) / (1 + d**2)  # noqa: E731
+    ds = _dataset(fn, [(-1, 1)] * 4)
+    t0 = time.time()
+    d = discover(ds, budget=6, n_jobs=1, progress=False)
+    elapsed = time.time() - t0
+    assert elapsed < 6 * 1.5 + 5
+    assert d.variables == ["x_1", "x_2", "x_3", "x_4"]
+    cx = [c.complexity for c in d.front]
+    errs = [c.test_rmse for c in d.front]
+    assert cx == sorted(cx) and errs == sorted(errs, reverse=True)
+    assert all(c.test_rmse >= min(errs) for c in d.candidates)
+    kan = [c for c in d.candidates if c.universe is not None]
+    assert kan, "KAN universes must contribute candidates"
+    for c in kan:
+        assert c.universe in d.history and c.model is not None
+    y = ds["test_label"].numpy()[:, 0]
+    pred = evaluate(
+        d.best.formula, [sympy.Symbol(v) for v in d.variables], ds["test_input"].numpy()
+    )
+    np.testing.assert_allclose(np.sqrt(np.mean((pred - y) ** 2)), d.best.test_rmse, rtol=1e-9)
+    np.testing.assert_allclose(d.best.r2, 1 - np.mean((pred - y) ** 2) / np.var(y), rtol=1e-9)
+
+
+def _good():
+    return _dataset(lambda a, b: a * b, [(1, 2), (1, 2)], n=50)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "variables", "match"),
+    [
+        (lambda d: d["train_input"].__setitem__((0, 0), float("nan")), None, "NaN or inf"),
+        (lambda d: d["test_label"].__setitem__((3, 0), float("inf")), None, "NaN or inf"),
+        (
+            lambda d: d.update(train_input=d["train_input"][:5], train_label=d["train_label"][:5]),
+            None,
+            "at least 10",
+        ),
+        (lambda d: d.update(train_label=torch.ones_like(d["train_label"])), None, "constant"),
+        (lambda d: None, ["a"], "variables has 1 names for 2 inputs"),
+        (lambda d: d.update(train_input=d["train_input"][:, 0]), None, "2-D"),
+        (lambda d: d.update(train_label=torch.ones(50, 2)), None, "one output"),
+        (lambda d: d.update(test_label=d["test_label"][:20]), None, "rows"),
+        (lambda d: d.pop("test_label"), None, "missing"),
+    ],
+)
+def test_discover_rejects_bad_input(mutate, variables, match):
+    ds = _good()
+    mutate(ds)
+    with pytest.raises(ValueError, match=match):
+        discover(ds, variables=variables, budget=1, n_jobs=1, progress=False)
+
+
+def test_discover_rejects_bad_budget_and_jobs():
+    with pytest.raises(ValueError, match="budget"):
+        discover(_good(), budget=0, n_jobs=1, progress=False)
+    with pytest.raises(ValueError, match="n_jobs"):
+        discover(_good(), budget=1, n_jobs=0, progress=False)
+
+
+def test_constants_refit_and_snap_make_formula_exact():
+    a, b = sympy.symbols("a b")
+    rng = np.random.default_rng(0)
+    x = rng.uniform(1, 2, (200, 2))
+    y = x[:, 0] ** 2 / (4 * np.pi * x[:, 1])
+    rough = sympy.Float(0.07) * a**2 / b + sympy.Float(0.01)
+    fitted = refit(rough, [a, b], x[:100], y[:100])
+    snapped, err = snap(fitted, [a, b], (x[:100], y[:100]), (x[100:], y[100:]))
+    assert sympy.simplify(snapped - a**2 / (4 * sympy.pi * b)) == 0
+    assert err < 1e-12
+
+
+def test_constants_refit_stops_at_deadline_unchanged():
+    a = sympy.Symbol("a")
+    x = np.linspace(1, 2, 50)[:, None]
+    rough = sympy.Float(0.5) * a**2
+    assert refit(rough, [a], x, 3 * x[:, 0] ** 2, deadline=time.time() - 1) == rough
+    fitted = refit(rough, [a], x, 3 * x[:, 0] ** 2)
+    assert abs(float(fitted.coeff(a**2)) - 3) < 1e-12
+
+
+def test_simple_numbers_finds_rationals_and_pi_multiples():
+    assert simple_numbers(0.75)[0] == sympy.Rational(3, 4)
+    assert sympy.pi / 2 in simple_numbers(float(np.pi) / 2)
+    assert 1 / (4 * sympy.pi) in simple_numbers(1 / (4 * np.pi))
+    assert simple_numbers(0.123456789)[:1] != [sympy.Rational(1, 8)]
+
+
+def test_pareto_front_and_best_rule():
+    a = sympy.Symbol("a")
+
+    def cand(expr, rel):
+        return Candidate(expr, complexity(expr), rel, 1 - rel**2, rel, "test")
+
+    c1, c2, c3, c4 = (
+        cand(a, 0.5),
+        cand(2 * a + 1, 1e-3),
+        cand(sympy.sin(a) + a**2, 1.2e-3),
+        cand(sympy.exp(a) * a + 3 * a**2, 1e-9),
+    )
+    front = pareto_front([c1, c2, c3, c4])
+    assert front == [c1, c2, c4]  # c3 is more complex and less accurate than c2
+    assert choose_best(front) is c4  # exact fits beat approximants
+    assert choose_best([c1, c2]) is c2
+    c5 = cand(a + 1, 1.4e-3)
+    assert choose_best(pareto_front([c2, c5])) is c5  # simpler, within 1.5x of the lowest error
+    assert complexity(3 * a) == 3
