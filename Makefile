@@ -48,7 +48,7 @@ $(PY_STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install -q $(PIP_EXTRA) "torch==$(TORCH_VERSION)"
 	SKIP_JUPYTER_BUILDER=1 $(PY) -m pip install -q $(PIP_EXTRA) -e ".[dev]"
 	@# the fused C kernel is built on first use anyway; building it here shows a failure early
-	$(PY) -c "from kanwidget.kan.kernels import native; print('native kernel:', native.status())"
+	$(PY) -c "from kanwidget.kan import kernels; print('native kernel:', kernels.status())"
 	touch $@
 
 # JS side: re-run when package.json / package-lock.json change. `npm install` rather than
