@@ -161,6 +161,7 @@ WIDGET_CHECKS: dict[str, tuple[str, Callable[[dict], None]]] = {
     "03_formulas.ipynb": ("formulas-21", _check_compiled_widget),
 }
 
+
 def _check_discovery(out: Callable[[str], str]) -> None:
     found = out("discovery-03")
     assert "equals the law: True" in found, found
