@@ -25,6 +25,22 @@ type Key = keyof Model;
 // `frames` is read on demand (frames.ts), never drawn directly.
 const KEYS = TRAIT_NAMES.filter((k) => k !== "frames");
 
+// Keyboard focus survives a re-render of the output: JupyterLab replaces the view when the
+// kernel refreshes the stored SVG (e.g. after a checkout made with Enter), so the focused
+// item's data-* hook is kept (one page has one focus; anywidget gives each view its own model
+// proxy, so the record is not per model) and focused again in the new view.
+const FOCUS_HOOKS = ["data-version", "data-edge", "data-node", "data-candidate"];
+let lastFocus: string | null = null;
+
+function focusKey(el: Element | null): string | null {
+  const hooked = el?.closest(FOCUS_HOOKS.map((h) => `[${h}]`).join(", "));
+  for (const h of FOCUS_HOOKS) {
+    const v = hooked?.getAttribute(h);
+    if (v != null) return `[${h}="${v.replace(/["\\]/g, "\\$&")}"]`;
+  }
+  return null;
+}
+
 /** Decode curves and samples into the (E, P) / (E, S) rows the diagram draws. */
 export function edgeData(model: WidgetModel): EdgeData {
   const nEdges = model.get("structure")?.edges?.length ?? 0;
@@ -102,6 +118,39 @@ class View {
       this.handlers.push([`change:${k}`, h]);
     }
     this.flush();
+    this.root.addEventListener("focusin", this.onFocusIn);
+    this.root.addEventListener("focusout", this.onFocusOut);
+    const again = lastFocus;
+    if (again) this.refocus(again, 100);
+  }
+
+  private onFocusIn = (e: FocusEvent): void => {
+    const key = focusKey(e.target as Element | null);
+    if (key) lastFocus = key;
+    else (lastFocus = null);
+  };
+
+  /** Focus moved to another element of the page, or to none while the element stays in
+   * the page: nothing to bring back. (An element removed by a redraw keeps the record.) */
+  private onFocusOut = (e: FocusEvent): void => {
+    const from = e.target as Node;
+    const to = e.relatedTarget as Node | null;
+    if (to && !this.root.contains(to)) (lastFocus = null);
+    else if (!to) setTimeout(() => from.isConnected && (lastFocus = null), 0);
+  };
+
+  /** Once this view is in the page, focus `selector` if nothing else has focus. */
+  private refocus(selector: string, tries: number): void {
+    setTimeout(() => {
+      if (this.disposed) return;
+      if (!this.root.isConnected) {
+        if (tries > 0) this.refocus(selector, tries - 1);
+        return;
+      }
+      const active = document.activeElement;
+      if (active && active !== document.body) return;
+      this.root.querySelector<HTMLElement>(selector)?.focus();
+    }, 50);
   }
 
   /** Send an edit only if edits can work now (controls.ts says why not in the tooltips). */
@@ -169,6 +218,8 @@ class View {
     if (d.has("pareto") || d.has("history")) this.pareto.update(m.get("pareto"), m.get("history")?.current ?? "");
     if (d.has("error")) this.banner.update(m.get("error"));
     if (this.link.state === "static" || this.link.state === "offline") markReadOnly(this.root); // panels re-enable their buttons on update
+    const again = lastFocus;
+    if (again && this.root.isConnected) this.refocus(again, 0); // a redrawn row or edge had focus
   }
 
   private computeControls(): Record<ControlName, Control> {
@@ -295,6 +346,8 @@ class View {
     this.keys.dispose();
     if (this.fitPending) clearTimeout(this.fitPending);
     this.root.removeEventListener("keydown", this.onKey);
+    this.root.removeEventListener("focusin", this.onFocusIn);
+    this.root.removeEventListener("focusout", this.onFocusOut);
     this.diagram.dispose();
     this.root.remove();
   }

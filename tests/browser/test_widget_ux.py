@@ -171,6 +171,9 @@ def test_ux_keyboard_reaches_edges_versions_and_keys_stay_in_the_widget(ux: LabP
     wait_widget(
         ux, "() => document.querySelector('.kw-version.kw-current').dataset.version === '0.0'"
     )
+    # the checkout refreshes the stored SVG, so JupyterLab re-renders the output: keyboard
+    # focus comes back to the version row in the new view
+    wait_widget(ux, "() => !!document.activeElement.closest('[data-version]')")
     ux.page.keyboard.press("End")
     ux.page.keyboard.press("Enter")
     wait_widget(
