@@ -28,6 +28,7 @@ from .codec import ArrayDict, ArrayList
 from .frames import FrameStore
 from .inspect import edge_candidates, edge_is_active
 from .messages import check_function_name
+from .outputs import WidgetOutputs
 from .pareto import from_discovery, from_sweep
 from .payload import (
     DataSample,
@@ -37,7 +38,6 @@ from .payload import (
     build_payload,
     build_structure,
 )
-from .static_svg import diagram_svg
 from .trainer import Command, Trainer, TrainerHooks
 
 _STATIC = pathlib.Path(__file__).parent.parent / "static"
@@ -49,7 +49,7 @@ export default { render({ el }) {
 IDLE = {"state": "idle", "step": 0, "steps": 0}
 
 
-class KANWidget(BrowserActions, anywidget.AnyWidget):
+class KANWidget(BrowserActions, WidgetOutputs, anywidget.AnyWidget):
     """Interactive diagram of a KAN: edge curves, activations, scores, history; trains live.
 
     Parameters
@@ -384,58 +384,12 @@ class KANWidget(BrowserActions, anywidget.AnyWidget):
             self.candidates = []
 
     # ------------------------------------------------------------------ outputs
-    def dashboard(self):
-        """The widget above a live bqplot loss chart (train/test RMSE, log scale)."""
-        import ipywidgets
-
-        from .dashboard import LossChart
-
-        if self._dashboard is None:
-            self._dashboard = LossChart(self)
-        return ipywidgets.VBox([self, self._dashboard.figure])
-
     def close(self) -> None:
         """Stop training and close the comm."""
         trainer = self.__dict__.get("trainer")  # None if __init__ failed early
         if trainer is not None:
             trainer.stop()
         super().close()
-
-    def _ipython_display_(self) -> None:
-        """Display the live view, keeping a handle on the output so the static SVG stored
-        beside it (what renderers without widgets show) can follow the model."""
-        from IPython.display import display
-
-        data, meta = self._repr_mimebundle_()
-        self._static_dirty = False
-        handle = display(data, metadata=meta, raw=True, display_id=True)
-        if handle is not None:
-            self._display_handles.append(handle)
-
-    def _update_static(self) -> None:
-        """Refresh the stored SVG after the drawn model changed, whether a notebook cell or a
-        click in the widget changed it, so a saved notebook's picture (what renderers
-        without widgets show) matches the widget.
-
-        Skipped while training runs (frames would re-render the output ten times a second);
-        the run's end catches up. In JupyterLab the update re-renders the output's live view;
-        the replaced view retires itself (js/widget.ts).
-        """
-        if not self._display_handles or not self._static_dirty or self.trainer.state != "idle":
-            return
-        self._static_dirty = False
-        data, meta = self._repr_mimebundle_()
-        for handle in self._display_handles:
-            handle.update(data, metadata=meta, raw=True)
-
-    def _repr_mimebundle_(self, **kwargs: Any):
-        bundle = super()._repr_mimebundle_(**kwargs)
-        data, meta = bundle if isinstance(bundle, tuple) else (bundle or {}, {})
-        data = dict(data)
-        data["image/svg+xml"] = diagram_svg(
-            self.structure, self.curves, self.scores, self.beta, self.show_pruned
-        )
-        return data, meta
 
 
 def _model_listener(widget: KANWidget) -> Callable[[str], None]:
