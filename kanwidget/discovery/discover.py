@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import sympy
 
+from kanwidget.kan.train.data import require_dataset_keys
+
 from . import candidates as forms
 from .constants import evaluate, refit, rel_rmse, snap, tidy
 from .pareto import Candidate, choose_best, complexity, pareto_front
@@ -106,10 +108,7 @@ def check_dataset(dataset: Any, variables: Sequence[str] | None) -> tuple[np.nda
         raise ValueError(
             "dataset must be pykan's dict with train_input, train_label, test_input, test_label"
         )
-    keys = ("train_input", "train_label", "test_input", "test_label")
-    missing = [k for k in keys if k not in dataset]
-    if missing:
-        raise ValueError(f"dataset is missing {missing}; expected keys {list(keys)}")
+    require_dataset_keys(dataset)
     out = []
     for split in ("train", "test"):
         x, y = (

@@ -35,7 +35,7 @@ from joblib import Parallel, delayed
 
 from kanwidget.kan.graft import graft
 from kanwidget.kan.history import VersionTree
-from kanwidget.kan.train.data import DATASET_KEYS
+from kanwidget.kan.train.data import DATASET_KEYS, require_dataset_keys
 from kanwidget.kan.versions import jsonable
 
 from . import viewer
@@ -243,9 +243,7 @@ def universe_tree(universes: Sequence[Universe]) -> VersionTree:
 def _check_dataset(dataset: Any) -> None:
     if not isinstance(dataset, Mapping):
         raise TypeError("dataset must be a dict with keys " + ", ".join(DATASET_KEYS))
-    missing = [k for k in DATASET_KEYS if k not in dataset]
-    if missing:
-        raise ValueError(f"dataset is missing {missing}; expected keys {list(DATASET_KEYS)}")
+    require_dataset_keys(dataset)
 
 
 def _bar(total: int, enabled: bool):

@@ -13,6 +13,13 @@ if TYPE_CHECKING:
 DATASET_KEYS = ("train_input", "train_label", "test_input", "test_label")
 
 
+def require_dataset_keys(dataset: object) -> None:
+    """Raise ``ValueError`` naming the keys of pykan's dataset dict that ``dataset`` lacks."""
+    missing = [k for k in DATASET_KEYS if k not in dataset]  # type: ignore[operator]
+    if missing:
+        raise ValueError(f"dataset is missing {missing}; expected keys {list(DATASET_KEYS)}")
+
+
 def is_class_labels(t: Tensor) -> bool:
     """Whether ``t`` holds class indices: a 1-D tensor of an integer dtype."""
     return (
@@ -29,9 +36,7 @@ def check_dataset(model: KAN, dataset: dict[str, Tensor]) -> dict[str, Tensor]:
     """
     if not isinstance(dataset, dict):
         raise TypeError("dataset must be a dict with keys " + ", ".join(DATASET_KEYS))
-    missing = [k for k in DATASET_KEYS if k not in dataset]
-    if missing:
-        raise ValueError(f"dataset is missing {missing}; expected keys {list(DATASET_KEYS)}")
+    require_dataset_keys(dataset)
     out = {}
     n_out = model.n_nodes(model.depth)
     for key in DATASET_KEYS:
