@@ -21,6 +21,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -381,6 +383,39 @@ class LabPage:
         else:
             self.page.screenshot(path=str(out), full_page=False)
         return out
+
+
+# The quickstart's model in a widget: the notebook cell most browser tests start from.
+WIDGET_CELL = (
+    "import torch\n"
+    "from kanwidget import KAN, KANWidget, create_dataset\n"
+    "f = lambda x: torch.exp(torch.sin(torch.pi * x[:, [0]]) + x[:, [1]] ** 2)\n"
+    "dataset = create_dataset(f, n_var=2, train_num=200, test_num=200)\n"
+    "model = KAN([2, 3, 1], grid=5, seed=1)\n"
+    "w = KANWidget(model, dataset)\n"
+    "w"
+)
+
+
+@contextmanager
+def widget_page(
+    browser: Any, server: LabServer, root: Path, name: str, cells: list, width: int
+) -> Iterator[LabPage]:
+    """A fresh page on notebook `name` (written from `cells`), run once, with a drawn edge;
+    network guarded; kernel shut down and page closed on exit."""
+    write_notebook(root / name, cells)
+    context = browser.new_context(viewport={"width": width, "height": 1000})
+    context.set_default_timeout(30_000)
+    guard_network(context)
+    lab = LabPage(context.new_page(), server)
+    try:
+        lab.open(name)
+        lab.run_all(timeout=90)
+        lab.page.locator("[data-edge]").first.wait_for(timeout=30_000)
+        yield lab
+    finally:
+        lab.shutdown_kernel()
+        context.close()
 
 
 def write_notebook(path: Path, cells: list[str | tuple[str, str]]) -> Path:

@@ -18,11 +18,12 @@ import pytest
 
 from tests.browser.harness import (
     REPO_ROOT,
+    WIDGET_CELL,
     LabPage,
     LabServer,
     assert_renders,
-    guard_network,
     open_offline,
+    widget_page,
     write_notebook,
 )
 
@@ -133,33 +134,14 @@ def test_notebook_saved_from_lab_exports_and_renders_offline(
         page.context.close()
 
 
-INTERACTIVE = [
-    "import torch\n"
-    "from kanwidget import KAN, KANWidget, create_dataset\n"
-    "f = lambda x: torch.exp(torch.sin(torch.pi * x[:, [0]]) + x[:, [1]] ** 2)\n"
-    "dataset = create_dataset(f, n_var=2, train_num=200, test_num=200)\n"
-    "model = KAN([2, 3, 1], grid=5, seed=1)\n"
-    "w = KANWidget(model, dataset)\n"
-    "w",
-]
+INTERACTIVE = [WIDGET_CELL]
 
 
 @pytest.fixture(scope="module")
 def interactive(browser: Any, lab_server: LabServer, lab_root: Path) -> Iterator[LabPage]:
     """One page on `interactive.ipynb`, run once and shared by the interaction tests."""
-    write_notebook(lab_root / "interactive.ipynb", INTERACTIVE)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(30_000)
-    guard_network(context)
-    lab = LabPage(context.new_page(), lab_server)
-    try:
-        lab.open("interactive.ipynb")
-        lab.run_all(timeout=90)
-        lab.page.locator("[data-edge]").first.wait_for(timeout=30_000)
+    with widget_page(browser, lab_server, lab_root, "interactive.ipynb", INTERACTIVE, 1400) as lab:
         yield lab
-    finally:
-        lab.shutdown_kernel()
-        context.close()
 
 
 @pytest.fixture

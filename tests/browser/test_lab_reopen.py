@@ -20,7 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.harness import REPO_ROOT, LabPage, kanwidget_states, write_notebook
+from tests.browser.harness import (
+    REPO_ROOT,
+    WIDGET_CELL,
+    LabPage,
+    kanwidget_states,
+    write_notebook,
+)
 
 pytestmark = [pytest.mark.browser]
 
@@ -28,15 +34,7 @@ OVERRIDES = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overr
 PLUGIN = "@jupyter-widgets/jupyterlab-manager:plugin"
 VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 
-CELLS = [
-    "import torch\n"
-    "from kanwidget import KAN, KANWidget, create_dataset\n"
-    "f = lambda x: torch.exp(torch.sin(torch.pi * x[:, [0]]) + x[:, [1]] ** 2)\n"
-    "dataset = create_dataset(f, n_var=2, train_num=200, test_num=200)\n"
-    "model = KAN([2, 3, 1], grid=5, seed=1)\n"
-    "w = KANWidget(model, dataset)\n"
-    "w",
-]
+CELLS = [WIDGET_CELL]
 
 
 def test_make_install_turns_on_widget_state_saving_in_the_environment() -> None:

@@ -17,41 +17,24 @@ from typing import Any
 
 import pytest
 
-from tests.browser.harness import LabPage, LabServer, guard_network, write_notebook
+from tests.browser.harness import WIDGET_CELL, LabPage, LabServer, widget_page
 from tests.browser.test_kanwidget_lab import clear_error, kernel_json, wait_widget
 
 pytestmark = [pytest.mark.browser]
 
 W = ".kanwidget"
 NOTEBOOK = [
-    "import torch\n"
-    "from kanwidget import KAN, KANWidget, create_dataset\n"
-    "f = lambda x: torch.exp(torch.sin(torch.pi * x[:, [0]]) + x[:, [1]] ** 2)\n"
-    "dataset = create_dataset(f, n_var=2, train_num=200, test_num=200)\n"
-    "model = KAN([2, 3, 1], grid=5, seed=1)\n"
-    "w = KANWidget(model, dataset)\n"
-    "w",
+    WIDGET_CELL,
     "x = 1",  # a second cell, to see whether keys move the notebook's active cell
 ]
 
 
 @pytest.fixture(scope="module")
 def ux(browser: Any, lab_server: LabServer, lab_root: Path) -> Iterator[LabPage]:
-    write_notebook(lab_root / "ux.ipynb", NOTEBOOK)
-    context = browser.new_context(viewport={"width": 1500, "height": 1000})
-    context.set_default_timeout(30_000)
-    guard_network(context)
-    lab = LabPage(context.new_page(), lab_server)
-    try:
-        lab.open("ux.ipynb")
-        lab.run_all(timeout=90)
-        lab.page.locator("[data-edge]").first.wait_for(timeout=30_000)
+    with widget_page(browser, lab_server, lab_root, "ux.ipynb", NOTEBOOK, 1500) as lab:
         lab.execute("w.fit(steps=5, opt='Adam', lr=0.02); w.wait()")
         wait_widget(lab, "() => !!document.querySelector('[data-version=\"0.1\"]')")
         yield lab
-    finally:
-        lab.shutdown_kernel()
-        context.close()
 
 
 CURRENT = "(v) => document.querySelector('.kw-version.kw-current').dataset.version"
