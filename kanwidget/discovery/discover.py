@@ -346,7 +346,8 @@ def _verify(raw, symbols, train, test, end, universes, ids) -> list[Candidate]:
                 expr, err = fitted, fitted_err
             stop = max(stop, time.time() + 1.0) if rank < 3 else stop
             expr, err = snap(expr, symbols, train, test, deadline=stop)
-        expr = tidy(expr)
+        if rank < 3 or time.time() < end - 0.3:  # sympy's tidying is costly on big formulas
+            expr = tidy(expr)
         key = sympy.srepr(expr)
         if key in seen or not np.isfinite(err):
             continue
