@@ -35,10 +35,14 @@ from kanwidget.kan.train.data import require_dataset_keys
 from . import candidates as forms
 from .constants import evaluate, refit, rel_rmse, snap, tidy
 from .pareto import Candidate, choose_best, complexity, pareto_front
+from .split import split_forms
 from .structure import UniverseResult, run_universe, universe_configs
+from .terms import monomial_terms
+from .wrapped import wrapped_forms
 
 MIN_ROWS = 10
 SEARCH_SHARE = 0.75
+EXACT_TRAIN = 1e-9  # training relative RMSE of an exact fit (float64 labels)
 
 
 @dataclass
@@ -200,19 +204,26 @@ def discover(
         return time.time() > search_end
 
     def regression() -> None:
-        for name, fn in (("power law", forms.power_laws), ("sparse sum", forms.sparse_sums),
-                         ("wrapped form", forms.wrapped_forms)):  # fmt: skip
+        families = (("power law", forms.power_laws), ("sparse sum", forms.sparse_sums),
+                    ("monomial terms", monomial_terms),
+                    ("wrapped form", wrapped_forms))  # fmt: skip
+        best = np.inf  # training error of the best formula so far
+        for name, fn in families:
             if expired() and fn is not forms.power_laws:  # power laws take milliseconds
+                break
+            if best < EXACT_TRAIN:  # an exact fit: the rest cannot do better
                 break
             with np.errstate(all="ignore"), warnings.catch_warnings():  # overflow = a bad form
                 warnings.simplefilter("ignore", RuntimeWarning)
-                exprs = (
-                    fn(x_tr, y_tr, symbols)
-                    if fn is forms.power_laws
-                    else fn(x_tr, y_tr, symbols, expired)
-                )
+                exprs = fn(x_tr, y_tr, symbols, expired)
             raw.extend((e, name, None) for e in exprs)
+            best = min([best] + [rel_rmse(evaluate(e, symbols, x_tr), y_tr) for e in exprs])
             bar.update(1)
+        with np.errstate(all="ignore"), warnings.catch_warnings():  # hypothesis-steered splits
+            warnings.simplefilter("ignore", RuntimeWarning)
+            exprs = split_forms(x_tr, y_tr, symbols, expired, families,
+                                solved=best < EXACT_TRAIN, end=search_end)  # fmt: skip
+        raw.extend((e, "split", None) for e in exprs)
 
     kan_args = (x_tr, y_tr, x_te, y_te)
     if workers == 1:
