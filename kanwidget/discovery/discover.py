@@ -42,6 +42,8 @@ from .wrapped import wrapped_forms
 
 MIN_ROWS = 10
 SEARCH_SHARE = 0.75
+LATE_SECONDS = 0.3  # refit/snap time of each of the top 3 when the budget is spent
+FAMILY_SHARE = 0.35  # at most this share of the search time left goes to one family
 EXACT_TRAIN = 1e-9  # training relative RMSE of an exact fit (float64 labels)
 
 
@@ -213,9 +215,11 @@ def discover(
                 break
             if best < EXACT_TRAIN:  # an exact fit: the rest cannot do better
                 break
+            share = FAMILY_SHARE * max(0.0, search_end - time.time())
+            family_end = _until(time.time() + share)  # each family leaves time to the next
             with np.errstate(all="ignore"), warnings.catch_warnings():  # overflow = a bad form
                 warnings.simplefilter("ignore", RuntimeWarning)
-                exprs = fn(x_tr, y_tr, symbols, expired)
+                exprs = fn(x_tr, y_tr, symbols, family_end)
             raw.extend((e, name, None) for e in exprs)
             best = min([best] + [rel_rmse(evaluate(e, symbols, x_tr), y_tr) for e in exprs])
             bar.update(1)
@@ -256,6 +260,10 @@ def discover(
         for i in reversed(range(n)):  # describe_tree names inputs x0, x1, ...
             structure = structure.replace(f"x{i}", names[i])
     return Discovery(front, best, cands, history, universes, structure, names, time.time() - start)
+
+
+def _until(end: float):
+    return lambda: time.time() > end
 
 
 def _workers(n_jobs: int) -> int:
@@ -333,13 +341,19 @@ def _history(universes: list[UniverseResult]) -> tuple[Any, dict[int, str]]:
 
 
 def _verify(raw, symbols, train, test, end, universes, ids) -> list[Candidate]:
-    """Verify every raw formula on the held-out split (cheap); refit and snap the most
-    accurate ones first while time is left; drop duplicates and failures."""
+    """Verify raw formulas on the held-out split (cheap) until ``end``; refit and snap the
+    most accurate ones first while time is left; drop duplicates and failures.
+
+    Past ``end`` only what is needed for one answer is done: evaluation stops once a finite
+    candidate exists, and the top 3 get at most ``LATE_SECONDS`` each of refitting.
+    """
     xt, yt = test
     scored = []
     for expr, source, k in raw:
         if not isinstance(expr, sympy.Expr) or expr.has(sympy.zoo, sympy.nan, sympy.oo):
             continue
+        if time.time() > end - 0.2 and any(np.isfinite(s[0]) for s in scored):
+            break
         scored.append((rel_rmse(evaluate(expr, symbols, xt), yt), expr, source, k))
     scored.sort(key=lambda s: s[0])
     out: list[Candidate] = []
@@ -349,15 +363,15 @@ def _verify(raw, symbols, train, test, end, universes, ids) -> list[Candidate]:
         if not np.isfinite(err):
             continue
         now = time.time()
-        if rank < 3 or (rank < 16 and now < end - 0.3):  # the top 3 get >= 1 s even when late
-            stop = max(end - 0.3, now + 1.0) if rank < 3 else end - 0.3
+        if rank < 3 or (rank < 16 and now < end - 0.3):  # the top 3 get a little even when late
+            stop = max(end - 0.3, now + LATE_SECONDS) if rank < 3 else end - 0.3
             fitted = refit(expr, symbols, *train, deadline=stop)
             fitted_err = rel_rmse(evaluate(fitted, symbols, xt), yt)
             if fitted_err <= err:
                 expr, err = fitted, fitted_err
-            stop = max(stop, time.time() + 1.0) if rank < 3 else stop
+            stop = max(stop, time.time() + LATE_SECONDS) if rank < 3 else stop
             expr, err = snap(expr, symbols, train, test, deadline=stop)
-        if rank < 3 or time.time() < end - 0.3:  # sympy's tidying is costly on big formulas
+        if rank == 0 or time.time() < end - 0.3:  # sympy's tidying is costly on big formulas
             expr = tidy(expr)
         key = sympy.srepr(expr)
         if key in seen or not np.isfinite(err):

@@ -40,6 +40,7 @@ Family = tuple[str, Callable[..., list[sympy.Expr]]]
 SYMMETRY_SCORE = 0.12
 MUL_THRESHOLD = 2e-2
 EXACT = 1e-7
+FAMILY_SHARE = 0.5
 OPS: dict[str, Callable] = {
     "-": lambda a, b: a - b,
     "+": lambda a, b: a + b,
@@ -109,7 +110,8 @@ def split_forms(
     x : (B, n), y : (B,), symbols : n symbols
     expired : the caller's deadline; ``end`` the same as a ``time.time()`` (for the
         surrogate's share), default: 30 s from now
-    families : ``(name, fn(x, y, symbols, expired))`` solvers tried on every reduced problem
+    families : ``(name, fn(x, y, symbols, expired))`` solvers tried on every reduced problem;
+        the first is the quick one, tried before the problem is reduced further
     depth : levels of reduction
     solved : True when the caller already found an exact fit (nothing to do)
     """
@@ -120,25 +122,29 @@ def split_forms(
 
 
 def _solve(x, y, symbols, expired, families, depth, end) -> tuple[list[sympy.Expr], float]:
-    """Families on this problem, then reductions; returns candidates and the best error."""
+    """The first (quick) family, then the reductions the tests suggest (smaller problems
+    are faster to solve), then the other families; returns candidates and the best
+    training error."""
     out: list[sympy.Expr] = []
     best = np.inf
-    for _, fn in families:
-        if expired():
-            break
-        with np.errstate(all="ignore"):
-            found = fn(x, y, symbols, expired)
-        for e in found:
-            err = rel_rmse(evaluate(e, symbols, x), y)
-            best = min(best, err)
-        out += found
-        if best < EXACT:
-            return out, best
-    if depth > 0 and not expired() and x.shape[1] >= 2:
+
+    def run(fams) -> None:
+        nonlocal best, out
+        for _, fn in fams:
+            if expired() or best < EXACT:
+                return
+            cap = time.time() + FAMILY_SHARE * max(0.0, end - time.time())
+            with np.errstate(all="ignore"):  # each family leaves time to the next ones
+                found = fn(x, y, symbols, lambda: expired() or time.time() > cap)  # noqa: B023
+            best = min([best] + [rel_rmse(evaluate(e, symbols, x), y) for e in found])
+            out += found
+
+    run(families[:1])
+    if best >= EXACT and depth > 0 and not expired() and x.shape[1] >= 2:
         more = _reduce(x, y, symbols, expired, families, depth, end)
-        for e in more:
-            best = min(best, rel_rmse(evaluate(e, symbols, x), y))
+        best = min([best] + [rel_rmse(evaluate(e, symbols, x), y) for e in more])
         out += more
+    run(families[1:])
     return out, best
 
 
