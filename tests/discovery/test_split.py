@@ -1,0 +1,176 @@
+"""Hypothesis-steered splits and the monomial-terms family, on unseen synthetic laws."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import sympy
+import torch
+
+from kanwidget.discovery import candidates as forms
+from kanwidget.discovery.constants import evaluate, rel_rmse
+from kanwidget.discovery.split import split_forms, symmetry_scores
+from kanwidget.discovery.terms import monomial_terms
+
+torch.set_num_threads(1)
+
+
+def _data(fn, ranges, n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.column_stack([rng.uniform(lo, hi, n) for lo, hi in ranges])
+    return x, fn(*x.T)
+
+
+def _never():
+    return False
+
+
+def _best(exprs, symbols, x, y):
+    errs = [rel_rmse(evaluate(e, symbols, x), y) for e in exprs]
+    k = int(np.argmin(errs))
+    return exprs[k], errs[k]
+
+
+def _fresh_error(expr, symbols, fn, ranges):
+    x, y = _data(fn, ranges, n=2000, seed=7)
+    return rel_rmse(evaluate(expr, symbols, x), y)
+
+
+def test_symmetry_scores_find_each_pair_symmetry():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(1, 2, (300, 3))
+    a, b, c = x.T
+    # analytic gradients of four laws, each symmetric in one pair through one combination
+    cases = {
+        "-": (np.stack([np.cos(a - b) * c, -np.cos(a - b) * c, np.sin(a - b)], 1), (0, 1)),
+        "+": (np.stack([2 * b * (a + c), (a + c) ** 2, 2 * b * (a + c)], 1), (0, 2)),
+        "/": (np.stack([np.exp(a / c) / c * b, np.exp(a / c), -np.exp(a / c) * a / c**2 * b], 1),
+              (0, 2)),
+        "*": (np.stack([b * np.cos(a * b), a * np.cos(a * b), np.ones_like(c)], 1), (0, 1)),
+    }  # fmt: skip
+    for op, (grad, pair) in cases.items():
+        scores = symmetry_scores(grad, x)
+        score, i, j, found = scores[0]
+        assert (found, (i, j)) == (op, pair)
+        assert score < 1e-12
+        assert scores[1][0] > 0.05  # the runner-up is clearly not a symmetry
+
+
+def test_split_forms_reduces_a_difference_then_solves_exactly():
+    names = sympy.symbols("p q r")
+    ranges = [(3, 5), (0, 2), (0.5, 1.5)]
+
+    def fn(p, q, r):
+        return np.cos((p - q) * r)
+
+    x, y = _data(fn, ranges)
+    families = [("power law", forms.power_laws), ("sparse sum", forms.sparse_sums)]
+    out = split_forms(x, y, list(names), _never, families, end=time.time() + 60)
+    best, err = _best(out, list(names), x, y)
+    assert err < 1e-9
+    assert best.free_symbols <= set(names)  # the new variable is mapped back
+    assert _fresh_error(best, list(names), fn, ranges) < 1e-9
+
+
+def test_split_forms_recurses_through_two_symmetries():
+    names = sympy.symbols("a b c d")
+    ranges = [(3, 4), (0, 1), (1, 2), (1, 2)]
+
+    def fn(a, b, c, d):
+        return (a - b) ** 2 * (c + d) ** 3
+
+    x, y = _data(fn, ranges)
+    power = [("power law", forms.power_laws)]  # a power law only after both reductions
+    assert (
+        min(rel_rmse(evaluate(e, list(names), x), y) for e in forms.power_laws(x, y, names)) > 1e-3
+    )
+    out = split_forms(x, y, list(names), _never, power, depth=2, end=time.time() + 60)
+    best, err = _best(out, list(names), x, y)
+    assert err < 1e-9
+    assert (
+        sympy.simplify(best - fn(*names)) == 0 or _fresh_error(best, list(names), fn, ranges) < 1e-9
+    )
+    shallow = split_forms(x, y, list(names), _never, power, depth=1, end=time.time() + 60)
+    assert not shallow or _best(shallow, list(names), x, y)[1] > 1e-6  # one level is not enough
+
+
+def test_split_forms_divides_out_a_multiplicative_power_law():
+    names = sympy.symbols("a b c d")
+    ranges = [(1, 2), (1, 2), (1, 2), (2, 3)]
+
+    def fn(a, b, c, d):
+        return a**2 * np.sqrt(b) * (1 / c - 1 / d)
+
+    x, y = _data(fn, ranges)
+    families = [("power law", forms.power_laws), ("sparse sum", forms.sparse_sums)]
+    out = split_forms(x, y, list(names), _never, families, end=time.time() + 60)
+    best, err = _best(out, list(names), x, y)
+    assert err < 1e-9
+    assert _fresh_error(best, list(names), fn, ranges) < 1e-9
+
+
+def test_split_forms_makes_no_exact_claim_without_structure():
+    names = sympy.symbols("a b c")
+    x, y = _data(lambda a, b, c: np.arctan(a * b + c**3) + np.exp(-a * c), [(-1, 1)] * 3)
+    families = [("power law", forms.power_laws), ("sparse sum", forms.sparse_sums)]
+    out = split_forms(x, y, list(names), _never, families, end=time.time() + 20)
+    assert all(rel_rmse(evaluate(e, list(names), x), y) > 1e-4 for e in out)
+
+
+def test_split_forms_skips_when_solved_or_one_input():
+    x, y = _data(lambda a, b: a * b, [(1, 2), (1, 2)])
+    names = list(sympy.symbols("a b"))
+    assert split_forms(x, y, names, _never, [], solved=True) == []
+    assert split_forms(x[:, :1], y, names[:1], _never, []) == []
+    assert split_forms(x, y, names, lambda: True, []) == []
+
+
+def test_monomial_terms_recover_two_products_with_a_factor():
+    names = sympy.symbols("a b c t")
+    ranges = [(1, 3), (1, 3), (1, 3), (0, 4)]
+
+    def fn(a, b, c, t):
+        return 1.5 * a * b**2 * np.sin(t) + a / c
+
+    x, y = _data(fn, ranges)
+    out = monomial_terms(x, y, list(names), _never)
+    best, err = _best(out, list(names), x, y)
+    assert err < 1e-9
+    a, b, c, t = names
+    rounded = best.xreplace(
+        {f: sympy.nsimplify(round(float(f), 9)) for f in best.atoms(sympy.Float)}
+    )
+    assert sympy.simplify(rounded - (sympy.Rational(3, 2) * a * b**2 * sympy.sin(t) + a / c)) == 0
+
+
+def test_monomial_terms_fit_an_offset_and_decline_non_monomials():
+    names = list(sympy.symbols("a b c"))
+    x, y = _data(lambda a, b, c: 2 + a**1.5 * np.cos(c) / b, [(1, 2), (1, 2), (0, 3)])
+    best, err = _best(monomial_terms(x, y, names, _never), names, x, y)
+    assert err < 1e-9
+    x, y = _data(lambda a, b, c: np.exp(a * b) - c, [(1, 2), (1, 2), (0, 3)])
+    assert all(
+        rel_rmse(evaluate(e, names, x), y) > 1e-4 for e in monomial_terms(x, y, names, _never)
+    )
+    x, y = _data(lambda a, b, c: a + b, [(-2, -1), (-2, -1), (-1, 1)])
+    assert monomial_terms(x, y, names, _never) == []  # no positive input: no power law
+
+
+@pytest.mark.slow
+def test_discover_recovers_a_law_that_needs_a_symmetry():
+    from kanwidget import discover
+
+    names = ["p", "q", "r"]
+    ranges = [(3, 5), (0, 2), (0.5, 1.5)]
+    rng = np.random.default_rng(3)
+    x = np.column_stack([rng.uniform(lo, hi, 800) for lo, hi in ranges])
+    y = np.cos((x[:, 0] - x[:, 1]) * x[:, 2])
+    t = torch.tensor
+    ds = {"train_input": t(x[:400]), "train_label": t(y[:400, None]),
+          "test_input": t(x[400:]), "test_label": t(y[400:, None])}  # fmt: skip
+    d = discover(ds, variables=names, budget=25, n_jobs=1, progress=False)
+    symbols = [sympy.Symbol(v) for v in names]
+    err = _fresh_error(d.best.formula, symbols, lambda p, q, r: np.cos((p - q) * r), ranges)
+    assert err < 1e-6, d.best
