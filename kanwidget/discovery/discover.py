@@ -6,9 +6,15 @@ The search runs two kinds of strategy side by side (KAN 2.0, sec. 4):
   pruned, tested for separability/symmetry (``describe_tree``), and made symbolic with a
   beam over each edge's library candidates.  With ``n_jobs != 1`` they run in joblib's loky
   worker processes (one torch thread each) while the main process does the regression.
-* **Direct regression over candidate forms** (:mod:`.candidates`): power laws from a fit
-  on logarithms, sparse sums of products of simple factors under target transforms
-  (``y, 1/y, y**2, 1/y**2, log|y|, sin y``), and ``M1 * (c1 g(a M2 + b) + c2)``.
+* **Direct regression over candidate forms** (:mod:`.candidates`, :mod:`.terms`,
+  :mod:`.wrapped`): power laws from a fit on logarithms, sparse sums of products of simple
+  factors under target transforms (``y, 1/y, y**2, 1/y**2, log|y|, sin y``), one or two
+  power-law terms with free exponents times a function of one input, and
+  ``M1 * (c1 g(a M2 + b) + c2)``.  They are listed in ``regression()`` and run through
+  :func:`.split.solve`: the quick power laws first, then the reductions that KAN 2.0's
+  hypothesis tests on a KAN surrogate suggest (pair symmetries ``x_i -+*/ x_j`` replaced
+  by one variable, a multiplicative power-law factor divided out; the smaller problems
+  solved recursively, exactly on the data), then the other families.
 
 Every formula is then made exact where the data allow (:mod:`.constants`: float64 LM refit
 of its constants on the training split, snapping to simple rationals and multiples of pi
@@ -35,7 +41,7 @@ from kanwidget.kan.train.data import require_dataset_keys
 from . import candidates as forms
 from .constants import evaluate, refit, rel_rmse, snap, tidy
 from .pareto import Candidate, choose_best, complexity, pareto_front
-from .split import split_forms
+from .split import solve
 from .structure import UniverseResult, run_universe, universe_configs
 from .terms import monomial_terms
 from .wrapped import wrapped_forms
@@ -43,8 +49,6 @@ from .wrapped import wrapped_forms
 MIN_ROWS = 10
 SEARCH_SHARE = 0.75
 LATE_SECONDS = 0.3  # refit/snap time of each of the top 3 when the budget is spent
-FAMILY_SHARE = 0.35  # at most this share of the search time left goes to one family
-EXACT_TRAIN = 1e-9  # training relative RMSE of an exact fit (float64 labels)
 
 
 @dataclass
@@ -209,25 +213,12 @@ def discover(
         families = (("power law", forms.power_laws), ("sparse sum", forms.sparse_sums),
                     ("monomial terms", monomial_terms),
                     ("wrapped form", wrapped_forms))  # fmt: skip
-        best = np.inf  # training error of the best formula so far
-        for name, fn in families:
-            if expired() and fn is not forms.power_laws:  # power laws take milliseconds
-                break
-            if best < EXACT_TRAIN:  # an exact fit: the rest cannot do better
-                break
-            share = FAMILY_SHARE * max(0.0, search_end - time.time())
-            family_end = _until(time.time() + share)  # each family leaves time to the next
-            with np.errstate(all="ignore"), warnings.catch_warnings():  # overflow = a bad form
-                warnings.simplefilter("ignore", RuntimeWarning)
-                exprs = fn(x_tr, y_tr, symbols, family_end)
-            raw.extend((e, name, None) for e in exprs)
-            best = min([best] + [rel_rmse(evaluate(e, symbols, x_tr), y_tr) for e in exprs])
-            bar.update(1)
-        with np.errstate(all="ignore"), warnings.catch_warnings():  # hypothesis-steered splits
+        # the quick family, then reductions steered by hypothesis tests, then the others
+        with np.errstate(all="ignore"), warnings.catch_warnings():  # overflow = a bad form
             warnings.simplefilter("ignore", RuntimeWarning)
-            exprs = split_forms(x_tr, y_tr, symbols, expired, families,
-                                solved=best < EXACT_TRAIN, end=search_end)  # fmt: skip
-        raw.extend((e, "split", None) for e in exprs)
+            found = solve(x_tr, y_tr, symbols, families, end=search_end)
+        raw.extend((e, name, None) for e, name in found)
+        bar.update(3)
 
     kan_args = (x_tr, y_tr, x_te, y_te)
     if workers == 1:
@@ -260,10 +251,6 @@ def discover(
         for i in reversed(range(n)):  # describe_tree names inputs x0, x1, ...
             structure = structure.replace(f"x{i}", names[i])
     return Discovery(front, best, cands, history, universes, structure, names, time.time() - start)
-
-
-def _until(end: float):
-    return lambda: time.time() > end
 
 
 def _workers(n_jobs: int) -> int:

@@ -33,14 +33,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import sympy
 
-from .candidates import Deadline, _monomial, _one_sign, log_fit, positive_columns
+from .candidates import _monomial, _one_sign, log_fit, positive_columns
 from .constants import evaluate, rel_rmse
 
 Family = tuple[str, Callable[..., list[sympy.Expr]]]
 SYMMETRY_SCORE = 0.12
 MUL_THRESHOLD = 2e-2
 EXACT = 1e-7
-FAMILY_SHARE = 0.5
+REDUCE_SHARE = 0.5
 OPS: dict[str, Callable] = {
     "-": lambda a, b: a - b,
     "+": lambda a, b: a + b,
@@ -93,62 +93,76 @@ def train_surrogate(x: np.ndarray, y: np.ndarray, end: float, seed: int = 0):
     return f
 
 
-def split_forms(
+def solve(
     x: np.ndarray,
     y: np.ndarray,
     symbols: Sequence[sympy.Symbol],
-    expired: Deadline,
     families: Sequence[Family],
+    end: float,
     depth: int = 2,
-    solved: bool = False,
-    end: float | None = None,
-) -> list[sympy.Expr]:
-    """Candidates from recursive splits steered by hypothesis tests (module docstring).
+) -> list[tuple[sympy.Expr, str]]:
+    """All candidates for ``y(x)``: the first (quick) family, then the reductions the tests
+    suggest (at most ``REDUCE_SHARE`` of the time left; smaller problems are faster to
+    solve), then the other families, each with a fair share of the time left.  Stops
+    early when a formula fits the training data exactly.
 
     Parameters
     ----------
     x : (B, n), y : (B,), symbols : n symbols
-    expired : the caller's deadline; ``end`` the same as a ``time.time()`` (for the
-        surrogate's share), default: 30 s from now
-    families : ``(name, fn(x, y, symbols, expired))`` solvers tried on every reduced problem;
-        the first is the quick one, tried before the problem is reduced further
+    families : ``(name, fn(x, y, symbols, expired))``; the first is the quick one
+    end : deadline (a ``time.time()``)
     depth : levels of reduction
-    solved : True when the caller already found an exact fit (nothing to do)
+
+    Returns
+    -------
+    ``(formula, source)`` pairs; ``source`` is the family's name, prefixed by ``split``
+    when the formula comes from a reduced problem.
     """
-    if solved or depth <= 0 or expired() or x.shape[1] < 2:
+    return _solve(x, y, list(symbols), families, end, depth)[0]
+
+
+def split_forms(
+    x: np.ndarray,
+    y: np.ndarray,
+    symbols: Sequence[sympy.Symbol],
+    families: Sequence[Family],
+    end: float,
+    depth: int = 2,
+) -> list[sympy.Expr]:
+    """Only the reductions of :func:`solve` (module docstring): formulas of reduced
+    problems, mapped back to ``symbols``; empty for one input or a passed deadline."""
+    if depth <= 0 or time.time() > end or x.shape[1] < 2:
         return []
-    end = time.time() + 30 if end is None else end
-    return _reduce(x, y, list(symbols), expired, families, depth, end)
+    return [e for e, _ in _reduce(x, y, list(symbols), families, end, depth)]
 
 
-def _solve(x, y, symbols, expired, families, depth, end) -> tuple[list[sympy.Expr], float]:
-    """The first (quick) family, then the reductions the tests suggest (smaller problems
-    are faster to solve), then the other families; returns candidates and the best
-    training error."""
-    out: list[sympy.Expr] = []
+def _solve(x, y, symbols, families, end, depth) -> tuple[list[tuple[sympy.Expr, str]], float]:
+    out: list[tuple[sympy.Expr, str]] = []
     best = np.inf
 
-    def run(fams) -> None:
-        nonlocal best, out
-        for _, fn in fams:
-            if expired() or best < EXACT:
+    def add(found: list[tuple[sympy.Expr, str]]) -> None:
+        nonlocal best
+        best = min([best] + [rel_rmse(evaluate(e, symbols, x), y) for e, _ in found])
+        out.extend(found)
+
+    def run(fams: Sequence[Family]) -> None:
+        for k, (name, fn) in enumerate(fams):
+            if time.time() > end or best < EXACT:
                 return
-            cap = time.time() + FAMILY_SHARE * max(0.0, end - time.time())
-            with np.errstate(all="ignore"):  # each family leaves time to the next ones
-                found = fn(x, y, symbols, lambda: expired() or time.time() > cap)  # noqa: B023
-            best = min([best] + [rel_rmse(evaluate(e, symbols, x), y) for e in found])
-            out += found
+            cap = time.time() + max(0.0, end - time.time()) / (len(fams) - k)  # fair share
+            with np.errstate(all="ignore"):
+                found = fn(x, y, symbols, lambda: time.time() > cap)  # noqa: B023
+            add([(e, name) for e in found])
 
     run(families[:1])
-    if best >= EXACT and depth > 0 and not expired() and x.shape[1] >= 2:
-        more = _reduce(x, y, symbols, expired, families, depth, end)
-        best = min([best] + [rel_rmse(evaluate(e, symbols, x), y) for e in more])
-        out += more
+    if best >= EXACT and depth > 0 and time.time() < end and x.shape[1] >= 2:
+        cap = time.time() + REDUCE_SHARE * (end - time.time())
+        add(_reduce(x, y, symbols, families, cap, depth))
     run(families[1:])
     return out, best
 
 
-def _reduce(x, y, symbols, expired, families, depth, end) -> list[sympy.Expr]:
+def _reduce(x, y, symbols, families, end, depth) -> list[tuple[sympy.Expr, str]]:
     import torch
 
     from kanwidget.kan.hypothesis import derivatives, detect_separability
@@ -156,16 +170,16 @@ def _reduce(x, y, symbols, expired, families, depth, end) -> list[sympy.Expr]:
     n = x.shape[1]
     left = end - time.time()
     try:
-        f = train_surrogate(x, y, time.time() + min(0.15 * left, 3.0 + 1.5 * n))
+        f = train_surrogate(x, y, time.time() + min(max(0.2 * left, 2.0), 3.0 + 1.5 * n))
         probe = torch.tensor(x[: min(300, len(x))], dtype=torch.float64)
         _, grad, _ = derivatives(f, probe)
     except (RuntimeError, ValueError):  # a surrogate that cannot be trained steers nothing
         return []
-    out: list[sympy.Expr] = []
+    out: list[tuple[sympy.Expr, str]] = []
     scores = symmetry_scores(grad.numpy(), x[: probe.shape[0]])
     tried = 0
     for score, i, j, op in scores:
-        if score > SYMMETRY_SCORE or tried >= 3 or expired():
+        if score > SYMMETRY_SCORE or tried >= 3 or time.time() > end:
             break
         tried += 1
         u = sympy.Symbol(f"_u{depth}_{i}_{j}")
@@ -175,12 +189,12 @@ def _reduce(x, y, symbols, expired, families, depth, end) -> list[sympy.Expr]:
         if not np.all(np.isfinite(xu)):
             continue
         sub = [u] + [symbols[k] for k in rest]
-        found, err = _solve(xu, y, sub, expired, families, depth - 1, end)
+        found, err = _solve(xu, y, sub, families, end, depth - 1)
         back = {u: OPS[op](symbols[i], symbols[j])}
-        out += [e.xreplace(back) for e in found]
+        out += [(e.xreplace(back), "split " + src.removeprefix("split ")) for e, src in found]
         if err < EXACT:
             return out
-    if not _one_sign(y) or expired():
+    if not _one_sign(y) or time.time() > end:
         return out
     try:
         groups = detect_separability(f, probe, "mul", threshold=MUL_THRESHOLD)
@@ -188,7 +202,7 @@ def _reduce(x, y, symbols, expired, families, depth, end) -> list[sympy.Expr]:
         return out
     pos = set(positive_columns(x))
     for group in sorted(groups, key=len) if len(groups) > 1 else []:
-        if expired() or not set(group) <= pos:
+        if time.time() > end or not set(group) <= pos:
             continue
         rest = [k for k in range(n) if k not in group]
         p = log_fit(x, y, group)
@@ -200,11 +214,9 @@ def _reduce(x, y, symbols, expired, families, depth, end) -> list[sympy.Expr]:
             h = y / m
         if not np.all(np.isfinite(h)):
             continue
-        found, err = _solve(
-            x[:, rest], h, [symbols[k] for k in rest], expired, families, depth - 1, end
-        )
+        found, err = _solve(x[:, rest], h, [symbols[k] for k in rest], families, end, depth - 1)
         mono = _monomial(symbols, group, q)
-        out += [mono * e for e in found]
+        out += [(mono * e, "split " + src.removeprefix("split ")) for e, src in found]
         if err < EXACT:
             return out
     return out

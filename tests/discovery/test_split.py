@@ -11,7 +11,7 @@ import torch
 
 from kanwidget.discovery import candidates as forms
 from kanwidget.discovery.constants import evaluate, rel_rmse
-from kanwidget.discovery.split import split_forms, symmetry_scores
+from kanwidget.discovery.split import solve, split_forms, symmetry_scores
 from kanwidget.discovery.terms import monomial_terms
 
 torch.set_num_threads(1)
@@ -67,7 +67,7 @@ def test_split_forms_reduces_a_difference_then_solves_exactly():
 
     x, y = _data(fn, ranges)
     families = [("power law", forms.power_laws), ("sparse sum", forms.sparse_sums)]
-    out = split_forms(x, y, list(names), _never, families, end=time.time() + 60)
+    out = split_forms(x, y, list(names), families, end=time.time() + 60)
     best, err = _best(out, list(names), x, y)
     assert err < 1e-9
     assert best.free_symbols <= set(names)  # the new variable is mapped back
@@ -86,13 +86,13 @@ def test_split_forms_recurses_through_two_symmetries():
     assert (
         min(rel_rmse(evaluate(e, list(names), x), y) for e in forms.power_laws(x, y, names)) > 1e-3
     )
-    out = split_forms(x, y, list(names), _never, power, depth=2, end=time.time() + 60)
+    out = split_forms(x, y, list(names), power, depth=2, end=time.time() + 60)
     best, err = _best(out, list(names), x, y)
     assert err < 1e-9
     assert (
         sympy.simplify(best - fn(*names)) == 0 or _fresh_error(best, list(names), fn, ranges) < 1e-9
     )
-    shallow = split_forms(x, y, list(names), _never, power, depth=1, end=time.time() + 60)
+    shallow = split_forms(x, y, list(names), power, depth=1, end=time.time() + 60)
     assert not shallow or _best(shallow, list(names), x, y)[1] > 1e-6  # one level is not enough
 
 
@@ -105,7 +105,7 @@ def test_split_forms_divides_out_a_multiplicative_power_law():
 
     x, y = _data(fn, ranges)
     families = [("power law", forms.power_laws), ("sparse sum", forms.sparse_sums)]
-    out = split_forms(x, y, list(names), _never, families, end=time.time() + 60)
+    out = split_forms(x, y, list(names), families, end=time.time() + 60)
     best, err = _best(out, list(names), x, y)
     assert err < 1e-9
     assert _fresh_error(best, list(names), fn, ranges) < 1e-9
@@ -115,16 +115,37 @@ def test_split_forms_makes_no_exact_claim_without_structure():
     names = sympy.symbols("a b c")
     x, y = _data(lambda a, b, c: np.arctan(a * b + c**3) + np.exp(-a * c), [(-1, 1)] * 3)
     families = [("power law", forms.power_laws), ("sparse sum", forms.sparse_sums)]
-    out = split_forms(x, y, list(names), _never, families, end=time.time() + 20)
+    out = split_forms(x, y, list(names), families, end=time.time() + 20)
     assert all(rel_rmse(evaluate(e, list(names), x), y) > 1e-4 for e in out)
 
 
-def test_split_forms_skips_when_solved_or_one_input():
+def test_split_forms_skips_one_input_or_a_passed_deadline():
     x, y = _data(lambda a, b: a * b, [(1, 2), (1, 2)])
     names = list(sympy.symbols("a b"))
-    assert split_forms(x, y, names, _never, [], solved=True) == []
-    assert split_forms(x[:, :1], y, names[:1], _never, []) == []
-    assert split_forms(x, y, names, lambda: True, []) == []
+    power = [("power law", forms.power_laws)]
+    assert split_forms(x[:, :1], y, names[:1], power, end=time.time() + 10) == []
+    assert split_forms(x, y, names, power, end=time.time() - 1) == []
+    assert split_forms(x, y, names, power, end=time.time() + 10, depth=0) == []
+
+
+def test_solve_stops_at_an_exact_fit_and_labels_sources():
+    names = list(sympy.symbols("a b c"))
+    x, y = _data(lambda a, b, c: 2 * a * b / c, [(1, 2)] * 3)
+    calls = []
+
+    def spy(x, y, symbols, expired):
+        calls.append(1)
+        return []
+
+    found = solve(x, y, names, [("power law", forms.power_laws), ("spy", spy)], time.time() + 30)
+    assert calls == []  # the power law is exact: no reduction, no other family
+    assert {src for _, src in found} == {"power law"}
+    assert min(rel_rmse(evaluate(e, names, x), y) for e, _ in found) < 1e-12
+    x, y = _data(lambda a, b, c: np.cos((a - b) * c), [(3, 5), (0, 2), (0.5, 1.5)])
+    fams = [("power law", forms.power_laws), ("sparse sum", forms.sparse_sums)]
+    found = solve(x, y, names, fams, time.time() + 60)
+    exact = [src for e, src in found if rel_rmse(evaluate(e, names, x), y) < 1e-9]
+    assert exact and all(src.startswith("split ") for src in exact)
 
 
 def test_monomial_terms_recover_two_products_with_a_factor():
