@@ -34,6 +34,7 @@ from kanwidget.kan.train.data import require_dataset_keys
 
 from . import candidates as forms
 from .constants import evaluate, refit, rel_rmse, snap, tidy
+from .monomial import separable_forms
 from .pareto import Candidate, choose_best, complexity, pareto_front
 from .structure import UniverseResult, run_universe, universe_configs
 
@@ -200,7 +201,8 @@ def discover(
         return time.time() > search_end
 
     def regression() -> None:
-        for name, fn in (("power law", forms.power_laws), ("sparse sum", forms.sparse_sums),
+        for name, fn in (("power law", forms.power_laws), ("M1 g(M2)", separable_forms),
+                         ("sparse sum", forms.sparse_sums),
                          ("wrapped form", forms.wrapped_forms)):  # fmt: skip
             if expired() and fn is not forms.power_laws:  # power laws take milliseconds
                 break
