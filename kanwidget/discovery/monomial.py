@@ -32,6 +32,7 @@ refit, snap and verification.  Nothing here knows any particular law.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import time
 from collections.abc import Callable
@@ -41,6 +42,7 @@ import sympy
 
 from .onedim import search_1d
 
+logger = logging.getLogger(__name__)
 KNOTS = 8
 ENTRIES = (1, -1, 2, -2)
 
@@ -232,8 +234,12 @@ def separable_forms(
                 break
             m1 = np.exp(np.log(x[:, pos]) @ a)
             m1_expr = _monomial(symbols, pos, a)
-            for err, g_expr in search_1d(u, y / m1, u_expr, keep=2, deadline=end):
-                found.append((err, m1_expr * g_expr))
+            try:
+                fits = search_1d(u, y / m1, u_expr, keep=2, deadline=end)
+            except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
+                logger.debug("1-D search on %s failed: %s", u_expr, exc)  # no candidate
+                continue
+            found.extend((err, m1_expr * g_expr) for err, g_expr in fits)
             if min(e for e, _ in found or [(1.0, 0)]) < 1e-9:
                 break  # exact: the other gauge is the same law written differently
         if min(e for e, _ in found or [(1.0, 0)]) < 1e-7:

@@ -164,9 +164,11 @@ def _varpro(t, m, v, f, a0, free=(True, True)):
             mz = m * f(ab[0] * v + ab[1])
             a11, a12, b1 = float(mz @ mz), float(mz @ m), float(mz @ t)
             det = a11 * mm - a12 * a12
-            coef = np.array([(b1 * mm - a12 * mt) / det, (a11 * mt - a12 * b1) / det])
-            res = coef[0] * mz + coef[1] * m - t
-        if not (np.all(np.isfinite(res)) and det > 1e-12 * abs(a11 * mm)):
+        if not (np.isfinite(det) and det > 1e-12 * abs(a11 * mm)):
+            return np.full_like(t, 1e6), np.zeros(2)
+        coef = np.array([(b1 * mm - a12 * mt) / det, (a11 * mt - a12 * b1) / det])
+        res = coef[0] * mz + coef[1] * m - t
+        if not np.all(np.isfinite(res)):
             return np.full_like(t, 1e6), np.zeros(2)
         return res, coef
 
@@ -204,7 +206,7 @@ def transcendental(
             t, w = (g, np.ones_like(g)) if p == 1 else (1 / g, g**2 / float(np.mean(g**2)))
         if np.all(np.isfinite(t)) and np.all(np.isfinite(w)):
             targets.append((p, t, w))
-    shapes = [(q, s) for q in (1.0, -1.0, 2.0) for s in (0.0, 1.0, -1.0)]
+    shapes = [(q, s) for q in (1.0, -1.0, 2.0, -2.0) for s in (0.0, 1.0, -1.0)]
     shapes = [(q, s) for q, s in shapes if _pow_ok(u, q, positive) and _pow_ok(u, s, positive)]
     ranked: list[tuple[float, tuple]] = []
     for q, s in shapes:
