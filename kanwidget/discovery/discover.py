@@ -40,6 +40,7 @@ from kanwidget.kan.train.data import require_dataset_keys
 
 from . import candidates as forms
 from .constants import evaluate, refit, rel_rmse, snap, tidy
+from .monomial import separable_forms
 from .pareto import Candidate, choose_best, complexity, pareto_front
 from .split import solve
 from .structure import UniverseResult, run_universe, universe_configs
@@ -210,7 +211,8 @@ def discover(
         return time.time() > search_end
 
     def regression() -> None:
-        families = (("power law", forms.power_laws), ("sparse sum", forms.sparse_sums),
+        families = (("power law", forms.power_laws), ("M1 g(M2)", separable_forms),
+                    ("sparse sum", forms.sparse_sums),
                     ("monomial terms", monomial_terms),
                     ("wrapped form", wrapped_forms))  # fmt: skip
         # the quick family, then reductions steered by hypothesis tests, then the others

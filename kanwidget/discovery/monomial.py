@@ -1,0 +1,248 @@
+"""Generalised power-law separability: ``y = C * M1(x) * g(M2(x))``.
+
+``M1`` and ``M2`` are monomials (products of input powers with small rational exponents)
+and ``g`` is a one-dimensional function.  On positive inputs, with ``L = log x``,
+
+    log|y| = log|C| + a . L + log|g(exp(b . L))|,
+
+so the gradient of ``log|y|`` with respect to ``L`` is ``a + b h(b . L)``: the ``(N, n)``
+matrix of gradients has affine rank <= 2 (rank 1 after centring), and its top right
+singular vector is the direction ``b`` of ``M2`` (KAN 2.0, sec. 4.2 reads separability off
+a model's gradients the same way; :func:`affine_direction`).
+
+The search (:func:`separable_forms`) tests candidate directions exactly: for a direction
+``b`` the law is in the family iff ``log|y|`` is a linear function of ``L`` plus a function
+of ``s = b . L`` alone, which is a linear least-squares problem once that function is a
+cubic B-spline in ``s`` (:func:`spline_residual`).  Candidates are every primitive integer
+vector with entries in ``-2..2`` on a few inputs (exponents ``1/2`` are the same direction
+as ``1``, rescaled), plus the snapped SVD direction of gradients estimated by local linear
+fits on the log-log data (:func:`local_log_gradients`), which reaches exponents outside
+that grid.  An input that takes non-positive values (an angle around zero, a signed
+coordinate) can only be ``g``'s argument on its own (``y = M1(x) g(theta)``).  Targets that
+change sign are fitted on the rows where ``|y|`` is not small (the spline cannot follow
+``log|g|`` into a zero; the misfit depends on ``s`` only, so ``a`` stays unbiased).
+
+For the best directions, ``M1``'s exponents are snapped to multiples of 1/2 or 1/3 (the
+gauge ``a + lambda b`` is fixed by zeroing one exponent, since ``g`` may absorb any power
+of ``M2``), ``g``'s samples ``y / M1`` against ``u = M2`` go to the 1-D search of
+:mod:`.onedim`, and ``M1 * g(M2)`` is returned with float constants for the caller's
+refit, snap and verification.  Nothing here knows any particular law.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import time
+from collections.abc import Callable
+
+import numpy as np
+import sympy
+
+from .onedim import search_1d
+
+logger = logging.getLogger(__name__)
+KNOTS = 8
+ENTRIES = (1, -1, 2, -2)
+
+
+def spline_basis(s: np.ndarray, knots: int = KNOTS) -> np.ndarray:
+    """Cubic B-spline design matrix ``(B, knots + 4)`` on ``s`` (B,), interior knots at
+    quantiles of ``s``; the columns sum to one (the intercept is in their span)."""
+    from scipy.interpolate import BSpline
+
+    lo, hi = float(np.min(s)), float(np.max(s))
+    inner = np.quantile(s, np.linspace(0, 1, knots + 2)[1:-1])
+    t = np.concatenate([[lo] * 4, inner, [hi] * 4])
+    return BSpline.design_matrix(np.clip(s, lo, hi), t, 3).toarray()
+
+
+def spline_residual(ly: np.ndarray, lin: np.ndarray, s: np.ndarray) -> tuple[float, np.ndarray]:
+    """Relative residual of ``ly ~ lin @ c + spline(s)`` and the coefficients ``c``.
+
+    Parameters
+    ----------
+    ly : (B,) ``log|y|``; lin : (B, m) columns entering linearly; s : (B,) g's argument
+    """
+    if float(np.ptp(s)) == 0:
+        return float("inf"), np.zeros(lin.shape[1])
+    design = np.column_stack([lin, spline_basis(s)])
+    coef, *_ = np.linalg.lstsq(design, ly, rcond=None)
+    res = ly - design @ coef
+    return float(np.sqrt(np.mean(res**2)) / (float(np.std(ly)) or 1.0)), coef[: lin.shape[1]]
+
+
+def directions(n: int, max_support: int) -> np.ndarray:
+    """Primitive integer vectors ``(D, n)``, entries in -2..2, at most ``max_support``
+    non-zero, first non-zero entry positive (a direction and its negative are one ``M2``)."""
+    out = []
+    for k in range(1, min(n, max_support) + 1):
+        for support in itertools.combinations(range(n), k):
+            for vals in itertools.product(ENTRIES, repeat=k):
+                if vals[0] < 0 or math.gcd(*[abs(v) for v in vals]) != 1:
+                    continue
+                b = np.zeros(n)
+                b[list(support)] = vals
+                out.append(b)
+    return np.array(out).reshape(-1, n)
+
+
+def local_log_gradients(lx: np.ndarray, ly: np.ndarray, k: int | None = None) -> np.ndarray:
+    """Gradients ``(B, n)`` of ``ly`` w.r.t. ``lx`` ``(B, n)`` by local linear least squares
+    on each point's ``k`` nearest neighbours (inputs standardised for the neighbour search)."""
+    from scipy.spatial import cKDTree
+
+    b, n = lx.shape
+    k = min(b, k or 3 * n + 4)
+    sd = lx.std(axis=0)
+    sd[sd == 0] = 1.0
+    _, idx = cKDTree(lx / sd).query(lx / sd, k=k)
+    d = lx[idx] - lx[:, None, :]  # (B, k, n)
+    a = np.concatenate([np.ones((b, k, 1)), d], axis=2)
+    ata = np.einsum("bki,bkj->bij", a, a) + 1e-9 * np.eye(n + 1)
+    atb = np.einsum("bki,bk->bi", a, ly[idx])
+    return np.linalg.solve(ata, atb[..., None])[:, 1:, 0]
+
+
+def affine_direction(grads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Top direction (unit vector, ``(n,)``) and singular values of the centred gradients.
+
+    For ``y = M1 g(M2)`` the centred gradients of ``log|y|`` have rank <= 1 (second
+    singular value ~ 0) and the direction is ``M2``'s exponent vector up to scale.
+    """
+    centred = grads - grads.mean(axis=0)
+    _, sv, vt = np.linalg.svd(centred, full_matrices=False)
+    b = vt[0]
+    j = int(np.argmax(np.abs(b)))
+    return b * np.sign(b[j]), sv
+
+
+def snap_direction(b: np.ndarray, tol: float = 0.08) -> np.ndarray | None:
+    """The primitive integer vector (entries <= 4) parallel to ``b`` within ``tol``, or None."""
+    best = None
+    for scale in (1, 2, 3, 4):
+        v = b / np.max(np.abs(b)) * scale
+        r = np.round(v)
+        if np.max(np.abs(v - r)) < tol * scale and np.any(r):
+            g = math.gcd(*[int(abs(e)) for e in r])
+            r = r / g
+            first = r[np.nonzero(r)[0][0]]
+            best = r * np.sign(first)
+            break
+    return best
+
+
+def _monomial(symbols: list, cols: list[int], p: np.ndarray) -> sympy.Expr:
+    out = sympy.Integer(1)
+    for i, e in zip(cols, p, strict=True):
+        if abs(e) > 1e-12:
+            out *= symbols[i] ** sympy.Rational(float(e)).limit_denominator(6)
+    return out
+
+
+def _gauges(a_perp: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
+    """Snapped ``a = a_perp + lambda b`` with one exponent zeroed (or lambda = 0)."""
+    lams = [0.0] + [-a_perp[i] / b[i] for i in np.nonzero(b)[0]]
+    out: list[np.ndarray] = []
+    for lam in lams:
+        a = a_perp + lam * b
+        for step in (0.5, 1 / 3):
+            q = np.round(a / step) * step
+            if np.max(np.abs(a - q)) < 0.12 and not any(np.allclose(q, o) for o in out):
+                out.append(q)
+    out.sort(key=lambda q: (np.count_nonzero(q), float(np.sum(np.abs(q)))))
+    return out
+
+
+def separable_forms(
+    x: np.ndarray,
+    y: np.ndarray,
+    symbols: list[sympy.Symbol],
+    expired: Callable[[], bool] = lambda: False,
+    keep: int = 8,
+    budget: float = 12.0,
+    n_dirs: int = 3,
+) -> list[sympy.Expr]:
+    """Candidates ``M1(x) * g(M2(x))`` (see the module docstring), best first.
+
+    Parameters
+    ----------
+    x : (B, n) inputs; y : (B,) target; symbols : the n input symbols
+    expired : returns True when the caller's search time is over
+    keep : number of formulas returned; budget : seconds this search may take
+    n_dirs : number of best directions (``M2``) handed to the 1-D search
+
+    Returns
+    -------
+    list of sympy expressions with float constants (empty when the family does not apply:
+    more than one non-positive input, too few rows, or a pure power law).
+    """
+    end = time.time() + budget
+
+    def late() -> bool:
+        return expired() or time.time() > end
+
+    n = x.shape[1]
+    pos = [i for i in range(n) if bool(np.all(x[:, i] > 0))]
+    other = [i for i in range(n) if i not in pos]
+    if len(other) > 1 or x.shape[0] < 40 or not np.all(np.isfinite(y)):
+        return []
+    ay = np.abs(y)
+    rows = ay > (0 if np.all(y > 0) or np.all(y < 0) else np.quantile(ay, 0.2))
+    rows &= ay > 0
+    step = max(1, int(rows.sum()) // 400)  # screening on <= ~400 rows
+    sub = np.nonzero(rows)[0][::step]
+    ly, lx = np.log(ay[sub]), np.log(x[sub][:, pos])
+    ones = np.ones((len(sub), 1))
+    base_coef, *_ = np.linalg.lstsq(np.column_stack([ones, lx]), ly, rcond=None)
+    base = float(np.std(ly - np.column_stack([ones, lx]) @ base_coef) / (np.std(ly) or 1.0))
+    if base < 1e-9:
+        return []  # a pure power law: power_laws has it
+    # (score, kind, b over pos or column j, a over pos)
+    scored: list[tuple[float, str, np.ndarray, np.ndarray]] = []
+    if other:
+        j = other[0]
+        err, coef = spline_residual(ly, lx, x[sub, j])
+        scored.append((err, "raw", np.array([j]), coef))
+    else:
+        cand = directions(len(pos), len(pos) if len(pos) <= 5 else (4 if len(pos) == 6 else 3))
+        grads = local_log_gradients(lx, ly)
+        guess = snap_direction(affine_direction(grads)[0])
+        if guess is not None:
+            cand = np.vstack([guess[None, :], cand])
+        for b in cand:
+            if late():
+                break
+            q, _ = np.linalg.qr(np.column_stack([b, np.eye(len(pos))]))
+            perp = q[:, 1 : len(pos)]  # orthonormal basis of b's complement
+            err, coef = spline_residual(ly, lx @ perp, lx @ b)
+            scored.append((err, "monomial", b, perp @ coef))
+    scored.sort(key=lambda t: t[0])
+    chosen = [t for t in scored if t[0] < 0.5 * base][:n_dirs]
+    found: list[tuple[float, sympy.Expr]] = []
+    for _, kind, b, a_perp in chosen:
+        if late():
+            break
+        if kind == "raw":
+            u, u_expr, gauges = x[:, int(b[0])], symbols[int(b[0])], _gauges(a_perp, 0 * a_perp)
+        else:
+            u = np.exp(np.log(x[:, pos]) @ b)
+            u_expr, gauges = _monomial(symbols, pos, b), _gauges(a_perp, b)
+        for a in gauges[:2]:
+            if late():
+                break
+            m1 = np.exp(np.log(x[:, pos]) @ a)
+            m1_expr = _monomial(symbols, pos, a)
+            try:
+                fits = search_1d(u, y / m1, u_expr, keep=2, deadline=end)
+            except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:
+                logger.debug("1-D search on %s failed: %s", u_expr, exc)  # no candidate
+                continue
+            found.extend((err, m1_expr * g_expr) for err, g_expr in fits)
+            if min(e for e, _ in found or [(1.0, 0)]) < 1e-9:
+                break  # exact: the other gauge is the same law written differently
+        if min(e for e, _ in found or [(1.0, 0)]) < 1e-7:
+            break
+    found.sort(key=lambda t: t[0])
+    return [e for _, e in found[:keep]]
