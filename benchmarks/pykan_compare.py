@@ -9,9 +9,12 @@ and OUT/executed/kanwidget, or two separate OUT directories) and compares, cell 
             `ex_round`, ...): 'equal' after rounding every number to 2 decimals, 'same form'
             when the text with numbers blanked is equal and each number is within 5%
             (or 0.05 absolute) of pykan's, else 'differ'
-Only notebooks that ran to the end both ways are compared. Writes a markdown table.
+Only notebooks that ran to the end both ways are compared. With --stored SRC, notebooks
+that ran on kanwidget but have no pykan run in PYKAN_OUT are compared against the outputs
+stored in pykan's own notebooks under SRC (its authors' runs: other machine, other pykan
+version; the 'baseline' column says which). Writes a markdown table.
 
-Usage: .venv/bin/python benchmarks/pykan_compare.py PYKAN_OUT KANWIDGET_OUT TABLE.md
+Usage: .venv/bin/python benchmarks/pykan_compare.py [--stored SRC] PYKAN_OUT KANWIDGET_OUT TABLE.md
 """
 
 from __future__ import annotations
@@ -105,19 +108,25 @@ def formula_verdict(p: str | None, k: str | None) -> str:
     return "differ"
 
 
-def compare(pykan_out: str, kanwidget_out: str) -> tuple[list, list, list]:
+def compare(pykan_out: str, kanwidget_out: str, stored: str | None = None) -> tuple:
     results = {}
     for out in (pykan_out, kanwidget_out):
         path = os.path.join(out, "results.json")
         if os.path.exists(path):
             for rel, v in json.load(open(path)).items():
                 results.setdefault(rel, {}).update(v)
-    ok = [rel for rel, v in results.items()
-          if all(v.get(n, {}).get("status") == "ok" for n in ("pykan", "kanwidget"))]  # fmt: skip
+    ok = {rel: "run" for rel, v in results.items()
+          if all(v.get(n, {}).get("status") == "ok" for n in ("pykan", "kanwidget"))}  # fmt: skip
+    if stored:
+        for rel, v in results.items():
+            if "pykan" not in v and v.get("kanwidget", {}).get("status") == "ok":
+                ok[rel] = "stored"
     fit_rows, formula_rows, skipped = [], [], []
     for rel in sorted(ok):
         name = rel.replace("/", "__")
         a = os.path.join(pykan_out, "executed", "pykan", name)
+        if ok[rel] == "stored":
+            a = os.path.join(str(stored), rel)
         b = os.path.join(kanwidget_out, "executed", "kanwidget", name)
         if not (os.path.exists(a) and os.path.exists(b)):
             skipped.append(rel)
@@ -127,11 +136,11 @@ def compare(pykan_out: str, kanwidget_out: str) -> tuple[list, list, list]:
             for j in range(max(len(x["fits"]), len(y["fits"]))):
                 p = x["fits"][j] if j < len(x["fits"]) else None
                 k = y["fits"][j] if j < len(y["fits"]) else None
-                fit_rows.append((rel, i, j, p, k))
+                fit_rows.append((rel, ok[rel], i, j, p, k))
             for j in range(max(len(x["formulas"]), len(y["formulas"]))):
                 p = x["formulas"][j] if j < len(x["formulas"]) else None
                 k = y["formulas"][j] if j < len(y["formulas"]) else None
-                formula_rows.append((rel, i, p, k))
+                formula_rows.append((rel, ok[rel], i, p, k))
     return fit_rows, formula_rows, skipped
 
 
@@ -159,20 +168,23 @@ def write(fit_rows, formula_rows, skipped, path: str) -> None:
         f"decimals; {fverdicts.count('same form')} same form, numbers within 5%; "
         f"{fverdicts.count('differ')} differ; {fverdicts.count('unpaired')} unpaired).",
         "",
-        "| notebook | cell | fit | pykan train / test | kanwidget train / test | ratio | verdict |",
-        "|---|---|---|---|---|---|---|",
+        "| notebook | baseline | cell | fit | pykan train / test | kanwidget train / test | ratio "
+        "| verdict |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for (rel, i, j, p, k), v in sorted(zip(fit_rows, verdicts), key=lambda r: r[1] == "ok"):
+    for (rel, src, i, j, p, k), v in sorted(zip(fit_rows, verdicts), key=lambda r: r[1] == "ok"):
         ratio = f"{k[1] / p[1]:.2f}" if p and k and p[1] > 0 else "-"
-        lines.append(f"| {short(rel)} | {i} | {j} | {fmt(p)} | {fmt(k)} | {ratio} | {v} |")
+        lines.append(f"| {short(rel)} | {src} | {i} | {j} | {fmt(p)} | {fmt(k)} | {ratio} | {v} |")
     lines += [
         "",
-        "| notebook | cell | pykan formula | kanwidget formula | verdict |",
-        "|---|---|---|---|---|",
+        "| notebook | baseline | cell | pykan formula | kanwidget formula | verdict |",
+        "|---|---|---|---|---|---|",
     ]
-    for (rel, i, p, k), v in sorted(zip(formula_rows, fverdicts), key=lambda r: r[1] != "differ"):
+    for (rel, src, i, p, k), v in sorted(
+        zip(formula_rows, fverdicts), key=lambda r: r[1] != "differ"
+    ):
         cut = lambda s: "-" if s is None else s.replace("|", "\\|")[:160]  # noqa: E731
-        lines.append(f"| {short(rel)} | {i} | `{cut(p)}` | `{cut(k)}` | {v} |")
+        lines.append(f"| {short(rel)} | {src} | {i} | `{cut(p)}` | `{cut(k)}` | {v} |")
     if skipped:
         lines += ["", "Not compared (executed notebook missing): " + ", ".join(skipped)]
     with open(path, "w") as f:
@@ -180,6 +192,11 @@ def write(fit_rows, formula_rows, skipped, path: str) -> None:
 
 
 if __name__ == "__main__":
-    pykan_out, kanwidget_out, table = sys.argv[1:4]
-    write(*compare(pykan_out, kanwidget_out), table)
+    args, src = sys.argv[1:], None
+    if "--stored" in args:
+        i = args.index("--stored")
+        src = args[i + 1]
+        del args[i : i + 2]
+    pykan_out, kanwidget_out, table = args
+    write(*compare(pykan_out, kanwidget_out, src), table)
     print(open(table).read().splitlines()[2])
