@@ -46,6 +46,7 @@ PY = os.environ.get("KERNEL_PYTHON", sys.executable)
 TARGET = os.environ.get("KAN_TARGET", "kanwidget.pykan")
 CELL_S, NOTEBOOK_S = 300, 600
 VARIANTS = ("pykan", "kanwidget", "kanwidget+ns")
+ALL_VARIANTS = VARIANTS  # the table's columns, whichever variants this run executes
 LEAKED = """from sympy import *
 import copy, glob, os, random, re, yaml, torch, numpy as np, pandas as pd, matplotlib.pyplot as plt, sympy
 from torch import nn
@@ -143,6 +144,8 @@ def run(src, rel, variant, want_prefix, executed_dir):
                 if stop:
                     break
             r["seconds"] = round(time.monotonic() - t0, 1)
+            if not stop:  # keep ipywidgets' final state (tqdm.auto bars) for pykan_compare.py
+                client.set_widgets_metadata()
     nb.cells = nb.cells[1 + len(setup) :]
     os.makedirs(os.path.join(executed_dir, variant), exist_ok=True)
     nbformat.write(nb, os.path.join(executed_dir, variant, rel.replace("/", "__")))
@@ -164,7 +167,7 @@ def write_md(results, out):
         "|---|---|---|---|---|",
     ]
     for rel, v in results.items():
-        cols = [v.get(n) for n in VARIANTS]
+        cols = [v.get(n) for n in ALL_VARIANTS]
         rows.append(
             f"| {rel} | "
             + " | ".join(cell_text(r) if r else "-" for r in cols)

@@ -29,17 +29,30 @@ def subnode_scores_from_nodes(model: KAN, l: int, node_score: Tensor) -> Tensor:
     return torch.cat(parts, 1)
 
 
-def attribute(model: KAN, x: Tensor | None = None, trace: Trace | None = None) -> list[Tensor]:
+def attribute(
+    model: KAN, x: Tensor | None = None, trace: Trace | None = None, out_score: Tensor | None = None
+) -> list[Tensor]:
     """Fill ``model.node_scores`` (per layer ``(n_nodes,)``), ``model.edge_scores``
     (per layer ``(out, in)``), ``model.subnode_scores`` and ``model.feature_score``.
 
     Uses ``trace`` (a ``model.forward_cache`` result the caller already has), else ``x``,
-    else the last input the model saw.  Returns ``model.node_scores``.
+    else the last input the model saw.  ``out_score`` ``(n_out,)`` weighs each output's
+    share (pykan's ``diag(out_score)`` in place of the identity; default all ones).
+    Returns ``model.node_scores``.
+
+    Raises
+    ------
+    ValueError
+        If ``out_score`` is not one value per output.
     """
+    n_out = model.n_nodes(model.depth)
+    if out_score is not None and tuple(out_score.shape) != (n_out,):
+        raise ValueError(f"out_score must have shape ({n_out},), got {tuple(out_score.shape)}")
     if trace is None:
         trace = model.forward_cache(x)
-    n_out = model.n_nodes(model.depth)
     node_score = torch.eye(n_out, dtype=model.dtype, device=model.device)  # (n_out, nodes)
+    if out_score is not None:
+        node_score = torch.diag(out_score.to(node_score))
     node_scores, edge_scores, subnode_scores = [node_score], [], []
     for l in range(model.depth, 0, -1):
         sub = subnode_scores_from_nodes(model, l, node_score)  # (n_out, out_l)

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from .compat_reg import PykanRegularizer
 from .compat_structure import PykanStructure
 from .train.options import as_int
 
@@ -72,7 +73,7 @@ class SymbolicFunView:
         return f"Symbolic_KANLayer(in_dim={self.in_dim}, out_dim={self.out_dim})"
 
 
-class PykanCompat(PykanStructure):
+class PykanCompat(PykanStructure, PykanRegularizer):
     """Mixin of ``KAN``: pykan's accessors and conveniences (see the module docstring)."""
 
     auto_save = False  # pykan's flag; kanwidget never writes checkpoints on its own
@@ -161,19 +162,21 @@ class PykanCompat(PykanStructure):
         node ``(l, i)``, ``(n_in,)``; with ``l`` only: those rows for every node of layer
         ``l``, ``(n_nodes(l), n_in)``.  The full attribution is unchanged by these calls.
         ``plot`` draws the scores as bars on a new pyplot figure (pykan's default is True).
+        ``out_score`` (``(n_out,)``, only without ``l``, as pykan) weighs each output's share
+        of the scores (each output counts 1 by default).
         """
         from .attribution import attribute
         from .node_attribution import node_feature_scores
 
-        if out_score is not None:
-            raise NotImplementedError("attribute(out_score=...) is not supported")
         if l is not None:  # a bad layer fails before the scores are recomputed
             l = as_int(l, "l")
             if not 1 <= l <= self.depth:
                 raise ValueError(f"l must be a node layer 1..{self.depth} (0: the inputs), got {l}")
-        result = attribute(self)
-        if l is None:
-            return result
+        if l is None:  # out_score weighs the outputs (pykan: diag(out_score) replaces eye)
+            if out_score is not None:
+                out_score = torch.as_tensor(out_score, dtype=self.dtype, device=self.device)
+            return attribute(self, out_score=out_score)
+        attribute(self)
         rows = node_feature_scores(self, l)
         if i is None:
             return rows
@@ -188,6 +191,21 @@ class PykanCompat(PykanStructure):
             plt.bar(range(n_in), rows[i].cpu().numpy())
             plt.xticks(range(n_in))
         return rows[i]
+
+    def _rescore(self: Any) -> None:
+        """After a restore (rewind, checkout, load): attribution scores of the restored model
+        on the last input, as pykan's ``feature_score`` gives after ``rewind``; left None
+        when there is no such input (or one row) or it does not fit the restored inputs."""
+        from .attribution import attribute
+
+        x = self._last_input
+        if x is None or x.shape[0] < 2:
+            return
+        try:
+            trace = self.forward_cache(x)
+        except (ValueError, RuntimeError):  # last input narrower than the restored model's
+            return
+        attribute(self, trace=trace)
 
     def node_attribute(self: Any) -> list[Tensor]:
         """``attribute(l)`` for every node layer 1..depth, kept in ``node_attribute_scores``."""

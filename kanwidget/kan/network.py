@@ -372,6 +372,7 @@ class KAN(PykanCompat, Versioned, nn.Module):
         for layer in self.layers:
             layer.symbolic_changed()
         self.node_scores = self.edge_scores = self.feature_score = None
+        self._rescore()  # pykan's feature_score survives rewind / checkout (compat.py)
 
     def copy(self) -> KAN:
         """An independent model with the same structure, parameters and history."""

@@ -8,7 +8,7 @@ classes, pykan's utilities, and the third-party names pykan's modules leak: ``to
 Everything runs on kanwidget's implementations; ``kanwidget`` itself keeps a small namespace.
 
 Not provided: pykan's private singularity lambdas ``f_inv``, ``f_sqrt``, ... (its symbolic
-library's internals) and the AI Feynman table behind ``get_feynman_dataset``.
+library's internals).
 """
 
 # ruff: noqa: F401, F403, E402, I001
