@@ -55,6 +55,7 @@ export class Diagram {
   private selected: string | null = null;
   private lay: Layout | null = null;
   private width = 0;
+  private seenWidth = 0; // content width of the scroll box, from the ResizeObserver
   private settle: ReturnType<typeof setTimeout> | null = null;
   private relaying = false;
   private viewport: Viewport;
@@ -101,8 +102,10 @@ export class Diagram {
     this.disposeDrag = drag.dispose;
     this.suppressClick = drag.suppressClick;
     if (typeof ResizeObserver !== "undefined") {
-      this.observer = new ResizeObserver(() => {
-        const w = this.scroll.clientWidth;
+      this.observer = new ResizeObserver((entries) => {
+        // the observer reports the width: reading clientWidth would force a layout
+        const w = entries[entries.length - 1].contentRect.width;
+        this.seenWidth = w;
         if (this.lay && w > 0 && Math.abs(w - this.width) > 4) this.relayout();
       });
       this.observer.observe(this.scroll);
@@ -155,7 +158,8 @@ export class Diagram {
     this.settle = null;
     this.hover.clear();
     const s = this.structure;
-    this.width = this.scroll.clientWidth;
+    // the last width the observer reported; before its first report, measure once
+    this.width = this.seenWidth || this.scroll.clientWidth;
     const hide = this.hiding() ? this.faint : new Set<number>();
     this.laidOut = hide;
     const lay = layout(s, {

@@ -101,7 +101,8 @@ export function placeInRows(lines: Line[], rowY: number[], pitch: number, lo: nu
 
 /**
  * How many rows a band needs, and the boxes: the fewest rows (from the fewest that hold every
- * box, up to `extra` more) at which every edge's line runs through its box.
+ * box, up to `extra` more) at which every edge's line runs through its box; a row more is
+ * added only while it brings the farthest box at least 10% closer to its line.
  * Works in band coordinates: source nodes at y = 0, target nodes at y = -(band height).
  *
  * @param ends (source x, target x) of each edge
@@ -123,14 +124,18 @@ export function bandRows(
   const perRow = Math.max(1, Math.floor((hi - lo) / pitch + 1e-9) + 1);
   const fewest = Math.max(1, Math.ceil(ends.length / perRow));
   let out = { rows: fewest, boxes: [] as Box[], height: 0 };
+  let worst = Infinity;
   for (let rows = fewest; rows <= fewest + extra; rows++) {
     const height = 2 * lineGap + rows * rowPitch;
     const rowY = Array.from({ length: rows }, (_, r) => -(lineGap + (r + 0.5) * rowPitch));
     const lines: Line[] = ends.map(([ax, bx]) => ({ a: [ax, 0], b: [bx, -height] }));
     const boxes = placeInRows(lines, rowY, pitch, lo, hi);
+    let off = 0;
+    boxes.forEach((b, k) => (off = Math.max(off, Math.abs(b.x - lineX(lines[k], rowY[b.row])))));
+    if (off > 0.9 * worst) break; // a row more hardly helps (a dense band): keep the fewer rows
     out = { rows, boxes, height };
-    const off = boxes.map((b, k) => Math.abs(b.x - lineX(lines[k], rowY[b.row])));
-    if (Math.max(0, ...off) <= tolerance) break; // every line runs through its box
+    worst = off;
+    if (off <= tolerance) break; // every line runs through its box
   }
   return out;
 }
