@@ -3,18 +3,19 @@
 // ordered to reduce crossings, faint edges of large models left out, wide input layers
 // collapsed; an edge's DOM is made when it is first laid out); curves, scores and
 // selection update in place so 10 frames/s stay cheap.
+// The pointer (hit, click, hover, drag pick) is pointer.ts; row placement of plots rows.ts.
 // UI-only state here: zoom, hide-faint choice, expanded inputs, hover.
 import type { Structure } from "../model";
 import { html, svg } from "../plot";
 import { DiagramControls } from "./controls";
-import { attachDrag, type DragTarget } from "./drag";
+import { attachDrag } from "./drag";
 import { createEdge, drawEdge, placeEdge, setTitle, type EdgeData, type EdgeView } from "./edges";
 import { edgeOpacity, faintEdges, LARGE_MODEL } from "./faint";
 import { Highlighter } from "./highlight";
-import { hitTest, type Hit } from "./hit";
 import { importance, MAX_INPUTS } from "./inputs";
 import { DEFAULT_WIDTH, layout, type EdgePos, type Layout } from "./layout";
 import { createNode } from "./nodes";
+import { DiagramPointer } from "./pointer";
 import { Viewport } from "./viewport";
 
 export { edgeOpacity } from "./faint";
@@ -55,6 +56,7 @@ export class Diagram {
   private selected: string | null = null;
   private lay: Layout | null = null;
   private width = 0;
+  private seenWidth = 0; // content width of the scroll box, from the ResizeObserver
   private settle: ReturnType<typeof setTimeout> | null = null;
   private relaying = false;
   private viewport: Viewport;
@@ -62,6 +64,7 @@ export class Diagram {
   private observer: ResizeObserver | null = null;
   private disposeDrag: () => void;
   private suppressClick: () => boolean;
+  private pointer: DiagramPointer;
 
   constructor(private events: DiagramEvents) {
     this.el = html("div", "kw-diagram");
@@ -72,8 +75,28 @@ export class Diagram {
     this.nodeLayer = svg("g", { class: "kw-nodes" }, this.svg);
     this.trash = html("div", "kw-trash", "drop here to prune", this.el);
     this.trash.title = "drag an edge's plot or a node here (or out of the diagram) to prune it";
-    this.viewport = new Viewport(this.scroll, this.svg, (e) => this.hitAt(e) === null && !this.domHit(e.target));
     this.hover = new Highlighter(this.svg);
+    this.pointer = new DiagramPointer({
+      svg: this.svg,
+      el: this.el,
+      hover: this.hover,
+      layout: () => this.lay,
+      shown: () => this.shown,
+      view: (key) => this.views.get(key),
+      nodeEl: (key) => this.nodeEls.get(key),
+      suppressClick: () => this.suppressClick(),
+      expandInputs: () => {
+        this.expandInputs = true;
+        this.relayout();
+      },
+      select: (key) => {
+        this.setSelected(key);
+        this.events.select(key.split(",").map(Number));
+      },
+      pruneEdge: (edge) => this.events.pruneEdge(edge),
+      pruneNode: (node) => this.events.pruneNode(node),
+    });
+    this.viewport = new Viewport(this.scroll, this.svg, (e) => this.pointer.isBackground(e));
 
     this.controls = new DiagramControls({
       zoom: (f) => this.viewport.setZoom(f === "fit" ? this.viewport.fitZoom() : this.viewport.zoom * f),
@@ -88,21 +111,20 @@ export class Diagram {
     });
     this.el.prepend(this.controls.el);
 
-    this.svg.addEventListener("click", this.onClick);
-    this.svg.addEventListener("pointerover", this.onOver);
-    this.svg.addEventListener("pointerleave", this.onLeave);
     const drag = attachDrag({
       svg: this.svg,
       area: this.el,
       trash: this.trash,
-      pick: (e) => this.pick(e),
+      pick: (e) => this.pointer.pick(e),
       start: () => this.hover.clear(),
     });
     this.disposeDrag = drag.dispose;
     this.suppressClick = drag.suppressClick;
     if (typeof ResizeObserver !== "undefined") {
-      this.observer = new ResizeObserver(() => {
-        const w = this.scroll.clientWidth;
+      this.observer = new ResizeObserver((entries) => {
+        // the observer reports the width: reading clientWidth would force a layout
+        const w = entries[entries.length - 1].contentRect.width;
+        this.seenWidth = w;
         if (this.lay && w > 0 && Math.abs(w - this.width) > 4) this.relayout();
       });
       this.observer.observe(this.scroll);
@@ -155,7 +177,8 @@ export class Diagram {
     this.settle = null;
     this.hover.clear();
     const s = this.structure;
-    this.width = this.scroll.clientWidth;
+    // the last width the observer reported; before its first report, measure once
+    this.width = this.seenWidth || this.scroll.clientWidth;
     const hide = this.hiding() ? this.faint : new Set<number>();
     this.laidOut = hide;
     const lay = layout(s, {
@@ -254,9 +277,7 @@ export class Diagram {
     this.observer?.disconnect();
     this.disposeDrag();
     this.viewport.dispose();
-    this.svg.removeEventListener("click", this.onClick);
-    this.svg.removeEventListener("pointerover", this.onOver);
-    this.svg.removeEventListener("pointerleave", this.onLeave);
+    this.pointer.dispose();
   }
 
   // ------------------------------------------------------------------ faint edges
@@ -341,76 +362,6 @@ export class Diagram {
       const w = imp ? Math.round(Math.max(1, 26 * imp[p.node.i]) * 10) / 10 : 0;
       bar?.setAttribute("width", String(w));
     }
-  }
-
-  // ------------------------------------------------------------------ pointer
-  /** Layout coordinates of a pointer event, or null where the SVG has no size (jsdom). */
-  private pointAt(e: MouseEvent): [number, number] | null {
-    const r = this.svg.getBoundingClientRect();
-    if (!this.lay || !(r.width > 0) || !(r.height > 0)) return null;
-    return [((e.clientX - r.left) * this.lay.width) / r.width, ((e.clientY - r.top) * this.lay.height) / r.height];
-  }
-
-  private hitAt(e: MouseEvent): Hit {
-    const p = this.pointAt(e);
-    if (!p || !this.lay) return null;
-    const shownIdx = new Set(this.shown.map((v) => v.index));
-    return hitTest(this.lay, p[0], p[1], (i) => shownIdx.has(i));
-  }
-
-  /** What the event's target is, from the DOM (used where geometry is unavailable). */
-  private domHit(t: EventTarget | null): Hit {
-    if (!(t instanceof Element)) return null;
-    const edge = t.closest("[data-edge]") ?? t.closest("[data-line]");
-    if (edge) {
-      const key = edge.getAttribute("data-edge") ?? edge.getAttribute("data-line")!;
-      const part = edge.hasAttribute("data-edge") ? "plot" : "line";
-      return { kind: "edge", key, index: this.views.get(key)?.index ?? -1, part };
-    }
-    const node = t.closest("[data-node]");
-    return node ? { kind: "node", key: node.getAttribute("data-node")! } : null;
-  }
-
-  private hit(e: MouseEvent): Hit {
-    return this.pointAt(e) ? this.hitAt(e) : this.domHit(e.target);
-  }
-
-  private onClick = (e: MouseEvent): void => {
-    if (this.suppressClick()) return;
-    if (e.target instanceof Element && e.target.closest("[data-collapsed]")) {
-      this.expandInputs = true;
-      this.relayout();
-      return;
-    }
-    const h = this.hit(e);
-    if (!h || h.kind !== "edge") return;
-    this.setSelected(h.key);
-    this.events.select(h.key.split(",").map(Number));
-  };
-
-  private onOver = (e: PointerEvent): void => {
-    if (this.el.classList.contains("kw-dragging")) return;
-    const h = this.domHit(e.target);
-    if (!h) this.hover.clear();
-    else this.hover.show(h.key, h.kind === "node", this.shown, (k) => this.nodeEls.get(k));
-  };
-
-  private onLeave = (): void => this.hover.clear();
-
-  private pick(e: PointerEvent): DragTarget | null {
-    const h = this.hit(e);
-    if (h?.kind === "edge" && h.part === "plot") {
-      const view = this.views.get(h.key);
-      if (!view) return null;
-      const edge = h.key.split(",").map(Number);
-      return { el: view.thumb, root: view.group, drop: () => this.events.pruneEdge(edge) };
-    }
-    if (h?.kind === "node") {
-      const el = this.nodeEls.get(h.key);
-      const node = h.key.split(",").map(Number);
-      return el ? { el, drop: () => this.events.pruneNode(node) } : null;
-    }
-    return null;
   }
 }
 

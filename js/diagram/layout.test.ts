@@ -43,8 +43,10 @@ describe("layout", () => {
       expect(e.bx - lay.bw / 2).toBeGreaterThanOrEqual(0);
       expect(e.bx + lay.bw / 2).toBeLessThanOrEqual(lay.width);
     }
-    const row = lay.edges.filter((e) => e.edge.l === 0).sort((a, b) => a.bx - b.bx);
-    for (let k = 1; k < row.length; k++) expect(row[k].bx - row[k - 1].bx).toBeGreaterThanOrEqual(lay.bw);
+    for (const by of new Set(lay.edges.map((e) => e.by))) {
+      const row = lay.edges.filter((e) => e.by === by).sort((a, b) => a.bx - b.bx);
+      for (let k = 1; k < row.length; k++) expect(row[k].bx - row[k - 1].bx).toBeGreaterThanOrEqual(lay.bw);
+    }
   });
 
   it("leaves pruned and hidden edges out", () => {

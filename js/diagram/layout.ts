@@ -1,19 +1,21 @@
 // Diagram geometry, a pure function of `structure` and the drawing options: node layers
 // stacked bottom (inputs) to top (outputs), ordered to reduce crossings (order.ts, drawing
-// only), and for each layer of edges a band of plot boxes. Each box sits as close to its
-// edge's midpoint as the boxes next to it allow, so boxes never overlap; wide layers wrap
-// into rows. Units are CSS pixels at zoom 1: the plots grow (up to SMAX) to use the
-// available width and never shrink below BOX_W x BOX_H; what does not fit scrolls.
+// only), spread over the whole available width, and for each layer of edges a band of plot
+// boxes. Wide layers wrap into rows; each box goes to the row where it can sit closest to
+// the point of its own edge's straight line at that row's height (rows.ts), so a plot sits
+// on its edge unless its neighbours push it aside, and boxes never overlap. Units are CSS
+// pixels at zoom 1: the plots grow (up to SMAX) with the available width and never shrink
+// below BOX_W x BOX_H; what does not fit scrolls.
 import type { Edge, Node, Structure } from "../model";
 import { collapseInputs, labelText } from "./inputs";
 import { orderNodes, type Link } from "./order";
+import { bandRows } from "./rows";
 
 export const BOX_W = 40; // plot box at scale 1 (the minimum)
 export const BOX_H = 28;
 export const SMAX = 1.8; // largest plot scale
 const GAP_X = 6; // between boxes of a row
 const GAP_Y = 8; // between rows
-const NODE_GAP = 56; // preferred distance between nodes
 const MIN_NODE_GAP = 18; // distance between nodes when a layer is wide (labels turn)
 const LINE_GAP = 28; // vertical room between a node row and the nearest box row
 const TOP = 30; // room for output labels
@@ -79,14 +81,6 @@ export function nodesOf(s: Structure): Node[] {
 const r1 = (v: number): number => Math.round(v * 10) / 10;
 const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
 
-/** Place boxes at their desired x (sorted) without overlap, inside [lo, hi]. */
-function spread(desired: number[], pitch: number, lo: number, hi: number): number[] {
-  const xs = desired.slice();
-  for (let k = 0; k < xs.length; k++) xs[k] = Math.max(xs[k], k ? xs[k - 1] + pitch : lo);
-  for (let k = xs.length - 1; k >= 0; k--) xs[k] = Math.min(xs[k], k < xs.length - 1 ? xs[k + 1] - pitch : hi);
-  return xs;
-}
-
 /** Compute positions of nodes and edge boxes (see LayoutOptions). */
 export function layout(s: Structure, opts: LayoutOptions = {}): Layout {
   const nodes = nodesOf(s);
@@ -136,11 +130,10 @@ export function layout(s: Structure, opts: LayoutOptions = {}): Layout {
   const rowPitch = bh + GAP_Y;
   const nNodes = ordered.map((row, l) => row.length + (l === 0 && collapsed.length ? 1 : 0));
   const nMax = Math.max(1, ...nNodes);
-  const oneRow = maxEdges * pitch;
-  const inner = Math.max(nMax * MIN_NODE_GAP, Math.min(avail, Math.max(oneRow, nMax * NODE_GAP, 280) * 1.6));
-  const perRow = Math.max(1, Math.floor(inner / pitch));
-  const rowsPer = edgesPer.map((r) => Math.max(1, Math.ceil(r.length / perRow)));
-  const bands = rowsPer.slice(0, nLayers - 1).map((n) => 2 * LINE_GAP + n * rowPitch);
+    // the drawing spans the available width (wider only when the nodes need it)
+  const inner = Math.max(nMax * MIN_NODE_GAP, avail);
+  // the gap between a node row and the boxes grows with the node spacing (no flat lines)
+  const lineGap = clamp((0.12 * inner) / nMax, LINE_GAP, 2.5 * LINE_GAP);
 
   // input labels: side by side while they fit, else at an angle
   const labels = perLayer[0].map((n) => labelText(n.label || s.in_vars?.[n.i] || `x${n.i + 1}`));
@@ -150,50 +143,39 @@ export function layout(s: Structure, opts: LayoutOptions = {}): Layout {
   // a turned label runs down and to the left of its node: leave room for the first one
   const left = rotateInputs ? Math.max(MARGIN_X, labelW * Math.SQRT1_2 - inner / (2 * nNodes[0]) + 4) : MARGIN_X;
   const width = inner + left + MARGIN_X;
-  const height = TOP + bottom + bands.reduce((a, b) => a + b, 0);
+  const nodeX = (l: number, k: number): number => left + ((k + 0.5) * inner) / nNodes[l];
+  const slot = ordered.map((row) => new Map(row.map((n, k) => [n.i, k])));
 
+  // each band: its rows and boxes (rows.ts), in band coordinates
+  const bandsOf = edgesPer.slice(0, nLayers - 1).map((list, l) => {
+    const drawn = list.filter(({ edge }) => slot[l].has(edge.i) && slot[l + 1]?.has(edge.to));
+    const ends = drawn.map(({ edge }): [number, number] => [nodeX(l, slot[l].get(edge.i)!), nodeX(l + 1, slot[l + 1].get(edge.to)!)]);
+    return { drawn, ends, ...bandRows(ends, lineGap, rowPitch, pitch, left + pitch / 2, left + inner - pitch / 2, bw / 2) };
+  });
+  const height = TOP + bottom + bandsOf.reduce((a, band) => a + band.height, 0);
   const layerY: number[] = [height - bottom];
-  for (let l = 0; l < nLayers - 1; l++) layerY.push(layerY[l] - bands[l]);
+  for (let l = 0; l < nLayers - 1; l++) layerY.push(layerY[l] - bandsOf[l].height);
 
   const nodePos: NodePos[] = [];
-  const byKey = new Map<string, NodePos>();
   ordered.forEach((row, l) => {
-    const n = nNodes[l];
-    const at = (k: number): number => left + ((k + 0.5) * inner) / n;
-    row.forEach((node, k) => {
-      const p: NodePos = { key: nodeKey(l, node.i), node, x: at(k), y: layerY[l] };
-      nodePos.push(p);
-      byKey.set(p.key, p);
-    });
+    row.forEach((node, k) => nodePos.push({ key: nodeKey(l, node.i), node, x: nodeX(l, k), y: layerY[l] }));
     if (l === 0 && collapsed.length) {
       const node: Node = { l: 0, i: -1, kind: "input", label: `+${collapsed.length}` };
-      nodePos.push({ key: "0,+", node, x: at(row.length), y: layerY[0], collapsed });
+      nodePos.push({ key: "0,+", node, x: nodeX(0, row.length), y: layerY[0], collapsed });
     }
   });
 
   const edgePos: EdgePos[] = [];
-  edgesPer.forEach((list, l) => {
-    const placed = list
-      .map(({ edge, index }) => {
-        const a = byKey.get(nodeKey(l, edge.i));
-        const b = byKey.get(nodeKey(l + 1, edge.to));
-        return a && b ? { edge, index, a, b, mid: (a.x + b.x) / 2 } : null;
-      })
-      .filter((p): p is NonNullable<typeof p> => p !== null)
-      .sort((p, q) => p.mid - q.mid || p.b.x - q.b.x || p.a.x - q.a.x || p.edge.j - q.edge.j);
-    const nRows = rowsPer[l];
-    for (let r = 0; r < nRows; r++) {
-      const inRow = placed.filter((_, k) => k % nRows === r);
-      const xs = spread(inRow.map((p) => p.mid), pitch, left + pitch / 2, left + inner - pitch / 2);
-      const by = layerY[l] - LINE_GAP - (r + 0.5) * rowPitch;
-      inRow.forEach((p, k) => {
-        const bx = xs[k];
-        const d =
-          `M${r1(p.a.x)} ${r1(p.a.y)}L${r1(bx)} ${r1(by + bh / 2)}` +
-          `M${r1(bx)} ${r1(by - bh / 2)}L${r1(p.b.x)} ${r1(p.b.y)}`;
-        edgePos.push({ index: p.index, key: edgeKey(p.edge), edge: p.edge, bx, by, a: [p.a.x, p.a.y], b: [p.b.x, p.b.y], d });
-      });
-    }
+  bandsOf.forEach(({ drawn, ends, boxes }, l) => {
+    drawn.forEach(({ edge, index }, k) => {
+      const a: [number, number] = [ends[k][0], layerY[l]];
+      const b: [number, number] = [ends[k][1], layerY[l + 1]];
+      const bx = boxes[k].x;
+      const by = layerY[l] - lineGap - (boxes[k].row + 0.5) * rowPitch;
+      const d =
+        `M${r1(a[0])} ${r1(a[1])}L${r1(bx)} ${r1(by + bh / 2)}` + `M${r1(bx)} ${r1(by - bh / 2)}L${r1(b[0])} ${r1(b[1])}`;
+      edgePos.push({ index, key: edgeKey(edge), edge, bx, by, a, b, d });
+    });
   });
   return { width, height, bw, bh, nodes: nodePos, edges: edgePos, rotateInputs };
 }

@@ -27,6 +27,7 @@ export class Timeline {
   private picked: string | null = null; // clicked, not yet the kernel's current version
   private current = "";
   private ids: string[] = [];
+  private revealing: string | null = null; // a reveal waiting for the next frame
   private branchControl: Control = { disabled: false, title: "" };
   private versionControl: Control = { disabled: false, title: "" };
 
@@ -103,7 +104,7 @@ export class Timeline {
     const stop = this.row(focusedId ?? "") ?? this.row(this.highlighted() ?? "") ?? this.rows()[0];
     if (stop) stop.tabIndex = 0;
     if (focusedId && stop) stop.focus({ preventScroll: true });
-    this.reveal(this.current);
+    this.reveal(this.current, false);
   }
 
   private rowTitle(row: HTMLElement): string {
@@ -137,8 +138,17 @@ export class Timeline {
     this.branch.title = this.branchControl.disabled ? this.branchControl.title : `start a new round from version ${h}`;
   }
 
-  /** Scroll the graph (not the page) so version `id` is visible. */
-  private reveal(id: string): void {
+  /** Scroll the graph (not the page) so version `id` is visible; after a redraw, in the next
+   * animation frame (reading clientHeight now would force a layout of the whole page). */
+  private reveal(id: string, now = true): void {
+    if (!now) {
+      if (typeof requestAnimationFrame === "undefined") return this.reveal(id);
+      const pending = this.revealing !== null;
+      this.revealing = id;
+      if (!pending) requestAnimationFrame(() => this.revealing !== null && this.reveal(this.revealing));
+      return;
+    }
+    this.revealing = null;
     const k = this.ids.indexOf(id);
     if (k < 0) return;
     const top = k * ROW_H;
