@@ -264,8 +264,10 @@ class View {
     }
     const forThis = keyOf(this.model.get("selected")) === this.selected;
     const score = decode(this.model.get("scores")?.edge)?.data[index];
+    const edge = edges[index];
     this.inspector.show({
-      edge: edges[index],
+      edge,
+      input: edge.l === 0 ? (this.model.get("structure")?.in_vars?.[edge.i] ?? null) : null,
       index,
       data: edgeData(this.model),
       score: score ?? null,
