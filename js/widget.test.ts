@@ -283,3 +283,19 @@ describe("timeline", () => {
     expect(q(el, '[data-version="0.1"]').classList.contains("kw-selected")).toBe(true);
   });
 });
+
+describe("naming", () => {
+  it("shows pykan's input names (the payload's x_1, x_2, y_1) on the nodes and in the inspector", () => {
+    const state = smallState();
+    const s = state.structure;
+    s.nodes[0].label = "x_1";
+    s.nodes[1].label = "x_2";
+    s.nodes[s.nodes.length - 1].label = "y_1";
+    Object.assign(s, { in_vars: ["x_1", "x_2"], out_vars: ["y_1"] });
+    const { el } = mount(state);
+    expect(Array.from(all(el, ".kw-node-label")).map((t) => t.textContent)).toEqual(["x_1", "x_2", "y_1"]);
+    // selected edge (0,0,0) starts at input 0
+    const facts = Array.from(all(el, ".kw-inspector .kw-fact")).map((f) => f.textContent);
+    expect(facts[0]).toBe("inputx_1");
+  });
+});

@@ -8,6 +8,7 @@ import { decode } from "./codec";
 import { Diagram } from "./diagram/diagram";
 import { showFrame } from "./frames";
 import type { EdgeData } from "./diagram/edges";
+import { FocusMemory } from "./focus";
 import { DiagramKeys } from "./keyboard";
 import { TRAIT_NAMES, type Action, type Model, type WidgetModel } from "./model";
 import { Banner } from "./panels/banner";
@@ -19,27 +20,12 @@ import { ParetoPanel } from "./panels/pareto";
 import { Toolbar } from "./panels/toolbar";
 import { html } from "./plot";
 import { markReadOnly } from "./readonly";
+import { GRACE_MS, ScrollMemory, claim, sameModel, track, untrack, type Reattachable } from "./reattach";
 import { Timeline } from "./timeline/timeline";
 
 type Key = keyof Model;
 // `frames` is read on demand (frames.ts), never drawn directly.
 const KEYS = TRAIT_NAMES.filter((k) => k !== "frames");
-
-// Keyboard focus survives a re-render of the output: JupyterLab replaces the view when the
-// kernel refreshes the stored SVG (e.g. after a checkout made with Enter), so the focused
-// item's data-* hook is kept (one page has one focus; anywidget gives each view its own model
-// proxy, so the record is not per model) and focused again in the new view.
-const FOCUS_HOOKS = ["data-version", "data-edge", "data-node", "data-candidate"];
-let lastFocus: string | null = null;
-
-function focusKey(el: Element | null): string | null {
-  const hooked = el?.closest(FOCUS_HOOKS.map((h) => `[${h}]`).join(", "));
-  for (const h of FOCUS_HOOKS) {
-    const v = hooked?.getAttribute(h);
-    if (v != null) return `[${h}="${v.replace(/["\\]/g, "\\$&")}"]`;
-  }
-  return null;
-}
 
 /** Decode curves and samples into the (E, P) / (E, S) rows the diagram draws. */
 export function edgeData(model: WidgetModel): EdgeData {
@@ -57,8 +43,12 @@ export function edgeData(model: WidgetModel): EdgeData {
 
 const keyOf = (e: number[] | undefined): string | null => (e && e.length === 3 ? e.join(",") : null);
 
-class View {
+class View implements Reattachable {
   private root: HTMLElement;
+  private scrolls: ScrollMemory;
+  private focus: FocusMemory;
+  private graceTimer: ReturnType<typeof setTimeout> | null = null;
+  private linkOptions: LinkOptions;
   private banner = new Banner();
   private toolbar: Toolbar;
   private diagram: Diagram;
@@ -76,8 +66,9 @@ class View {
   private fitPending: ReturnType<typeof setTimeout> | null = null; // Fit pressed, no answer yet
   private controls: Record<ControlName, Control>;
 
-  constructor(private model: WidgetModel, private host: HTMLElement, linkOptions: LinkOptions = {}) {
+  constructor(private model: WidgetModel, public host: HTMLElement, linkOptions: LinkOptions = {}) {
     const send = (a: Action): void => this.send(a);
+    this.linkOptions = linkOptions;
     this.root = html("div", "kanwidget");
     this.root.tabIndex = 0;
     this.root.setAttribute("aria-label", "KAN diagram");
@@ -112,45 +103,58 @@ class View {
     this.link = new Link(model, () => this.applyControls(), linkOptions);
 
     this.selected = keyOf(model.get("selected"));
-    for (const k of KEYS) {
-      const h = (): void => this.invalidate(k);
-      model.on(`change:${k}`, h);
-      this.handlers.push([`change:${k}`, h]);
-    }
+    this.listen();
+    this.scrolls = new ScrollMemory(this.root);
+    this.focus = new FocusMemory(this.root);
+    track(this);
     this.flush();
-    this.root.addEventListener("focusin", this.onFocusIn);
-    this.root.addEventListener("focusout", this.onFocusOut);
-    const again = lastFocus;
-    if (again) this.refocus(again, 100);
+    this.focus.restore(100);
+    this.noteAttached();
   }
 
-  private onFocusIn = (e: FocusEvent): void => {
-    const key = focusKey(e.target as Element | null);
-    if (key) lastFocus = key;
-    else (lastFocus = null);
-  };
+  /** Record when `host` is placed in the output (JupyterLab adds it after render()). */
+  private noteAttached(tries = 100): void {
+    if (this.disposed) return;
+    if (this.host.parentNode) this.attached = true;
+    else if (tries > 0) setTimeout(() => this.noteAttached(tries - 1), 50);
+  }
 
-  /** Focus moved to another element of the page, or to none while the element stays in
-   * the page: nothing to bring back. (An element removed by a redraw keeps the record.) */
-  private onFocusOut = (e: FocusEvent): void => {
-    const from = e.target as Node;
-    const to = e.relatedTarget as Node | null;
-    if (to && !this.root.contains(to)) (lastFocus = null);
-    else if (!to) setTimeout(() => from.isConnected && (lastFocus = null), 0);
-  };
+  private listen(): void {
+    for (const k of KEYS) {
+      const h = (): void => this.invalidate(k);
+      this.model.on(`change:${k}`, h);
+      this.handlers.push([`change:${k}`, h]);
+    }
+  }
 
-  /** Once this view is in the page, focus `selector` if nothing else has focus. */
-  private refocus(selector: string, tries: number): void {
-    setTimeout(() => {
-      if (this.disposed) return;
-      if (!this.root.isConnected) {
-        if (tries > 0) this.refocus(selector, tries - 1);
-        return;
-      }
-      const active = document.activeElement;
-      if (active && active !== document.body) return;
-      this.root.querySelector<HTMLElement>(selector)?.focus();
-    }, 50);
+  draws(model: WidgetModel): boolean {
+    return !this.disposed && sameModel(this.model, model);
+  }
+
+  detached(): boolean {
+    return !this.disposed && this.attached && !this.host.parentNode;
+  }
+
+  /** Move this view, as it is, into the new output `host` of a re-rendered output
+   * (reattach.ts): listen through the new view's model proxy, catch up on changes
+   * made while detached, and restore scroll offsets and focus once in the page. */
+  reattach(model: WidgetModel, host: HTMLElement): this {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+    for (const [ev, h] of this.handlers) this.model.off(ev, h);
+    this.handlers = [];
+    this.link.dispose();
+    this.model = model;
+    this.host = host;
+    this.attached = false;
+    this.listen();
+    host.appendChild(this.root);
+    this.link = new Link(model, () => this.applyControls(), this.linkOptions);
+    this.flush(); // changes that came while detached (kept pending by retired())
+    this.scrolls.restore();
+    this.focus.restore(100);
+    this.noteAttached();
+    return this;
   }
 
   /** Send an edit only if edits can work now (controls.ts says why not in the tooltips). */
@@ -218,8 +222,7 @@ class View {
     if (d.has("pareto") || d.has("history")) this.pareto.update(m.get("pareto"), m.get("history")?.current ?? "");
     if (d.has("error")) this.banner.update(m.get("error"));
     if (this.link.state === "static" || this.link.state === "offline") markReadOnly(this.root); // panels re-enable their buttons on update
-    const again = lastFocus;
-    if (again && this.root.isConnected) this.refocus(again, 0); // a redrawn row or edge had focus
+    if (this.root.isConnected) this.focus.restore(0); // a redrawn row or edge had focus
   }
 
   private computeControls(): Record<ControlName, Control> {
@@ -264,8 +267,10 @@ class View {
     }
     const forThis = keyOf(this.model.get("selected")) === this.selected;
     const score = decode(this.model.get("scores")?.edge)?.data[index];
+    const edge = edges[index];
     this.inspector.show({
-      edge: edges[index],
+      edge,
+      input: edge.l === 0 ? (this.model.get("structure")?.in_vars?.[edge.i] ?? null) : null,
       index,
       data: edgeData(this.model),
       score: score ?? null,
@@ -330,24 +335,37 @@ class View {
   };
 
   /** JupyterLab re-renders an output when the kernel refreshes its stored SVG: it empties
-   * the output node (our host loses its parent) and makes a new view without disposing this
-   * one. Such a view stops listening at its next update. */
+   * the output node (our host loses its parent) and asks for a new view without disposing
+   * this one. Detached, this view skips updates (they stay pending) and waits GRACE_MS for
+   * render() to move it into the new output (reattach.ts); unclaimed, it disposes itself. */
   private retired(): boolean {
-    if (this.host.parentNode) this.attached = true;
-    else if (this.attached) this.dispose();
-    return this.disposed;
+    if (this.disposed) return true;
+    if (this.host.parentNode) {
+      this.attached = true;
+      return false;
+    }
+    if (!this.attached) return false; // not placed in the page yet
+    if (!this.graceTimer) {
+      this.graceTimer = setTimeout(() => {
+        this.graceTimer = null;
+        if (this.detached()) this.dispose();
+      }, GRACE_MS);
+    }
+    return true;
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    untrack(this);
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.scrolls.dispose();
     for (const [ev, h] of this.handlers) this.model.off(ev, h);
     this.link.dispose();
     this.keys.dispose();
     if (this.fitPending) clearTimeout(this.fitPending);
     this.root.removeEventListener("keydown", this.onKey);
-    this.root.removeEventListener("focusin", this.onFocusIn);
-    this.root.removeEventListener("focusout", this.onFocusOut);
+    this.focus.dispose();
     this.diagram.dispose();
     this.root.remove();
   }
@@ -355,8 +373,9 @@ class View {
 
 /** anywidget render: draw into `el`; the returned function tears everything down. */
 function render({ model, el }: { model: WidgetModel; el: HTMLElement }): () => void {
-  const view = new View(model, el);
-  return () => view.dispose();
+  const view = claim<View>(model)?.reattach(model, el) ?? new View(model, el);
+  // the cleanup of an output this view has since moved out of must not dispose it
+  return () => view.host === el && view.dispose();
 }
 
 export default { render };

@@ -13,6 +13,7 @@ import { formulaText } from "./formula";
 
 export interface InspectorState {
   edge: Edge; // the selected edge
+  input?: string | null; // the name of its input variable (layer 0: structure.in_vars[i])
   index: number; // its row in curves / samples / scores
   data: EdgeData;
   score: number | null;
@@ -149,6 +150,7 @@ export class Inspector {
       html("span", "kw-fact-label", label, row);
       html("span", "kw-fact-value", value, row);
     };
+    if (s.input) fact("input", s.input);
     fact("score", num(s.score));
     if (runs.cx) {
       let lo = Infinity;

@@ -33,6 +33,8 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from .names import input_name
+
 Fn = Callable[[Tensor], Tensor] | Any
 
 
@@ -297,10 +299,10 @@ def describe_tree(
     output: int | None = None,
 ) -> str:
     """The tree as text, the root labelled by how its children combine: ``+`` (additively
-    separable), ``*`` (multiplicatively) or ``F`` (neither), e.g. ``*(x0, F(x1, x2))``;
+    separable), ``*`` (multiplicatively) or ``F`` (neither), e.g. ``*(x_1, F(x_2, x_3))``;
     inner groups are ``F(...)``: one function of their members."""
     x = _check_x(fn, x)
-    names = [f"x{i}" for i in range(x.shape[1])] if names is None else list(names)
+    names = [input_name(i) for i in range(x.shape[1])] if names is None else list(names)
     if len(names) != x.shape[1]:
         raise ValueError(f"names has {len(names)} entries for {x.shape[1]} inputs")
     y, grad, hess = derivatives(fn, x, output)  # for the tree and the additive test

@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from .names import input_names, output_names, tex
+
 if TYPE_CHECKING:
     from .network import KAN
 
@@ -60,14 +62,10 @@ def variable_label(name: Any) -> str:
 
 
 def default_names(model: KAN) -> tuple[list[str], list[str]]:
-    """pykan's names: inputs ``x_1 ..`` (original input numbers kept after ``prune_input``;
-    a compiled model's own names if it has them) and outputs ``y_1 ..``, as TeX."""
-    ids = model.input_ids
-    if model.input_names:
-        ins = [model.input_names[k] for k in ids]
-    else:
-        ins = [f"$x_{{{k + 1}}}$" for k in ids]
-    return ins, [f"$y_{{{j + 1}}}$" for j in range(model.n_nodes(model.depth))]
+    """pykan's names (:mod:`.names`): inputs ``x_1 ..`` (original input numbers kept after
+    ``prune_input``; a compiled model's own names if it has them) and outputs ``y_1 ..``,
+    as TeX."""
+    return [tex(n) for n in input_names(model)], [tex(n) for n in output_names(model)]
 
 
 def edge_scores(model: KAN, metric: str, x: torch.Tensor | None) -> list[np.ndarray] | None:

@@ -73,12 +73,13 @@ def plot_tree(
     """
     import matplotlib.pyplot as plt
 
+    from .names import input_name, tex
     from .plot import KANFigure, variable_label
 
     if style not in ("tree", "box"):
         raise ValueError(f"style must be 'tree' or 'box', got {style!r}")
     n = x.shape[1]
-    names = [f"$x_{{{k + 1}}}$" for k in range(n)] if in_var is None else [
+    names = [tex(input_name(k)) for k in range(n)] if in_var is None else [
         variable_label(v) for v in in_var]  # fmt: skip
     if len(names) != n:
         raise ValueError(f"in_var has {len(names)} names for {n} inputs")

@@ -39,8 +39,9 @@ class WidgetOutputs:
         without widgets show) matches the widget.
 
         Skipped while training runs (frames would re-render the output ten times a second);
-        the run's end catches up. In JupyterLab the update re-renders the output's live view;
-        the replaced view retires itself (js/widget.ts).
+        the run's end catches up. In JupyterLab the update re-renders the output: the front
+        end moves the live view, as the user left it (zoom, pan, scroll, inspector, focus),
+        into the new output instead of building a new one (js/reattach.ts).
         """
         if not self._display_handles or not self._static_dirty or self.trainer.state != "idle":
             return

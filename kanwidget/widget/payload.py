@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from ..kan.attribution import attribute
+from ..kan.names import input_name, input_names, output_name, output_names
 
 if TYPE_CHECKING:
     from ..kan.network import KAN
@@ -76,23 +77,22 @@ class DataSample:
 
 
 # ---------------------------------------------------------------------------- structure
-def default_vars(prefix: str, n: int) -> list[str]:
-    return [f"{prefix}{k + 1}" for k in range(n)]
-
-
 def build_structure(
     model: KAN, in_vars: Sequence[str] | None = None, out_vars: Sequence[str] | None = None
 ) -> dict[str, Any]:
     """``{width, mult_arity, nodes, edges, in_vars, out_vars}`` (see docs/widget_contract.md).
 
     ``in_vars`` names the model's *original* inputs; after ``prune_input`` the labels
-    follow ``model.input_ids``.
+    follow ``model.input_ids``. Unnamed inputs and outputs get pykan's names ``x_1 ..``,
+    ``y_1 ..`` (:mod:`kanwidget.kan.names`, as in ``model.plot()`` and formulas).
     """
-    n_in, n_out, depth = model.n_nodes(0), model.n_nodes(model.depth), model.depth
-    width0 = max(model.input_ids, default=-1) + 1
-    in_all = list(in_vars) if in_vars is not None else default_vars("x", max(width0, n_in))
-    ins = [in_all[k] if k < len(in_all) else f"x{k + 1}" for k in model.input_ids]
-    outs = list(out_vars) if out_vars is not None else default_vars("y", n_out)
+    depth = model.depth
+    if in_vars is None:
+        ins = input_names(model)
+    else:
+        named = list(in_vars)
+        ins = [named[k] if k < len(named) else input_name(k) for k in model.input_ids]
+    outs = list(out_vars) if out_vars is not None else output_names(model)
     nodes = []
     for l in range(depth + 1):
         n_sum = model.width[l][0]
@@ -100,7 +100,7 @@ def build_structure(
             if l == 0:
                 kind, label = "input", ins[i]
             elif l == depth:
-                kind, label = "output", outs[i] if i < len(outs) else f"y{i + 1}"
+                kind, label = "output", outs[i] if i < len(outs) else output_name(i)
             else:
                 kind, label = ("sum" if i < n_sum else "mult"), ""
             nodes.append({"l": l, "i": i, "kind": kind, "label": label})

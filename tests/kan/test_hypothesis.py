@@ -150,20 +150,20 @@ def test_bad_input_is_named():
     ("f", "n", "tree", "text"),
     [
         (lambda v: (v[:, 0] ** 2 + v[:, 1] ** 2) ** 2 + (v[:, 2] ** 2 + v[:, 3] ** 2) ** 2, 4,
-         [[0, 1], [2, 3]], "+(F(x0, x1), F(x2, x3))"),
+         [[0, 1], [2, 3]], "+(F(x_1, x_2), F(x_3, x_4))"),
         (lambda v: torch.exp(v[:, 0]) * (1 + (v[:, 1] + v[:, 2]) ** 2), 3,
-         [0, [1, 2]], "*(x0, F(x1, x2))"),
-        (lambda v: torch.sin(v[:, 0] + v[:, 1] * v[:, 2]), 3, [0, [1, 2]], "F(x0, F(x1, x2))"),
+         [0, [1, 2]], "*(x_1, F(x_2, x_3))"),
+        (lambda v: torch.sin(v[:, 0] + v[:, 1] * v[:, 2]), 3, [0, [1, 2]], "F(x_1, F(x_2, x_3))"),
         (lambda v: v[:, 0] * v[:, 1] * v[:, 2] + v[:, 3], 4,  # any pair first: the lowest
-         [[[0, 1], 2], 3], "+(F(F(x0, x1), x2), x3)"),
-        (lambda v: torch.sin(v[:, 0]) * v[:, 1], 2, [0, 1], "*(x0, x1)"),
+         [[[0, 1], 2], 3], "+(F(F(x_1, x_2), x_3), x_4)"),
+        (lambda v: torch.sin(v[:, 0]) * v[:, 1], 2, [0, 1], "*(x_1, x_2)"),
     ],
 )  # fmt: skip
 def test_symmetry_tree(f, n, tree, text):
     x = samples(n, seed=7)
     assert hyp.symmetry_tree(f, x) == tree
     assert hyp.describe_tree(f, x) == text
-    names = [f"v{i}" for i in range(n)]
+    names = [f"v_{i + 1}" for i in range(n)]
     assert hyp.describe_tree(f, x, names=names) == text.replace("x", "v")
     with pytest.raises(ValueError, match="names has"):
         hyp.describe_tree(f, x, names=names[:-1])

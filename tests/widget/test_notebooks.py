@@ -126,7 +126,7 @@ def _check_formulas(out: Callable[[str], str]) -> None:
     scores = out("formulas-31")
     assert re.search(r"truth multiplicative interaction \(0,1\) 0\.000\s+\(0,2\) 0\.000", scores)
     # "the trained network shows them at about the level of its own error (~1e-2), an order
-    # of magnitude below the real interaction of x1 with x2"
+    # of magnitude below the real interaction of x_2 with x_3"
     kan = re.search(r"KAN\s+multiplicative interaction \(0,1\) ([\d.]+)\s+\(0,2\) ([\d.]+)"
                     r"\s+\(1,2\) ([\d.]+)", scores)  # fmt: skip
     assert kan, scores
@@ -135,9 +135,9 @@ def _check_formulas(out: Callable[[str], str]) -> None:
     structure = out("formulas-33")
     assert "multiplicative groups: [[0], [1, 2]]" in structure, structure
     assert "additive groups:       [[0, 1, 2]]" in structure, structure
-    assert "x1, x2 enter as one combination: True" in structure, structure
-    assert "x0, x1 enter as one combination: False" in structure, structure
-    assert "[0, [1, 2]] -> *(x0, F(x1, x2))" in out("formulas-35")
+    assert "x_2, x_3 enter as one combination: True" in structure, structure
+    assert "x_1, x_2 enter as one combination: False" in structure, structure
+    assert "[0, [1, 2]] -> *(x_1, F(x_2, x_3))" in out("formulas-35")
 
 
 def _check_compiled_widget(state: dict) -> None:

@@ -48,7 +48,7 @@ def test_payload_structure_marks_removed_edges_inactive(model):
     active = {(e["l"], e["i"], e["j"]): e["active"] for e in s["edges"]}
     assert active[(0, 1, 2)] is False
     assert sum(active.values()) == model.n_edges()
-    assert s["in_vars"] == ["x1", "x2"] and s["out_vars"] == ["y1"]
+    assert s["in_vars"] == ["x_1", "x_2"] and s["out_vars"] == ["y_1"]
 
 
 def test_payload_curves_equal_edge_activations(model, dataset):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
+from ..names import input_name
 from .library import get_function
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ def _variables(model: KAN, var: Any, n_in: int) -> list[sympy.Symbol]:
         names = getattr(model, "input_names", None)
         if names:  # e.g. a compiled model keeps its formula's variables
             return [sympy.Symbol(names[k]) for k in ids]
-        return [sympy.Symbol(f"x_{k + 1}") for k in ids]
+        return [sympy.Symbol(input_name(k)) for k in ids]
     if len(var) != n_in:
         raise ValueError(f"var has {len(var)} names but the model has {n_in} inputs")
     # sympy objects are kept (pykan passes expressions such as v/c as names); text becomes a

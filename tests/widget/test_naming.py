@@ -1,0 +1,101 @@
+"""One naming convention for unnamed variables (issue 14, item 27): pykan's ``x_1 ..`` and
+``y_1 ..`` in the widget's structure, its stored SVG, its version frames, ``model.plot()``,
+``plot_tree``, ``describe_tree`` and ``symbolic_formula``, also after ``prune_input``."""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib
+import pytest
+import torch
+
+from kanwidget import KAN, KANWidget, create_dataset
+from kanwidget.kan.names import input_names, output_names, tex
+
+matplotlib.use("agg")
+
+
+def _svg_labels(svg: str) -> list[str]:
+    return re.findall(r'<text[^>]*text-anchor="middle">([^<]*)</text>', svg)
+
+
+def _plot_labels(fig) -> list[str]:
+    return [t.get_text() for ax in fig.axes for t in ax.texts]
+
+
+@pytest.fixture
+def data3():
+    return create_dataset(lambda x: x[:, :1] * x[:, 2:3] + x[:, 1:2], 3, train_num=64, seed=0)
+
+
+def test_names_tex_converts_only_default_names() -> None:
+    assert tex("x_1") == "$x_{1}$" and tex("y_12") == "$y_{12}$"
+    assert tex("x1") == "x1" and tex("speed") == "speed" and tex("x_a") == "x_a"
+
+
+def test_naming_widget_plot_and_formula_use_the_same_input_names(data3) -> None:
+    import matplotlib.pyplot as plt
+
+    model = KAN([3, 2, 1], grid=3, seed=0)
+    model(data3["train_input"])
+    w = KANWidget(model, data3)
+    try:
+        s = w.structure
+        assert s["in_vars"] == ["x_1", "x_2", "x_3"] and s["out_vars"] == ["y_1"]
+        node_labels = [n["label"] for n in s["nodes"] if n["label"]]
+        assert node_labels == ["x_1", "x_2", "x_3", "y_1"]
+        # the stored SVG (code hosts, VS Code) and the per-version frames say the same
+        data, _ = w._repr_mimebundle_()
+        assert _svg_labels(data["image/svg+xml"]) == node_labels
+        frame = w.frames[model.version]["structure"]
+        assert frame["in_vars"] == s["in_vars"]
+    finally:
+        w.close()
+    fig = model.plot()
+    texts = _plot_labels(fig)
+    plt.close(fig)
+    assert [t for t in texts if t.startswith("$")] == ["$x_{1}$", "$x_{2}$", "$x_{3}$", "$y_{1}$"]
+    model.auto_symbolic(lib=["x", "x^2"])
+    (formula,), variables = model.symbolic_formula()
+    assert [str(v) for v in variables] == ["x_1", "x_2", "x_3"]
+    assert {str(v) for v in formula.free_symbols} <= {"x_1", "x_2", "x_3"}
+
+
+def test_naming_after_prune_input_keeps_original_numbers(data3) -> None:
+    import matplotlib.pyplot as plt
+
+    model = KAN([3, 2, 1], grid=3, seed=0)
+    model(data3["train_input"])
+    model.prune_input(active_inputs=[0, 2])
+    assert input_names(model) == ["x_1", "x_3"] and output_names(model) == ["y_1"]
+    w = KANWidget(model)
+    try:
+        assert w.structure["in_vars"] == ["x_1", "x_3"]
+    finally:
+        w.close()
+    fig = model.plot()
+    texts = _plot_labels(fig)
+    plt.close(fig)
+    assert "$x_{1}$" in texts and "$x_{3}$" in texts and "$x_{2}$" not in texts
+    _, variables = model.symbolic_formula()
+    assert [str(v) for v in variables] == ["x_1", "x_3"]
+
+
+def test_naming_describe_tree_and_plot_tree_use_one_based_names() -> None:
+    import matplotlib.pyplot as plt
+
+    from kanwidget.kan.hypothesis import describe_tree
+
+    def f(x: torch.Tensor) -> torch.Tensor:
+        return x[:, :1] * (x[:, 1:2] + x[:, 2:3]) ** 2
+
+    x = torch.rand(256, 3, dtype=torch.float64) + 0.5
+    text = describe_tree(f, x)
+    assert re.fullmatch(r"[*+F]\(.*\)", text), text
+    assert set(re.findall(r"x_?\d+", text)) == {"x_1", "x_2", "x_3"}, text
+    model = KAN([3, 2, 1], grid=3, seed=0)
+    fig = model.tree(x.float())
+    texts = _plot_labels(fig)
+    plt.close(fig)
+    assert {"$x_{1}$", "$x_{2}$", "$x_{3}$"} <= set(texts)
