@@ -172,7 +172,8 @@ def screenshots(browser: Any, url: str) -> list[Path]:
     ]
     written = []
     for name, scheme, file in shots:
-        page = browser.new_page(viewport={"width": 1600, "height": 1000}, color_scheme=scheme)
+        # tall enough that the diagram (at most 85% of the height) is not cut
+        page = browser.new_page(viewport={"width": 1600, "height": 1500}, color_scheme=scheme)
         page.goto(f"{url}?show=1&theme={scheme}&case={quote(name)}")
         page.wait_for_function("() => window.__shown", timeout=60_000)
         page.wait_for_timeout(300)
@@ -196,14 +197,20 @@ LAB_CELLS = [
 ]
 LAB_STEPS = 150
 
-# In the page: record every long task and every redraw of one plot's curve (= a frame drawn).
+# In the page: record every long task, and count the animation frames in which the plots'
+# curves were redrawn (= training frames drawn).
 _OBSERVE = """() => {
   window.__long = [];
   window.__frames = 0;
   new PerformanceObserver((l) => l.getEntries().forEach((e) => window.__long.push(e.duration)))
     .observe({type: 'longtask', buffered: false});
-  const curve = document.querySelector('.jp-Notebook .kanwidget [data-edge] .kw-thumb-curve');
-  new MutationObserver(() => window.__frames++).observe(curve, {attributes: true});
+  let pending = false;
+  const svg = document.querySelector('.jp-Notebook .kanwidget .kw-svg');
+  new MutationObserver(() => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => { window.__frames++; pending = false; });
+  }).observe(svg, {attributes: true, attributeFilter: ['d'], subtree: true});
 }"""
 
 
