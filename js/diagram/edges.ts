@@ -93,7 +93,7 @@ export function setTitle(view: EdgeView, score: number | null): void {
   if (!edge.active) t += " (pruned)";
   if (score != null && Number.isFinite(score)) t += `\nscore ${score.toPrecision(3)}`;
   t += "\nclick to inspect; drag away or press Delete to prune";
-  view.title.textContent = t;
+  if (view.title.textContent !== t) view.title.textContent = t; // frames: most scores round the same
 }
 
 /** Runs of one edge's curve and samples. */

@@ -399,18 +399,26 @@ WIDGET_CELL = (
 
 @contextmanager
 def widget_page(
-    browser: Any, server: LabServer, root: Path, name: str, cells: list, width: int
+    browser: Any,
+    server: LabServer,
+    root: Path,
+    name: str,
+    cells: list,
+    width: int,
+    height: int = 1000,
+    run_timeout: float = 90,
 ) -> Iterator[LabPage]:
-    """A fresh page on notebook `name` (written from `cells`), run once, with a drawn edge;
-    network guarded; kernel shut down and page closed on exit."""
+    """A fresh page (viewport `width` x `height` CSS px) on notebook `name` (written from
+    `cells`), run once (within `run_timeout` s), with a drawn edge; network guarded; kernel
+    shut down and page closed on exit."""
     write_notebook(root / name, cells)
-    context = browser.new_context(viewport={"width": width, "height": 1000})
+    context = browser.new_context(viewport={"width": width, "height": height})
     context.set_default_timeout(30_000)
     guard_network(context)
     lab = LabPage(context.new_page(), server)
     try:
         lab.open(name)
-        lab.run_all(timeout=90)
+        lab.run_all(timeout=run_timeout)
         lab.page.locator("[data-edge]").first.wait_for(timeout=30_000)
         yield lab
     finally:
