@@ -249,7 +249,8 @@ def separable_forms(
         cand = directions(len(pos), 4 if len(pos) <= 5 else 3)
         guess = snap_direction(affine_direction(local_log_gradients(lx, ly))[0])
         if guess is not None:  # the SVD direction first (it may lie outside the grid)
-            cand = np.vstack([guess[None, :], [c for c in cand if not np.array_equal(c, guess)]])
+            rest = [c for c in cand if not np.array_equal(c, guess)]
+            cand = np.array([guess, *rest]).reshape(-1, len(pos))
         for k, b in enumerate(cand):
             if late() or (k == 1 and guess is not None and scored[0][0] < 0.01 * base):
                 break  # the SVD direction already explains the misfit: no enumeration
