@@ -118,7 +118,7 @@ def affine_direction(grads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return b * np.sign(b[j]), sv
 
 
-def snap_direction(b: np.ndarray, tol: float = 0.08) -> np.ndarray | None:
+def snap_direction(b: np.ndarray, tol: float = 0.15) -> np.ndarray | None:
     """The primitive integer vector (entries <= 4) parallel to ``b`` within ``tol``, or None."""
     best = None
     for scale in (1, 2, 3, 4):
@@ -251,13 +251,19 @@ def separable_forms(
         if guess is not None:  # the SVD direction first (it may lie outside the grid)
             rest = [c for c in cand if not np.array_equal(c, guess)]
             cand = np.array([guess, *rest]).reshape(-1, len(pos))
+        found_support = None  # support size of the first direction that explains the misfit
         for k, b in enumerate(cand):
+            support = int(np.count_nonzero(b))
             if late() or (k == 1 and guess is not None and scored[0][0] < 0.01 * base):
                 break  # the SVD direction already explains the misfit: no enumeration
+            if found_support is not None and support > found_support:
+                break  # directions come simplest first: a simpler M2 already fits
             q, _ = np.linalg.qr(np.column_stack([b, np.eye(len(pos))]))
             perp = q[:, 1 : len(pos)]  # orthonormal basis of b's complement
             err, coef = spline_residual(ly, lx @ perp, lx @ b)
             scored.append((err, b, None, perp @ coef, pos))
+            if k > (guess is not None) - 1 and err < 0.01 * base and found_support is None:
+                found_support = support
         limit = 0.05 * base  # M2 must explain nearly all of the power law's misfit
     scored.sort(key=lambda t: t[0])
     logger.debug("power-law misfit %.3g; best arguments %s", base,
