@@ -246,6 +246,9 @@ def transcendental(
         if per_group.get(group, 0) < 1:
             per_group[group] = per_group.get(group, 0) + 1
             chosen.append(r)
+    # simplest shapes first (no u**s factor, argument u, g itself), so that a deadline
+    # cuts the unlikely ones: sorted stably by that count, then by the screened error
+    chosen.sort(key=lambda r: (r[1][3] != 0) + (r[1][2] != 1) + (r[1][0] != 1))
     taken = {id(r) for r in chosen}
     rest = [r for r in ranked if id(r) not in taken]
     ranked = chosen + rest[: max(0, polish - len(chosen))]
