@@ -118,7 +118,7 @@ def affine_direction(grads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return b * np.sign(b[j]), sv
 
 
-def snap_direction(b: np.ndarray, tol: float = 0.08) -> np.ndarray | None:
+def snap_direction(b: np.ndarray, tol: float = 0.15) -> np.ndarray | None:
     """The primitive integer vector (entries <= 4) parallel to ``b`` within ``tol``, or None."""
     best = None
     for scale in (1, 2, 3, 4):
@@ -141,6 +141,38 @@ def _monomial(symbols: list, cols: list[int], p: np.ndarray) -> sympy.Expr:
     return out
 
 
+def refine_factor(
+    lx: np.ndarray, y: np.ndarray, s: np.ndarray, a0: np.ndarray, knots: int = 12
+) -> tuple[np.ndarray, float]:
+    """Exponents ``a`` of ``y ~ exp(lx @ a) * spline(s)`` fitted in ``y``'s own scale, and
+    the relative residual of that fit.
+
+    The log-space estimate ``a0`` is biased by the spline's misfit of ``log|g|`` near zeros
+    of ``g``; here the spline is linear in its coefficients (solved inside) and ``a`` is
+    refined by Levenberg-Marquardt (variable projection): the residual is ~0 exactly for
+    laws ``M1 g(s)``.  Returns ``(a0, inf)`` when the fit fails.
+    """
+    from scipy.optimize import least_squares
+
+    basis = spline_basis(s, knots)
+    scale = float(np.std(y)) or 1.0
+
+    def residual(a: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            design = basis * np.exp(lx @ a)[:, None]
+            coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+            r = (design @ coef - y) / scale
+        return np.where(np.isfinite(r), r, 1e6)
+
+    try:
+        sol = least_squares(residual, a0, method="lm", max_nfev=40 * (len(a0) + 1))
+    except (ValueError, np.linalg.LinAlgError):
+        return a0, float("inf")
+    if not np.all(np.isfinite(sol.x)):
+        return a0, float("inf")
+    return sol.x, float(np.sqrt(np.mean(sol.fun**2)))
+
+
 def _gauges(a_perp: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
     """Snapped ``a = a_perp + lambda b`` with one exponent zeroed (or lambda = 0)."""
     lams = [0.0] + [-a_perp[i] / b[i] for i in np.nonzero(b)[0]]
@@ -161,7 +193,7 @@ def separable_forms(
     symbols: list[sympy.Symbol],
     expired: Callable[[], bool] = lambda: False,
     keep: int = 8,
-    budget: float = 12.0,
+    budget: float = 20.0,
     n_dirs: int = 3,
 ) -> list[sympy.Expr]:
     """Candidates ``M1(x) * g(M2(x))`` (see the module docstring), best first.
@@ -191,7 +223,7 @@ def separable_forms(
     ay = np.abs(y)
     rows = ay > (0 if np.all(y > 0) or np.all(y < 0) else np.quantile(ay, 0.2))
     rows &= ay > 0
-    step = max(1, int(rows.sum()) // 400)  # screening on <= ~400 rows
+    step = max(1, int(rows.sum()) // 300)  # screening on <= ~300 rows
     sub = np.nonzero(rows)[0][::step]
     ly, lx = np.log(ay[sub]), np.log(x[sub][:, pos])
     ones = np.ones((len(sub), 1))
@@ -199,41 +231,57 @@ def separable_forms(
     base = float(np.std(ly - np.column_stack([ones, lx]) @ base_coef) / (np.std(ly) or 1.0))
     if base < 1e-9:
         return []  # a pure power law: power_laws has it
-    # (score, kind, b over pos or column j, a over pos)
-    scored: list[tuple[float, str, np.ndarray, np.ndarray]] = []
-    if other:
-        j = other[0]
-        err, coef = spline_residual(ly, lx, x[sub, j])
-        scored.append((err, "raw", np.array([j]), coef))
-    else:
-        cand = directions(len(pos), len(pos) if len(pos) <= 5 else (4 if len(pos) == 6 else 3))
-        grads = local_log_gradients(lx, ly)
-        guess = snap_direction(affine_direction(grads)[0])
-        if guess is not None:
-            cand = np.vstack([guess[None, :], cand])
-        for b in cand:
+    # (score, M2 exponents over pos or None, raw argument column or None, a, M1's columns)
+    scored: list[tuple[float, np.ndarray | None, int | None, np.ndarray, list[int]]] = []
+    if other or not (np.all(y > 0) or np.all(y < 0)):
+        # g of one input alone (an angle, a signed input; or a target that changes sign,
+        # where log|g| has poles): the factor is refitted in y's scale, an exact test
+        for j in other or pos:
             if late():
                 break
+            cols = [i for i in pos if i != j]
+            lxj = np.log(x[sub][:, cols])
+            _, a0 = spline_residual(ly, lxj, x[sub, j])
+            a, err = refine_factor(lxj, y[sub], x[sub, j], a0) if cols else (a0, 0.0)
+            scored.append((err, None, j, a, cols))
+        limit = 1e-2
+    else:
+        cand = directions(len(pos), 4 if len(pos) <= 5 else 3)
+        guess = snap_direction(affine_direction(local_log_gradients(lx, ly))[0])
+        if guess is not None:  # the SVD direction first (it may lie outside the grid)
+            rest = [c for c in cand if not np.array_equal(c, guess)]
+            cand = np.array([guess, *rest]).reshape(-1, len(pos))
+        found_support = None  # support size of the first direction that explains the misfit
+        for k, b in enumerate(cand):
+            support = int(np.count_nonzero(b))
+            if late() or (k == 1 and guess is not None and scored[0][0] < 0.01 * base):
+                break  # the SVD direction already explains the misfit: no enumeration
+            if found_support is not None and support > found_support:
+                break  # directions come simplest first: a simpler M2 already fits
             q, _ = np.linalg.qr(np.column_stack([b, np.eye(len(pos))]))
             perp = q[:, 1 : len(pos)]  # orthonormal basis of b's complement
             err, coef = spline_residual(ly, lx @ perp, lx @ b)
-            scored.append((err, "monomial", b, perp @ coef))
+            scored.append((err, b, None, perp @ coef, pos))
+            if k > (guess is not None) - 1 and err < 0.01 * base and found_support is None:
+                found_support = support
+        limit = 0.05 * base  # M2 must explain nearly all of the power law's misfit
     scored.sort(key=lambda t: t[0])
-    chosen = [t for t in scored if t[0] < 0.5 * base][:n_dirs]
+    logger.debug("power-law misfit %.3g; best arguments %s", base,
+                 [(round(t[0], 5), t[1], t[2]) for t in scored[:3]])  # fmt: skip
     found: list[tuple[float, sympy.Expr]] = []
-    for _, kind, b, a_perp in chosen:
+    for _, b, j, a_fit, cols in [t for t in scored if t[0] < limit][:n_dirs]:
         if late():
             break
-        if kind == "raw":
-            u, u_expr, gauges = x[:, int(b[0])], symbols[int(b[0])], _gauges(a_perp, 0 * a_perp)
+        if b is None:
+            u, u_expr, gauges = x[:, j], symbols[j], _gauges(a_fit, 0 * a_fit)
         else:
             u = np.exp(np.log(x[:, pos]) @ b)
-            u_expr, gauges = _monomial(symbols, pos, b), _gauges(a_perp, b)
+            u_expr, gauges = _monomial(symbols, pos, b), _gauges(a_fit, b)
         for a in gauges[:2]:
             if late():
                 break
-            m1 = np.exp(np.log(x[:, pos]) @ a)
-            m1_expr = _monomial(symbols, pos, a)
+            m1 = np.exp(np.log(x[:, cols]) @ a) if cols else np.ones(len(y))
+            m1_expr = _monomial(symbols, cols, a)
             try:
                 fits = search_1d(u, y / m1, u_expr, keep=2, deadline=end)
             except (ArithmeticError, ValueError, np.linalg.LinAlgError) as exc:

@@ -40,6 +40,7 @@ TRANSCENDENTAL: list[tuple[str, Callable, Callable]] = [
     ("sin", np.sin, sympy.sin),
     ("cos", np.cos, sympy.cos),
     ("log", np.log, sympy.log),
+    ("asin", np.arcsin, sympy.asin),
 ]
 
 
@@ -217,6 +218,8 @@ def transcendental(
         for fi, (name, f, _) in enumerate(TRANSCENDENTAL):
             if name in ("sin", "cos"):  # periods that fit a few times in the range
                 alphas = [k / width for k in (0.5, 1, 1.5, 2, 3, 4, 6, 8, 12)]
+            elif name == "asin":  # inside its domain
+                alphas = [sg * k / vmax for k in (0.3, 0.6, 0.9, 1.0) for sg in (1, -1)]
             elif name == "exp":  # dynamic range exp(alpha * max|v|)
                 alphas = [sg * k / vmax for k in (0.1, 0.3, 1, 3, 10, 30) for sg in (1, -1)]
             else:
@@ -243,6 +246,9 @@ def transcendental(
         if per_group.get(group, 0) < 1:
             per_group[group] = per_group.get(group, 0) + 1
             chosen.append(r)
+    # simplest shapes first (no u**s factor, argument u, g itself), so that a deadline
+    # cuts the unlikely ones: sorted stably by that count, then by the screened error
+    chosen.sort(key=lambda r: (r[1][3] != 0) + (r[1][2] != 1) + (r[1][0] != 1))
     taken = {id(r) for r in chosen}
     rest = [r for r in ranked if id(r) not in taken]
     ranked = chosen + rest[: max(0, polish - len(chosen))]
