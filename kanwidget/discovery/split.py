@@ -14,10 +14,10 @@ a few seconds) and KAN 2.0's tests are read off its derivatives:
   ``f = g(x_A) h(x_B)`` and ``x_A`` stay positive, ``g`` is tried as a power law: the
   snapped log-fit of ``|y|`` on ``log x_A`` is divided out of the data and ``h`` is solved
   recursively on ``x_B`` alone (again exact data, not surrogate values);
-* **additive separability** (``mode='add'``): when ``f = g(x_A) + h(x_B)`` and ``g`` is
-  a power law, ``c M_A`` is fitted together with a smooth model of ``h``... is *not* done
-  here (the parts cannot be isolated from scattered data without surrogate values); the
-  additive groups are only reported in the tree.
+* additive separability is not used to split: its parts cannot be isolated from
+  scattered data without surrogate values (the sparse sums already hold sums of terms).
+
+Notes of inner levels name the reduced problem's variables (``_u<depth>_<i>_<j>``).
 
 A reduced problem's formulas are mapped back (``u -> x_i - x_j``, ``y = M_A * h``) and
 returned as candidates; the caller refits, snaps and verifies them on the original data,
