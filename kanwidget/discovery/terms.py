@@ -149,8 +149,9 @@ def monomial_terms(
         return []
     logs = np.log(x[:, cols])
     phis = [None] + _phis(x)
-    shapes: list[tuple[list, bool]] = [([phi], True) for phi in phis]
-    shapes += [([phi, None], False) for phi in phis]  # two terms, the second without factor
+    shapes: list[tuple[list, bool]] = [([None], True), ([None, None], False)]  # no factors
+    shapes += [([phi], True) for phi in phis[1:]]
+    shapes += [([phi, None], False) for phi in phis[1:]]  # the second term without factor
     shapes += [  # two terms with factors of the same input
         ([phi, q], False) for phi in phis[1:] for q in phis[1:] if q[1] == phi[1] and q is not phi
     ]
