@@ -67,6 +67,9 @@ class Discovery:
     universes : the :class:`~kanwidget.discovery.structure.UniverseResult` of every universe
     structure : ``describe_tree`` of the most accurate KAN universe (or None)
     variables : input names; elapsed : wall seconds used
+    hypotheses : the hypothesis tests (on a KAN surrogate) that held and steered the search,
+        one line each, e.g. ``'x1 - x2: pair symmetry (score 0.021); reduced problem solved
+        exactly'`` (see :mod:`.split`)
     """
 
     front: list[Candidate]
@@ -77,6 +80,7 @@ class Discovery:
     structure: str | None = None
     variables: list[str] = field(default_factory=list)
     elapsed: float = 0.0
+    hypotheses: list[str] = field(default_factory=list)
 
     def widget(self) -> Any:
         """The Pareto panel and diagram for this discovery (``KANWidget.from_discovery``)."""
@@ -205,6 +209,7 @@ def discover(
     raw: list[tuple[sympy.Expr, str, int | None]] = []  # (formula, source, universe index)
     configs = universe_configs(n, count=6, seed=seed)
     universes: list[UniverseResult] = []
+    hypotheses: list[str] = []
     workers = _workers(n_jobs)
 
     def expired() -> bool:
@@ -212,13 +217,14 @@ def discover(
 
     def regression() -> None:
         families = (("power law", forms.power_laws), ("M1 g(M2)", separable_forms),
-                    ("sparse sum", forms.sparse_sums),
-                    ("monomial terms", monomial_terms),
-                    ("wrapped form", wrapped_forms))  # fmt: skip
+                    ("wrapped form", wrapped_forms), ("sparse sum", forms.sparse_sums),
+                    ("monomial terms", monomial_terms))  # fmt: skip
+        if n >= 5:  # sparse sums hold only 2-input terms there: free-exponent terms first
+            families = (*families[:3], families[4], families[3])
         # the quick family, then reductions steered by hypothesis tests, then the others
         with np.errstate(all="ignore"), warnings.catch_warnings():  # overflow = a bad form
             warnings.simplefilter("ignore", RuntimeWarning)
-            found = solve(x_tr, y_tr, symbols, families, end=search_end)
+            found = solve(x_tr, y_tr, symbols, families, end=search_end, notes=hypotheses)
         raw.extend((e, name, None) for e, name in found)
         bar.update(3)
 
@@ -252,7 +258,9 @@ def discover(
     if structure is not None:
         for i in reversed(range(n)):  # describe_tree names inputs x0, x1, ...
             structure = structure.replace(f"x{i}", names[i])
-    return Discovery(front, best, cands, history, universes, structure, names, time.time() - start)
+    return Discovery(
+        front, best, cands, history, universes, structure, names, time.time() - start, hypotheses
+    )
 
 
 def _workers(n_jobs: int) -> int:

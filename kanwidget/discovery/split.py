@@ -14,10 +14,10 @@ a few seconds) and KAN 2.0's tests are read off its derivatives:
   ``f = g(x_A) h(x_B)`` and ``x_A`` stay positive, ``g`` is tried as a power law: the
   snapped log-fit of ``|y|`` on ``log x_A`` is divided out of the data and ``h`` is solved
   recursively on ``x_B`` alone (again exact data, not surrogate values);
-* **additive separability** (``mode='add'``): when ``f = g(x_A) + h(x_B)`` and ``g`` is
-  a power law, ``c M_A`` is fitted together with a smooth model of ``h``... is *not* done
-  here (the parts cannot be isolated from scattered data without surrogate values); the
-  additive groups are only reported in the tree.
+* additive separability is not used to split: its parts cannot be isolated from
+  scattered data without surrogate values (the sparse sums already hold sums of terms).
+
+Notes of inner levels name the reduced problem's variables (``_u<depth>_<i>_<j>``).
 
 A reduced problem's formulas are mapped back (``u -> x_i - x_j``, ``y = M_A * h``) and
 returned as candidates; the caller refits, snaps and verifies them on the original data,
@@ -100,6 +100,7 @@ def solve(
     families: Sequence[Family],
     end: float,
     depth: int = 2,
+    notes: list[str] | None = None,
 ) -> list[tuple[sympy.Expr, str]]:
     """All candidates for ``y(x)``: the first (quick) family, then the reductions the tests
     suggest (at most ``REDUCE_SHARE`` of the time left; smaller problems are faster to
@@ -112,13 +113,15 @@ def solve(
     families : ``(name, fn(x, y, symbols, expired))``; the first is the quick one
     end : deadline (a ``time.time()``)
     depth : levels of reduction
+    notes : if given, one line per hypothesis that held and the reduction it led to, e.g.
+        ``'x1 - x2: pair symmetry (score 0.021); reduced problem solved exactly'``
 
     Returns
     -------
     ``(formula, source)`` pairs; ``source`` is the family's name, prefixed by ``split``
     when the formula comes from a reduced problem.
     """
-    return _solve(x, y, list(symbols), families, end, depth)[0]
+    return _solve(x, y, list(symbols), families, end, depth, notes)[0]
 
 
 def split_forms(
@@ -136,7 +139,9 @@ def split_forms(
     return [e for e, _ in _reduce(x, y, list(symbols), families, end, depth)]
 
 
-def _solve(x, y, symbols, families, end, depth) -> tuple[list[tuple[sympy.Expr, str]], float]:
+def _solve(
+    x, y, symbols, families, end, depth, notes=None
+) -> tuple[list[tuple[sympy.Expr, str]], float]:
     out: list[tuple[sympy.Expr, str]] = []
     best = np.inf
 
@@ -157,12 +162,18 @@ def _solve(x, y, symbols, families, end, depth) -> tuple[list[tuple[sympy.Expr, 
     run(families[:1])
     if best >= EXACT and depth > 0 and time.time() < end and x.shape[1] >= 2:
         cap = time.time() + REDUCE_SHARE * (end - time.time())
-        add(_reduce(x, y, symbols, families, cap, depth))
+        add(_reduce(x, y, symbols, families, cap, depth, notes))
     run(families[1:])
     return out, best
 
 
-def _reduce(x, y, symbols, families, end, depth) -> list[tuple[sympy.Expr, str]]:
+def _note(notes: list[str] | None, what: str, err: float) -> None:
+    if notes is not None:
+        how = "solved exactly" if err < EXACT else f"best relative error {err:.2g}"
+        notes.append(f"{what}; reduced problem {how}")
+
+
+def _reduce(x, y, symbols, families, end, depth, notes=None) -> list[tuple[sympy.Expr, str]]:
     import torch
 
     from kanwidget.kan.hypothesis import derivatives, detect_separability
@@ -189,8 +200,9 @@ def _reduce(x, y, symbols, families, end, depth) -> list[tuple[sympy.Expr, str]]
         if not np.all(np.isfinite(xu)):
             continue
         sub = [u] + [symbols[k] for k in rest]
-        found, err = _solve(xu, y, sub, families, end, depth - 1)
+        found, err = _solve(xu, y, sub, families, end, depth - 1, notes)
         back = {u: OPS[op](symbols[i], symbols[j])}
+        _note(notes, f"{back[u]}: pair symmetry (score {score:.2g})", err)
         out += [(e.xreplace(back), "split " + src.removeprefix("split ")) for e, src in found]
         if err < EXACT:
             return out
@@ -214,8 +226,10 @@ def _reduce(x, y, symbols, families, end, depth) -> list[tuple[sympy.Expr, str]]
             h = y / m
         if not np.all(np.isfinite(h)):
             continue
-        found, err = _solve(x[:, rest], h, [symbols[k] for k in rest], families, end, depth - 1)
+        sub = [symbols[k] for k in rest]
+        found, err = _solve(x[:, rest], h, sub, families, end, depth - 1, notes)
         mono = _monomial(symbols, group, q)
+        _note(notes, f"{mono} * f({', '.join(map(str, sub))}): multiplicative separability", err)
         out += [(mono * e, "split " + src.removeprefix("split ")) for e, src in found]
         if err < EXACT:
             return out

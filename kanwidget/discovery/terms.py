@@ -149,11 +149,13 @@ def monomial_terms(
         return []
     logs = np.log(x[:, cols])
     phis = [None] + _phis(x)
-    shapes: list[tuple[list, bool]] = [([phi], True) for phi in phis]
-    shapes += [([phi, None], False) for phi in phis]  # two terms, the second without factor
-    shapes += [  # two terms with factors of the same input
+    shapes: list[tuple[list, bool]] = [([None], True), ([None, None], False)]  # no factors
+    shapes += [([phi], True) for phi in phis[1:]]
+    shapes += [([phi, None], False) for phi in phis[1:]]  # the second term without factor
+    pairs = [  # two terms with factors of the same input; a function and its square first
         ([phi, q], False) for phi in phis[1:] for q in phis[1:] if q[1] == phi[1] and q is not phi
     ]
+    shapes += sorted(pairs, key=lambda s: s[0][1][0] != s[0][0][0] + "2")
     scored: list[tuple[float, list, bool, np.ndarray, np.ndarray]] = []
     for factors, offset in shapes:
         if expired():

@@ -143,7 +143,9 @@ def test_solve_stops_at_an_exact_fit_and_labels_sources():
     assert min(rel_rmse(evaluate(e, names, x), y) for e, _ in found) < 1e-12
     x, y = _data(lambda a, b, c: np.cos((a - b) * c), [(3, 5), (0, 2), (0.5, 1.5)])
     fams = [("power law", forms.power_laws), ("sparse sum", forms.sparse_sums)]
-    found = solve(x, y, names, fams, time.time() + 60)
+    notes: list[str] = []
+    found = solve(x, y, names, fams, time.time() + 60, notes=notes)
+    assert any(n.startswith("a - b: pair symmetry") and "solved exactly" in n for n in notes)
     exact = [src for e, src in found if rel_rmse(evaluate(e, names, x), y) < 1e-9]
     assert exact and all(src.startswith("split ") for src in exact)
 
@@ -195,3 +197,4 @@ def test_discover_recovers_a_law_that_needs_a_symmetry():
     symbols = [sympy.Symbol(v) for v in names]
     err = _fresh_error(d.best.formula, symbols, lambda p, q, r: np.cos((p - q) * r), ranges)
     assert err < 1e-6, d.best
+    assert any("p - q: pair symmetry" in h for h in d.hypotheses), d.hypotheses
