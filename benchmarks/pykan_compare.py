@@ -34,17 +34,18 @@ FORMULA_CALLS = ("symbolic_formula", "ex_round", "formula")
 
 
 def _fits_from_text(text: str) -> list[tuple[float, float]]:
-    """Final (train, test) of each tqdm bar in a stream: a bar starts again at step 0."""
+    """Final (train, test) of each tqdm bar in a stream: a new bar starts when the step count
+    goes back or its total changes."""
     fits: list[tuple[float, float]] = []
-    current = None
+    current, last = None, None
     for segment in re.split(r"[\r\n]", text):
         loss, steps = LOSS.search(segment), STEPS.findall(segment)
         if not loss:
             continue
-        step = int(steps[-1][0]) if steps else None
-        if step == 0 and current is not None:
+        step = (int(steps[-1][0]), int(steps[-1][1])) if steps else None
+        if current is not None and step and last and (step[0] < last[0] or step[1] != last[1]):
             fits.append(current)
-        current = (float(loss[1]), float(loss[2]))
+        current, last = (float(loss[1]), float(loss[2])), step or last
     if current is not None:
         fits.append(current)
     return fits

@@ -159,6 +159,13 @@ ROWS: list[Row] = [
     # ---------------------------------------------------------------- attribution, pruning
     fail("attribute", "no data", lambda m, d: m.attribute(), make=FRESH),
     ok("attribute", lambda m, d: m.attribute(), 0),
+    fail("attribute", "out_score length", lambda m, d: m.attribute(out_score=torch.ones(3))),
+    ok("attribute", lambda m, d: m.attribute(out_score=torch.ones(1)), 0),
+    fail("reg", "unknown metric", lambda m, d: m.reg("edge_sideways", 1.0, 2.0, 0.0, 0.0)),
+    fail("reg", "no data", lambda m, d: m.reg(), make=FRESH),
+    ok("reg", lambda m, d: m.reg("edge_backward", 1.0, 2.0, 0.5, 0.5), 0),
+    fail("get_reg", "no data", lambda m, d: m.get_reg(), make=FRESH),
+    ok("get_reg", lambda m, d: m.get_reg("node_backward", 1.0, 2.0, 0.0, 0.0), 0),
     fail("prune", "no data", lambda m, d: m.prune(), make=FRESH),
     fail("prune", "threshold str", lambda m, d: m.prune(node_th="high")),
     fail("prune", "edge_th None", lambda m, d: m.prune(edge_th=None)),
