@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { encode } from "./codec";
 import { TRAIT_NAMES } from "./model";
+import { fmtLoss } from "./panels/format";
 import { FakeModel, edgeCurves, flush, network, smallState } from "./testing/fake";
 import widget from "./widget";
 
@@ -281,6 +282,20 @@ describe("timeline", () => {
       { action: "rewind", version: "0.1" },
     ]);
     expect(q(el, '[data-version="0.1"]').classList.contains("kw-selected")).toBe(true);
+  });
+
+  it("says which RMSE its rows show, in the same format as the toolbar label", async () => {
+    const { el, model } = mount();
+    expect(q(el, ".kw-timeline .kw-loss-which").textContent).toBe("test RMSE");
+    const h = model.get("history");
+    const v = h.versions.find((x) => x.id === "1.1")!;
+    expect(q(el, '[data-version="1.1"] .kw-version-loss').textContent).toBe(fmtLoss(v.test_loss));
+    expect(q(el, ".kw-spark-label tspan").textContent).toBe(`test RMSE ${fmtLoss(v.test_loss)}`);
+    // a version without a test loss: its train RMSE is starred
+    model.set("history", { ...h, versions: h.versions.map((x) => (x.id === "0.0" ? { ...x, test_loss: null } : x)) });
+    await flush();
+    expect(q(el, ".kw-timeline .kw-loss-which").textContent).toBe("test RMSE (* train)");
+    expect(q(el, '[data-version="0.0"] .kw-version-loss').textContent).toMatch(/\*$/);
   });
 });
 

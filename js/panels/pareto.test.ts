@@ -4,7 +4,7 @@ import { encode } from "../codec";
 import type { Action, Pareto } from "../model";
 import { FakeModel, flush, smallState } from "../testing/fake";
 import widget from "../widget";
-import { ParetoPanel, paretoPoints } from "./pareto";
+import { ParetoPanel, paretoPoints, pointTooltip } from "./pareto";
 
 afterEach(() => document.body.replaceChildren());
 
@@ -79,5 +79,13 @@ describe("pareto panel", () => {
     el.querySelector('[data-pareto-point="0"]')!.dispatchEvent(new MouseEvent("click", { bubbles: true }));
     expect(model.sent).toContainEqual({ action: "checkout", version: "0.1" });
     dispose();
+  });
+});
+
+describe("pareto tooltip", () => {
+  it("writes the held-out RMSE as the timeline does (3 significant digits, zeros kept)", () => {
+    const pt = { index: 0, formula: "x", complexity: 2, error: 0.018, universe: null, front: true, best: false };
+    const tip = pointTooltip(pt, { complexity: "formula size", error: "test RMSE" });
+    expect(tip.split("\n")[1]).toBe("formula size 2 · test RMSE 0.0180");
   });
 });

@@ -6,6 +6,7 @@
 import { decode } from "../codec";
 import type { Action, Pareto } from "../model";
 import { html, num, svg } from "../plot";
+import { fmtLoss } from "./format";
 
 const W = 290;
 const H = 190;
@@ -52,7 +53,7 @@ function logError(e: number, floor: number): number {
 
 export function pointTooltip(pt: ParetoPoint, labels: Pareto["labels"]): string {
   const lines = [pt.formula || "(no formula)"];
-  lines.push(`${labels?.complexity ?? "complexity"} ${num(pt.complexity)} · ${labels?.error ?? "error"} ${num(pt.error)}`);
+  lines.push(`${labels?.complexity ?? "complexity"} ${num(pt.complexity)} · ${labels?.error ?? "error"} ${fmtLoss(pt.error)}`); // as the timeline
   lines.push(pt.universe ? `universe ${pt.universe}: click to check it out` : "no KAN universe");
   return lines.join("\n");
 }

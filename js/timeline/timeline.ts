@@ -22,6 +22,7 @@ export function versionTooltip(v: Version): string {
 export class Timeline {
   readonly el: HTMLElement;
   private head: HTMLElement;
+  private which: HTMLElement; // which RMSE the rows show
   private body: HTMLElement;
   private branch: HTMLButtonElement;
   private picked: string | null = null; // clicked, not yet the kernel's current version
@@ -35,6 +36,7 @@ export class Timeline {
     this.el = html("div", "kw-timeline kw-panel");
     const bar = html("div", "kw-panel-head", "", this.el);
     this.head = html("span", "kw-panel-title", "history", bar);
+    this.which = html("span", "kw-loss-which", "", bar);
     this.branch = html("button", "kw-button", "branch here", bar);
     this.branch.type = "button";
     this.branch.dataset.action = "rewind";
@@ -74,6 +76,10 @@ export class Timeline {
     this.ids = rows.map((r) => r.version.id);
     this.head.textContent = versions.length ? `history · version ${this.current}` : "history";
     this.head.title = "each row: version, operation, test RMSE (train RMSE if no test set), edges";
+    const tests = versions.filter((v) => v.test_loss != null).length;
+    const mixed = tests > 0 && tests < versions.length;
+    this.which.textContent = !versions.length ? "" : tests ? `test RMSE${mixed ? " (* train)" : ""}` : "train RMSE";
+    this.which.title = "the loss each row shows: RMSE on the test set (train set when a version has no test loss)";
     const graphW = 2 * PAD + (lanes - 1) * LANE_W;
     const g = svg("svg", { class: "kw-graph-lines", width: graphW, height: rows.length * ROW_H });
     for (const link of links) svg("path", { class: `kw-link kw-lane-${link.to.lane % 6}`, d: linkPath(link) }, g);
@@ -93,7 +99,7 @@ export class Timeline {
       html("span", "kw-version-op", v.operation, row);
       const loss = v.test_loss ?? v.train_loss;
       const which = v.test_loss != null ? "test" : "train";
-      html("span", "kw-version-loss", fmtLoss(loss), row).title = `${which} RMSE`;
+      html("span", "kw-version-loss", fmtLoss(loss) + (mixed && which === "train" ? "*" : ""), row).title = `${which} RMSE`;
       html("span", "kw-version-edges", `${v.n_edges}e`, row);
       row.dataset.tip = versionTooltip(v);
       row.title = this.rowTitle(row);

@@ -27,6 +27,7 @@ unfinished universes are abandoned (their workers are stopped) at the search dea
 
 from __future__ import annotations
 
+import re
 import time
 import warnings
 from collections.abc import Sequence
@@ -256,11 +257,16 @@ def discover(
     fitted = [u for u in universes if u.model is not None]
     structure = min(fitted, key=lambda u: u.test_rmse).tree if fitted else None
     if structure is not None:
-        for i in reversed(range(n)):  # describe_tree names inputs x0, x1, ...
-            structure = structure.replace(f"x{i}", names[i])
+        structure = name_inputs(structure, names)
     return Discovery(
         front, best, cands, history, universes, structure, names, time.time() - start, hypotheses
     )
+
+
+def name_inputs(tree: str, names: Sequence[str]) -> str:
+    """``describe_tree`` text with pykan's input names ``x_1, x_2, ...`` replaced by ``names``
+    (``x_k`` -> ``names[k - 1]``; ``x_10`` is never read as ``x_1``)."""
+    return re.sub(r"\bx_(\d+)\b", lambda m: str(names[int(m.group(1)) - 1]), tree)
 
 
 def _workers(n_jobs: int) -> int:

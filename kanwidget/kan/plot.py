@@ -1,12 +1,14 @@
 """Static matplotlib diagram of a KAN (for papers) in pykan's layout; writes no files unless asked.
 
-Node layer l sits at height l; every edge (l, i, j) gets its own slot in the band between
-two node layers (slot ``i * out + j`` of ``in * out``, as pykan places them, so no two edge
-plots overlap), drawn as a small box with the learned curve over the inputs the model last
-saw (over the grid before any data).  A line joins the input node to the box and the box to
-the node the edge feeds.  Opacity is ``tanh(beta * score)`` (pykan's convention), the score
-chosen by ``metric``: ``'backward'`` attribution (KAN 2.0 eq. 9), ``'forward_u'`` the edge
-output's std, ``'forward_n'`` that std over its input's std.
+Node layers are rows from the inputs (bottom) to the outputs (top); every edge (l, i, j) is
+a small box with its learned curve over the inputs the model last saw (over the grid before
+any data), in the band between rows l and l+1, placed above its input node (as pykan places
+them, one row while they fit; in a grid of rows when the layer is wide: plot_layout.py), so
+no two boxes overlap and none is smaller than ~0.24 in.  A line joins the input node to the
+box and the box to the node the edge feeds.  Opacity is ``tanh(beta * score)`` (pykan's
+convention), the score chosen by ``metric``: ``'backward'`` attribution (KAN 2.0 eq. 9),
+``'forward_u'`` the edge output's std, ``'forward_n'`` that std over its input's std.
+The figure is at most ``MAX_WIDTH_IN`` (10 in) wide, so a notebook shows it at full size.
 
 The Figure is pyplot's current figure, so ``model.plot(); plt.savefig(...)`` and
 ``plt.show()`` work as in pykan; in a notebook it is shown once (by the inline backend at
@@ -24,11 +26,20 @@ import torch
 from matplotlib.figure import Figure
 
 from .names import input_names, output_names, tex
+from .plot_layout import (
+    MAX_WIDTH_IN,
+    band_layout,
+    drawing_width,
+    label_depth,
+    label_layout,
+    node_x,
+    short_name,
+)
 
 if TYPE_CHECKING:
     from .network import KAN
 
-MAX_WIDTH_IN = 10.0  # figure width cap (inches); wide models shrink their boxes, not the page
+__all__ = ["MAX_WIDTH_IN", "KANFigure", "default_names", "edge_scores", "plot", "variable_label"]
 _METRICS = ("backward", "forward_u", "forward_n")
 
 
@@ -90,17 +101,6 @@ def edge_scores(model: KAN, metric: str, x: torch.Tensor | None) -> list[np.ndar
     return out
 
 
-def _label_layout(names: list[str], spacing_pt: float, size: float) -> tuple[float, float]:
-    """Font size and rotation so labels ``spacing_pt`` apart do not overlap."""
-    longest = max((len(n.replace("$", "").replace("\\", "")) for n in names), default=1)
-    fits = 0.9 * spacing_pt / (0.6 * max(longest, 1))  # font size at which the widest fits
-    if fits >= size:
-        return size, 0.0
-    if fits >= 7.0:
-        return fits, 0.0
-    return min(size, max(0.9 * spacing_pt, 5.0)), 90.0  # stand the labels up
-
-
 def plot(
     model: KAN,
     folder: str | None = None,
@@ -138,19 +138,38 @@ def plot(
     x = model._last_input
     scores = edge_scores(model, metric, x)
     trace = model.forward_cache(x) if x is not None else None
-    n_max = max(model.n_nodes(l) for l in range(model.depth + 1))
+    names_in, names_out = _names(model, in_vars, out_vars)
+    # geometry in inches (plot_layout.py): node rows at y[l], edge bands between them
+    n_nodes = [model.n_nodes(l) for l in range(model.depth + 1)]
     slots_max = max(layer.in_dim * layer.out_dim for layer in model.layers)
-    width_in = min(MAX_WIDTH_IN, max(3.0, 1.6 * n_max, 0.35 * slots_max) * scale * 2)
-    height_in = min(2.4 * model.depth * scale * 2 + 1.0, 1.2 * MAX_WIDTH_IN)
-    fig = plt.figure(FigureClass=KANFigure, figsize=(width_in, height_in))
-    ax = fig.add_axes((0.02, 0.08, 0.96, 0.84))
-    pos = [(np.arange(model.n_nodes(l)) + 0.5) / model.n_nodes(l) for l in range(model.depth + 1)]
+    width = drawing_width(max(n_nodes), slots_max, scale) * 0.96
+    pos = [node_x(n, width) for n in n_nodes]
+    bands, ys = [], [0.0]
+    for layer in model.layers:
+        bands.append(band_layout(layer.in_dim, layer.out_dim, width, ys[-1], scale))
+        ys.append(ys[-1] + bands[-1].height)
+    size = 11.0 * varscale * max(scale * 2, 0.5)
+    rows = []  # (names, x, y, va, fontsize, rotation, stride) of the input and output names
+    for names, l, sign in ((names_in, 0, -1), (names_out, model.depth, 1)):
+        shown = [short_name(n) for n in names]
+        fontsize, rotation, stride = label_layout(shown, width / max(n_nodes[l], 1), size)
+        rows.append((shown, pos[l], ys[l] + sign * 0.1, sign, fontsize, rotation, stride))
+    bottom = 0.15 + label_depth(rows[0][0], rows[0][4], rows[0][5])
+    top = 0.15 + label_depth(rows[1][0], rows[1][4], rows[1][5]) + (0.35 if title else 0.0)
+    lefts = [float(b.centers[..., 0].min()) - b.box_w / 2 for b in bands]
+    rights = [float(b.centers[..., 0].max()) + b.box_w / 2 for b in bands]
+    margin_l = max(0.15, 0.1 - min(lefts))
+    margin_r = max(0.15, max(rights) - width + 0.1)
+    fig = plt.figure(
+        FigureClass=KANFigure,
+        figsize=(width + margin_l + margin_r, ys[-1] + bottom + top),
+    )
+    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))  # data units are inches of the figure
     lines, line_colors, curves, curve_colors, dots = [], [], [], [], []
     with torch.no_grad():
-        for l, layer in enumerate(model.layers):
-            n_slots = layer.in_dim * layer.out_dim
-            box_w = 0.8 / n_slots
-            box_h = 0.3
+        for l, (layer, band) in enumerate(zip(model.layers, bands)):
+            box_w, box_h = band.box_w, band.box_h
+            line_alpha = 0.6 if band.rows == 1 else 0.25  # many rows: the boxes come first
             if trace is not None:
                 xs_data = trace.inputs[l]
                 lo, hi = xs_data.min(0).values, xs_data.max(0).values
@@ -166,14 +185,14 @@ def plot(
                         continue
                     to = model.subnode_to_node(l + 1, j)
                     alpha = 1.0 if scores is None else math.tanh(beta * float(scores[l][j, i]))
-                    cx, cy = (i * layer.out_dim + j + 0.5) / n_slots, l + 0.5
+                    cx, cy = (float(c) for c in band.centers[i, j])
                     symbolic = bool(layer.sym_mask[i, j] > 0)
                     rgb = (0.8, 0.1, 0.1) if symbolic else (0.0, 0.0, 0.0)
                     lines += [
-                        [(pos[l][i], l), (cx, cy - box_h / 2)],
-                        [(cx, cy + box_h / 2), (pos[l + 1][to], l + 1)],
+                        [(pos[l][i], ys[l]), (cx, cy - box_h / 2)],
+                        [(cx, cy + box_h / 2), (pos[l + 1][to], ys[l + 1])],
                     ]
-                    line_colors += [(*rgb, 0.6 * alpha)] * 2
+                    line_colors += [(*rgb, line_alpha * alpha)] * 2
                     y = acts[:, j, i]
                     y_lo, span = float(y.min()), float(y.max() - y.min()) or 1.0
                     px = cx - box_w / 2 + box_w * np.linspace(0, 1, n_points)
@@ -185,9 +204,10 @@ def plot(
                             (cx - box_w / 2, cy - box_h / 2),
                             box_w,
                             box_h,
-                            fill=False,
+                            facecolor="white",  # lines to other boxes pass behind it
                             lw=0.5,
                             ec=(0, 0, 0, 0.3 * alpha),
+                            zorder=2,
                         )
                     )
                     if sample and trace is not None:
@@ -204,41 +224,39 @@ def plot(
                             )
                         )
                     if tick:
-                        ax.text(
-                            cx,
-                            cy - box_h / 2,
-                            f"{float(lo[i]):.2g}..{float(hi[i]):.2g}",
-                            fontsize=5,
-                            ha="center",
-                            va="top",
-                            alpha=max(alpha, 0.3),
-                        )
-                        ax.text(
-                            cx,
-                            cy + box_h / 2,
-                            f"{y_lo:.2g}..{y_lo + span:.2g}",
-                            fontsize=5,
-                            ha="center",
-                            va="bottom",
-                            alpha=max(alpha, 0.3),
-                        )
-    ax.add_collection(LineCollection(lines, colors=line_colors, linewidths=1.0))
-    ax.add_collection(LineCollection(curves, colors=curve_colors, linewidths=1.5))
+                        for y_text, text, va in (
+                            (cy - box_h / 2, f"{float(lo[i]):.2g}..{float(hi[i]):.2g}", "top"),
+                            (cy + box_h / 2, f"{y_lo:.2g}..{y_lo + span:.2g}", "bottom"),
+                        ):
+                            ax.text(cx, y_text, text, fontsize=5, ha="center", va=va,
+                                    alpha=max(alpha, 0.3), zorder=4)  # fmt: skip
+    ax.add_collection(LineCollection(lines, colors=line_colors, linewidths=1.0, zorder=1))
+    ax.add_collection(LineCollection(curves, colors=curve_colors, linewidths=1.5, zorder=3))
     for d in dots:
-        ax.scatter(d[:, 0], d[:, 1], s=2, c="tab:blue", alpha=0.4, zorder=2)
+        ax.scatter(d[:, 0], d[:, 1], s=2, c="tab:blue", alpha=0.4, zorder=3)
     for l in range(model.depth + 1):
-        n_sum = model.width[l][0]
-        ax.scatter(pos[l][:n_sum], np.full(n_sum, l), s=30, c="black", zorder=3)
-        n_mult = model.width[l][1]
-        ax.scatter(
-            pos[l][n_sum:],
-            np.full(n_mult, l),
-            s=45,
-            c="white",
-            edgecolors="black",
-            marker="s",
-            zorder=3,
-        )
+        n_sum, n_mult = model.width[l][0], model.width[l][1]
+        ax.scatter(pos[l][:n_sum], np.full(n_sum, ys[l]), s=30, c="black", zorder=4)
+        ax.scatter(pos[l][n_sum:], np.full(n_mult, ys[l]), s=45, c="white",
+                   edgecolors="black", marker="s", zorder=4)  # fmt: skip
+    for shown, xs_row, y_row, sign, fontsize, rotation, stride in rows:
+        for k, (xpos, name) in enumerate(zip(xs_row, shown)):
+            if k % stride:
+                continue  # thinned: too many names to show them all
+            ax.text(xpos, y_row, name, ha="center", va="top" if sign < 0 else "bottom",
+                    fontsize=fontsize, rotation=rotation)  # fmt: skip
+    ax.set_xlim(-margin_l, width + margin_r)
+    ax.set_ylim(-bottom, ys[-1] + top)
+    ax.axis("off")
+    if title:
+        ax.text(width / 2, ys[-1] + top - 0.1, title, ha="center", va="top", fontsize=12)
+    if path is not None:
+        fig.savefig(path, bbox_inches="tight")
+    return fig
+
+
+def _names(model: KAN, in_vars: list[Any] | None, out_vars: list[Any] | None):
+    """The input and output names to draw (pykan's defaults, or the given ones)."""
     default_in, default_out = default_names(model)
     names_in = default_in if in_vars is None else [variable_label(v) for v in in_vars]
     if len(names_in) != model.n_nodes(0) and len(names_in) > max(model.input_ids, default=-1):
@@ -249,20 +267,4 @@ def plot(
             f"in_vars/out_vars need {model.n_nodes(0)} and {model.n_nodes(model.depth)} names, "
             f"got {len(names_in)} and {len(names_out)}"
         )
-    size = 11.0 * varscale * max(scale * 2, 0.5)
-    for names, ys, va, layer_nodes in (
-        (names_in, -0.12, "top", 0),
-        (names_out, model.depth + 0.12, "bottom", model.depth),
-    ):
-        spacing = width_in * 0.96 * 72 / max(model.n_nodes(layer_nodes), 1)
-        fontsize, rotation = _label_layout(names, spacing, size)
-        for xpos, name in zip(pos[layer_nodes], names):
-            ax.text(xpos, ys, name, ha="center", va=va, fontsize=fontsize, rotation=rotation)
-    ax.set_xlim(0, 1)
-    ax.set_ylim(-0.45, model.depth + 0.45)
-    ax.axis("off")
-    if title:
-        ax.set_title(title)
-    if path is not None:
-        fig.savefig(path, bbox_inches="tight")
-    return fig
+    return names_in, names_out

@@ -99,3 +99,11 @@ def test_naming_describe_tree_and_plot_tree_use_one_based_names() -> None:
     texts = _plot_labels(fig)
     plt.close(fig)
     assert {"$x_{1}$", "$x_{2}$", "$x_{3}$"} <= set(texts)
+
+
+def test_naming_discover_names_the_structure_inputs() -> None:
+    from kanwidget.discovery.discover import name_inputs
+
+    names = [f"v{k}" for k in range(11)]
+    assert name_inputs("*(x_1, F(x_10, x_11))", names) == "*(v0, F(v9, v10))"
+    assert name_inputs("+(x_2, x_1)", ["m", "c"]) == "+(c, m)"
