@@ -136,7 +136,7 @@ export function layout(s: Structure, opts: LayoutOptions = {}): Layout {
   const lineGap = clamp((0.12 * inner) / nMax, LINE_GAP, 2.5 * LINE_GAP);
 
   // input labels: side by side while they fit, else at an angle
-  const labels = perLayer[0].map((n) => labelText(n.label || s.in_vars?.[n.i] || `x${n.i + 1}`));
+  const labels = perLayer[0].map((n) => labelText(n.label || s.in_vars?.[n.i] || `x_${n.i + 1}`));
   const labelW = Math.max(0, ...labels.map((t) => t.length)) * CHAR_W + 8;
   const rotateInputs = labelW > inner / Math.max(1, nNodes[0]);
   const bottom = rotateInputs ? 26 + labelW * Math.SQRT1_2 : 44;

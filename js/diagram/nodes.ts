@@ -12,7 +12,7 @@ const BAR_W = 26; // importance bar of the most important input
 /** The name of an input or output node ("" for hidden nodes). */
 export function nodeName(l: number, i: number, label: string, s: Structure, lastLayer: number): string {
   if (label) return label;
-  if (l === 0) return s.in_vars?.[i] ?? `x${i + 1}`;
+  if (l === 0) return s.in_vars?.[i] ?? `x_${i + 1}`;
   if (l === lastLayer) return s.out_vars?.[i] ?? `y${i + 1}`;
   return "";
 }
