@@ -13,7 +13,7 @@ const BAR_W = 26; // importance bar of the most important input
 export function nodeName(l: number, i: number, label: string, s: Structure, lastLayer: number): string {
   if (label) return label;
   if (l === 0) return s.in_vars?.[i] ?? `x_${i + 1}`;
-  if (l === lastLayer) return s.out_vars?.[i] ?? `y${i + 1}`;
+  if (l === lastLayer) return s.out_vars?.[i] ?? `y_${i + 1}`;
   return "";
 }
 
