@@ -215,11 +215,9 @@ def discover(
         return time.time() > search_end
 
     def regression() -> None:
-        families = (("power law", forms.power_laws), ("wrapped form", wrapped_forms),
-                    ("sparse sum", forms.sparse_sums),
-                    ("monomial terms", monomial_terms))  # fmt: skip
-        if n >= 5:  # sparse sums hold only 2-input terms there: free-exponent terms first
-            families = (*families[:2], families[3], families[2], *families[4:])
+        families = (("power law", forms.power_laws), ("sparse sum", forms.sparse_sums),
+                    ("monomial terms", monomial_terms),
+                    ("wrapped form", wrapped_forms))  # fmt: skip
         # the quick family, then reductions steered by hypothesis tests, then the others
         with np.errstate(all="ignore"), warnings.catch_warnings():  # overflow = a bad form
             warnings.simplefilter("ignore", RuntimeWarning)
