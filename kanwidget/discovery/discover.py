@@ -218,10 +218,8 @@ def discover(
 
     def regression() -> None:
         families = (("power law", forms.power_laws), ("M1 g(M2)", separable_forms),
-                    ("wrapped form", wrapped_forms), ("sparse sum", forms.sparse_sums),
-                    ("monomial terms", monomial_terms))  # fmt: skip
-        if n >= 5:  # sparse sums hold only 2-input terms there: free-exponent terms first
-            families = (*families[:3], families[4], families[3])
+                    ("sparse sum", forms.sparse_sums), ("monomial terms", monomial_terms),
+                    ("wrapped form", wrapped_forms))  # fmt: skip
         # the quick family, then reductions steered by hypothesis tests, then the others
         with np.errstate(all="ignore"), warnings.catch_warnings():  # overflow = a bad form
             warnings.simplefilter("ignore", RuntimeWarning)

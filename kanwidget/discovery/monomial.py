@@ -175,6 +175,8 @@ def refine_factor(
 
 def _gauges(a_perp: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
     """Snapped ``a = a_perp + lambda b`` with one exponent zeroed (or lambda = 0)."""
+    if a_perp.size == 0:  # no positive input besides g's argument: M1 is a constant
+        return [a_perp]
     lams = [0.0] + [-a_perp[i] / b[i] for i in np.nonzero(b)[0]]
     out: list[np.ndarray] = []
     for lam in lams:

@@ -104,7 +104,8 @@ def solve(
 ) -> list[tuple[sympy.Expr, str]]:
     """All candidates for ``y(x)``: the first (quick) family, then the reductions the tests
     suggest (at most ``REDUCE_SHARE`` of the time left; smaller problems are faster to
-    solve), then the other families, each with a fair share of the time left.  Stops
+    solve), then the other families, each with a fair share of the time left.  With two
+    inputs every family runs first (they are fast there) and reductions come last.  Stops
     early when a formula fits the training data exactly.
 
     Parameters
@@ -159,11 +160,13 @@ def _solve(
                 found = fn(x, y, symbols, lambda: time.time() > cap)  # noqa: B023
             add([(e, name) for e in found])
 
-    run(families[:1])
+    small = x.shape[1] <= 2  # two inputs: every family is fast; reduce only if they fail
+    run(families if small else families[:1])
     if best >= EXACT and depth > 0 and time.time() < end and x.shape[1] >= 2:
-        cap = time.time() + REDUCE_SHARE * (end - time.time())
+        cap = time.time() + (1.0 if small else REDUCE_SHARE) * (end - time.time())
         add(_reduce(x, y, symbols, families, cap, depth, notes))
-    run(families[1:])
+    if not small:
+        run(families[1:])
     return out, best
 
 
