@@ -208,6 +208,6 @@ def test_discover_returns_a_separable_law_exactly():
     t = torch.tensor
     ds = {"train_input": t(x[:400]), "train_label": t(y[:400, None]),
           "test_input": t(x[400:]), "test_label": t(y[400:, None])}  # fmt: skip
-    d = discover(ds, variables=["a", "b", "c"], budget=20, n_jobs=1, progress=False)
+    d = discover(ds, variables=["a", "b", "c"], budget=40, n_jobs=2, progress=False)
     xw, yw = _data(truth, ranges, 1000, seed=13, widen=0.2)
     assert rel_rmse(evaluate(d.best.formula, SYMS[:3], xw), yw) < 1e-6
