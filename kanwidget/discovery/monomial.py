@@ -271,14 +271,16 @@ def separable_forms(
     logger.debug("power-law misfit %.3g; best arguments %s", base,
                  [(round(t[0], 5), t[1], t[2]) for t in scored[:3]])  # fmt: skip
     found: list[tuple[float, sympy.Expr]] = []
-    for _, b, j, a_fit, cols in [t for t in scored if t[0] < limit][:n_dirs]:
+    for _, b, arg, a_fit, cols in [t for t in scored if t[0] < limit][:n_dirs]:
         if late():
             break
-        if b is None:
-            u, u_expr, gauges = x[:, j], symbols[j], _gauges(a_fit, 0 * a_fit)
-        else:
+        if b is None and arg is not None:
+            u, u_expr, gauges = x[:, arg], symbols[arg], _gauges(a_fit, 0 * a_fit)
+        elif b is not None:
             u = np.exp(np.log(x[:, pos]) @ b)
             u_expr, gauges = _monomial(symbols, pos, b), _gauges(a_fit, b)
+        else:
+            continue
         for a in gauges[:2]:
             if late():
                 break

@@ -200,7 +200,6 @@ def transcendental(
     deadline: float = float("inf"),
 ) -> list[tuple[float, tuple]]:
     """``(error, parameters)`` of the transcendental family (module docstring), best first."""
-    zs, keys = [], []
     targets = []
     for p in (1.0, -1.0):  # for 1/g, rows weighted by g**2: the residual approximates g's
         with np.errstate(all="ignore"):
@@ -224,7 +223,8 @@ def transcendental(
                 alphas = [sg * k / vmax for k in (0.1, 0.3, 1, 3, 10, 30) for sg in (1, -1)]
             else:
                 alphas = [k / vmax for k in (0.1, 0.3, 1, 3, 10, 30)]
-            zs, keys = [], []
+            zs: list[np.ndarray] = []
+            keys: list[tuple[int, float]] = []
             for alpha in alphas:
                 with np.errstate(all="ignore"):
                     z = f(alpha * v)
@@ -240,7 +240,8 @@ def transcendental(
                     if np.isfinite(errs[k]):
                         ranked.append((float(errs[k]), (p, t * w, q, s, v, m * w, m) + keys[k]))
     ranked.sort(key=lambda r: r[0])
-    chosen, per_group = [], {}  # the best of every (function, p, shape), then the best overall
+    chosen: list = []
+    per_group: dict[tuple, int] = {}  # the best of every (function, p, shape), then the rest
     for r in ranked:
         group = (r[1][7], r[1][0], r[1][2], r[1][3])
         if per_group.get(group, 0) < 1:

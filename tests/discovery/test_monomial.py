@@ -193,3 +193,21 @@ def test_separable_forms_single_input():
     err, found = _best_verified(separable_forms(x, y, [A]), [A], (x, y), (xt, yt))
     assert err < 1e-9
     assert _same_law(found, truth)
+
+
+@pytest.mark.slow
+def test_discover_returns_a_separable_law_exactly():
+    """Through discover (refit, snap, verify, Pareto rule): a law of the family comes back."""
+    import torch
+
+    from kanwidget import discover
+
+    truth = 2 * A * B / (sympy.exp(B * C / A) - 1)
+    ranges = [(1, 3), (1, 2), (0.5, 3)]
+    x, y = _data(truth, ranges, 800, seed=12)
+    t = torch.tensor
+    ds = {"train_input": t(x[:400]), "train_label": t(y[:400, None]),
+          "test_input": t(x[400:]), "test_label": t(y[400:, None])}  # fmt: skip
+    d = discover(ds, variables=["a", "b", "c"], budget=40, n_jobs=2, progress=False)
+    xw, yw = _data(truth, ranges, 1000, seed=13, widen=0.2)
+    assert rel_rmse(evaluate(d.best.formula, SYMS[:3], xw), yw) < 1e-6
