@@ -27,10 +27,10 @@ def on_path(path: str, monkeypatch):
     if path != "torch" and kernels.load() is None:
         pytest.skip(f"no native kernel: {kernels.status()}")
     calls = {"dense": 0, "fused": 0}
-    for name in ("dense_basis", "fused_layer"):
+    for kind, name in (("dense", "dense_basis"), ("fused", "fused_layer")):
         original = getattr(kernels, name)
 
-        def counted(*args, _f=original, _n=name.split("_")[0], **kw):
+        def counted(*args, _f=original, _n=kind, **kw):
             calls[_n] += 1
             return _f(*args, **kw)
 
@@ -170,10 +170,10 @@ def test_layer_second_derivative_agrees_with_pykan(monkeypatch):
     twins = []
     for layer in ours:
         twin = kan_layer.KANLayer(layer.in_dim, layer.out_dim, num=layer.num, k=layer.k).double()
+        pairs = [("grid", layer.knots), ("coef", layer.coef), ("scale_base", layer.scale_base),
+                 ("scale_sp", layer.scale_sp), ("mask", layer.mask)]  # fmt: skip
         with torch.no_grad():
-            for theirs_name, our in [("grid", layer.knots), ("coef", layer.coef),
-                                     ("scale_base", layer.scale_base),
-                                     ("scale_sp", layer.scale_sp), ("mask", layer.mask)]:  # fmt: skip
+            for theirs_name, our in pairs:
                 getattr(twin, theirs_name).copy_(our)
         twins.append(twin)
     x = _points(seed=7)
