@@ -6,7 +6,9 @@ values from a per-interval polynomial table (``BasisTable``, built once per grid
 Boor's recurrence, The NURBS Book A2.2) and scatters them into the dense ``(B, in, G + k)``
 tensor the spline matmul needs.  Its backward pass is written by hand: it saves the columns
 and the ``k + 1`` slopes instead of an autograd tape over ``(B, in, G + 2k)`` tensors, which
-is what makes the eager spline layer fast (see DESIGN.md, performance notes).
+is what makes the eager spline layer fast (see DESIGN.md, performance notes).  When the
+backward is itself recorded (``create_graph=True``: second derivatives, PDE losses) it is
+computed instead by :func:`basis_input_grad` with differentiable torch ops.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ rounding:
   regulariser needs, in double); for narrow layers (see :func:`use_fused`).
 - :func:`basis_reference`: the kernel's basis and derivative in float64 (tests).
 
+With ``create_graph=True`` (second derivatives) both backwards switch to differentiable
+torch ops (``spline.basis_input_grad``; the fused layer re-evaluated on the torch path).
+
 ctypes releases the GIL during each call; tensors are contiguous CPU float32/float64.
 """
 
