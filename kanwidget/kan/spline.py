@@ -6,7 +6,9 @@ values from a per-interval polynomial table (``BasisTable``, built once per grid
 Boor's recurrence, The NURBS Book A2.2) and scatters them into the dense ``(B, in, G + k)``
 tensor the spline matmul needs.  Its backward pass is written by hand: it saves the columns
 and the ``k + 1`` slopes instead of an autograd tape over ``(B, in, G + 2k)`` tensors, which
-is what makes the eager spline layer fast (see DESIGN.md, performance notes).
+is what makes the eager spline layer fast (see DESIGN.md, performance notes).  When the
+backward is itself recorded (``create_graph=True``: second derivatives, PDE losses) it is
+computed instead by :func:`basis_input_grad` with differentiable torch ops.
 """
 
 from __future__ import annotations
@@ -217,17 +219,39 @@ def _dense_basis(x: Tensor, table: BasisTable, need_grad: bool):
     return dense.view(batch, n_in, table.n_basis), (cols, deriv, grad_scale)
 
 
+def basis_input_grad(x: Tensor, table: BasisTable, grad_out: Tensor) -> Tensor:
+    """``sum_n grad_out[b, i, n] B_n'(x[b, i])``, ``(B, in)``, from differentiable torch ops.
+
+    The backward of the basis when it is itself recorded (``create_graph=True``, e.g. a
+    PDE loss on the Laplacian of a KAN, KAN paper section 3.4): the slopes come from the
+    per-interval polynomials of ``table`` by Horner's rule on ``u = (x - t_j) / h_j``, so
+    the result is differentiable in ``x`` (curvature, to any order) and in ``grad_out``.
+
+    Parameters
+    ----------
+    x : (B, in) points (the basis' saved input, with its autograd history)
+    table : the knots' :class:`BasisTable`
+    grad_out : (B, in, G+k) upstream gradient of the basis
+    """
+    s_flat, _, deriv, _, _ = _table_values(x, table, True)  # deriv (k+1, B*in), d/dx
+    cols = table.columns.index_select(1, s_flat)  # (k+1, B*in)
+    rows = grad_out.reshape(-1, grad_out.shape[-1])  # (B*in, G+k)
+    return (rows.gather(1, cols.T) * deriv.T).sum(1).view(x.shape)
+
+
 class _BSplineBasis(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, table: BasisTable) -> Tensor:  # type: ignore[override]
         dense, saved = _dense_basis(x, table, True)
-        ctx.save_for_backward(*saved)
-        ctx.shape = x.shape
+        ctx.save_for_backward(x, *saved)
+        ctx.shape, ctx.table = x.shape, table
         return dense
 
     @staticmethod
     def backward(ctx, grad_out: Tensor):  # type: ignore[override]
-        cols, deriv, grad_scale = ctx.saved_tensors  # (k+1, B*in), (k+1, B*in), (in,)|None
+        x, cols, deriv, grad_scale = ctx.saved_tensors  # (B, in), (k+1, B*in) x2, (in,)|None
+        if torch.is_grad_enabled():  # create_graph: the gradient must be differentiable
+            return basis_input_grad(x, ctx.table, grad_out), None
         rows = grad_out.reshape(-1, grad_out.shape[-1])  # (B*in, G+k)
         grad_x = (rows.gather(1, cols.T) * deriv.T).sum(1).view(ctx.shape)  # (B, in)
         if grad_scale is not None:

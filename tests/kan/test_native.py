@@ -270,6 +270,22 @@ def test_fused_objective_matches_autograd_graph(lamb, dtype):
         assert ((f - r).abs().max() / r.abs().max().clamp_min(1e-3)) < tol
 
 
+def test_fused_objective_refuses_create_graph():
+    """fit's C objective has a first-order backward only: a recorded backward (second
+    derivatives) raises instead of returning a gradient that is silently constant."""
+    from kanwidget import KAN
+
+    model = KAN([2, 3, 1], grid=5, k=3, seed=0)
+    x = torch.rand(50, 2, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    weights = [w for layer in model.layers for w in layer.kernel_weights()]
+    tables = [layer.basis_table() for layer in model.layers]
+    obj, _, _ = kernels.fused_objective(x, x[:, :1], tables, weights, 0.0, 1.0, 2.0)
+    with pytest.raises(RuntimeError, match="first-order only"):
+        torch.autograd.grad(obj, model.layers[0].coef, create_graph=True)
+    (grad,) = torch.autograd.grad(obj, model.layers[0].coef)  # the first-order path still works
+    assert grad.shape == model.layers[0].coef.shape and bool(grad.abs().sum() > 0)
+
+
 def test_fused_objective_not_used_for_mult_nodes_or_symbolic():
     from kanwidget import KAN
     from kanwidget.kan.train.objective import plain

@@ -10,6 +10,9 @@ rounding:
   regulariser needs, in double); for narrow layers (see :func:`use_fused`).
 - :func:`basis_reference`: the kernel's basis and derivative in float64 (tests).
 
+With ``create_graph=True`` (second derivatives) both backwards switch to differentiable
+torch ops (``spline.basis_input_grad``; the fused layer re-evaluated on the torch path).
+
 ctypes releases the GIL during each call; tensors are contiguous CPU float32/float64.
 """
 
@@ -87,17 +90,21 @@ class FusedLayer(torch.autograd.Function):
     def forward(ctx, x, base, wb, ws, table, stats):  # type: ignore[override]
         lib = load()
         assert lib is not None
+        # the inputs themselves are saved (not contiguous copies): a recorded backward
+        # differentiates through them (see _recorded_backward)
+        ctx.save_for_backward(x, base, wb, ws)
         x, base, wb, ws = (t.contiguous() for t in (x, base, wb, ws))
         y, mean, var = _layer_forward(lib, x, base, wb, ws, table, stats)
-        ctx.save_for_backward(x, base, wb, ws)
-        ctx.table, ctx.mean = table, mean
+        ctx.table, ctx.mean, ctx.stats = table, mean, stats
         return y, var
 
     @staticmethod
     def backward(ctx, gy, gvar):  # type: ignore[override]
+        if torch.is_grad_enabled():  # create_graph: the gradients must be differentiable
+            return (*_recorded_backward(ctx, gy, gvar), None, None)
         lib = load()
         assert lib is not None
-        x, base, wb, ws = ctx.saved_tensors
+        x, base, wb, ws = (t.contiguous() for t in ctx.saved_tensors)
         batch = x.shape[0]
         gy = x.new_zeros(batch, wb.shape[1]) if gy is None else gy.contiguous()
         c = mean = None
@@ -109,6 +116,34 @@ class FusedLayer(torch.autograd.Function):
         return (*grads, None, None)
 
 
+def _recorded_backward(ctx, gy, gvar):
+    """:class:`FusedLayer`'s backward when it is itself recorded (``create_graph=True``,
+    e.g. a PDE loss on the Laplacian of a KAN): the layer is re-evaluated with torch ops
+    (the differentiable basis of ``spline.py``) and differentiated with
+    ``create_graph=True``, so second derivatives in ``x`` and their gradients in the
+    weights are exact.  Aliases of the inputs stop the gradient in ``x`` from also
+    flowing through ``base = b(x)``, which the caller's graph already differentiates."""
+    from ..layer import _edge_variance
+    from ..spline import bspline_basis
+
+    saved = ctx.saved_tensors
+    need = ctx.needs_input_grad[:4]
+    x, base, wb, ws = (t.view_as(t) if n else t.detach() for t, n in zip(saved, need))
+    basis = bspline_basis(x, ctx.table.knots, ctx.table.k, ctx.table)  # (B, in, n)
+    batch, n_in, n_basis = basis.shape
+    y = basis.reshape(batch, n_in * n_basis) @ ws.reshape(n_in * n_basis, -1) + base @ wb
+    outs, grads = [y], [torch.zeros_like(y) if gy is None else gy]
+    if ctx.stats and gvar is not None:
+        var = _edge_variance(base, basis, wb, ws.transpose(1, 2)).to(y.dtype)
+        outs.append(var)
+        grads.append(gvar)
+    inputs = [t for t, n in zip((x, base, wb, ws), need) if n]
+    found = iter(torch.autograd.grad(outs, inputs, grads, create_graph=True, allow_unused=True))
+    res = [next(found) if n else None for n in need]
+    return [torch.zeros_like(t) if n and g is None else g
+            for t, n, g in zip(saved, need, res)]  # fmt: skip
+
+
 class DenseBasis(torch.autograd.Function):
     """``x (B, in) -> (B, in, G + k)`` basis in one pass; backward recomputes the slopes."""
 
@@ -116,6 +151,7 @@ class DenseBasis(torch.autograd.Function):
     def forward(ctx, x, table):  # type: ignore[override]
         lib = load()
         assert lib is not None
+        ctx.save_for_backward(x)  # the input itself: a recorded backward differentiates it
         x = x.contiguous()
         batch, n_in = x.shape
         out = x.new_empty(batch, n_in, table.n_basis)
@@ -124,17 +160,20 @@ class DenseBasis(torch.autograd.Function):
                   batch, n_in, table.n_int, table.k, int(table.uniform),
                   torch.get_num_threads())  # fmt: skip
         _check(code, "basis")
-        ctx.save_for_backward(x)
         ctx.table = table
         return out
 
     @staticmethod
     def backward(ctx, grad):  # type: ignore[override]
-        lib = load()
-        assert lib is not None
         (x,) = ctx.saved_tensors
         table = ctx.table
-        grad = grad.contiguous()
+        if torch.is_grad_enabled():  # create_graph: a differentiable gradient (spline.py)
+            from ..spline import basis_input_grad
+
+            return basis_input_grad(x, table, grad), None
+        lib = load()
+        assert lib is not None
+        x, grad = x.contiguous(), grad.contiguous()
         batch, n_in = x.shape
         gx = torch.empty_like(x)
         fn = getattr(lib, f"kan_dense_grad_{_suffix(x.dtype)}")

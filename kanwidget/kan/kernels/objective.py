@@ -90,6 +90,11 @@ class KANObjective(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, g_obj, _g_loss, _g_reg):  # type: ignore[override]
+        if torch.is_grad_enabled():  # create_graph: the C gradient cannot be differentiated
+            raise RuntimeError(
+                "fit's fused objective is first-order only (create_graph=True was asked); "
+                "differentiate the model's own forward for higher derivatives"
+            )
         lib = load()
         assert lib is not None
         hidden = getattr(lib, f"kan_hidden_grad_{_suffix(ctx.diff.dtype)}")
