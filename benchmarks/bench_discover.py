@@ -6,11 +6,20 @@ returned ``best`` formula is checked: **recovered** = relative RMSE (RMSE / std 
 < 1e-3 on 2000 fresh points in range **and** < 1e-2 on 2000 points with every range widened
 by 20% on each side (points where the truth is not finite are dropped).  Formulas are
 parsed with kanwidget's whitelist parser (every variable a Symbol, ``pi`` = sympy.pi,
-``arcsin``/``ln`` mapped; no ``eval``).  ``--tutorial`` adds the pykan tutorial pipeline
-through kanwidget (width ``[n, 5, 1]``, model seed 0) with the same criterion.
+``arcsin``/``ln`` mapped; no ``eval``).
+
+The tutorial pipeline (width ``[n, 5, 1]``, model seed 0, float32 data: ``fit(lamb=1e-3)`` ->
+``prune`` -> ``fit`` -> ``refine(20)`` -> ``fit`` -> ``auto_symbolic`` -> ``fit``, 50 LBFGS steps
+per fit, pykan's defaults elsewhere), with the same criterion: ``--tutorial`` adds it through
+kanwidget, ``--pykan-tutorial`` through pykan 0.2.8 (package ``kan``, its defaults, run in a
+throwaway directory since it writes checkpoints to ``./model``).  An error
+counts as not recovered and is recorded.  ``--tutorial-only`` runs only the pipelines (both
+unless one is named) and writes ``benchmarks/results/bench_tutorial.json``, so a discover run
+does not overwrite it.
 
 Results go to ``benchmarks/results/bench_discover.json`` (rewritten after every equation, so a
-partial run keeps what it measured).  Run: ``python benchmarks/bench_discover.py``.
+partial run keeps what it measured).  Run: ``python benchmarks/bench_discover.py``; the
+pipelines alone: ``nice -n 15 python benchmarks/bench_discover.py --tutorial-only``.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ if str(ROOT) not in sys.path:
 
 CSV = ROOT.parent / "shared" / "bench" / "feynman_public.csv"
 OUT = Path(__file__).resolve().parent / "results" / "bench_discover.json"
+TUTORIAL_OUT = OUT.with_name("bench_tutorial.json")
 
 
 def load_equations(path: Path = CSV) -> list[dict]:
@@ -118,10 +128,87 @@ def tutorial(eq: dict, ds: dict) -> dict:
         model.fit(data, steps=50, progress=False)
         formula = model.symbolic_formula(var=eq["names"])[0][0]
         out = check(formula, eq)
+        out["formula"] = str(formula)
     except Exception as exc:  # noqa: BLE001 - a crash is a miss, reported
         out = {"recovered": False, "error": f"{type(exc).__name__}: {exc}"}
     out["seconds"] = time.time() - t0
     return out
+
+
+def pykan_tutorial(eq: dict, ds: dict) -> dict:
+    """The same pipeline through pykan 0.2.8 (``kan.KAN``), model seed 0."""
+    import contextlib
+    import io
+
+    from _common import in_tempdir
+
+    data = {k: v.float() for k, v in ds.items()}
+    t0 = time.time()
+    sink = io.StringIO()  # pykan prints and draws tqdm bars
+    try:
+        with in_tempdir(), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+            from kan import KAN as PykanKAN
+
+            model = PykanKAN([len(eq["names"]), 5, 1], grid=5, k=3, seed=0)
+            model.fit(data, opt="LBFGS", steps=50, lamb=1e-3)
+            model = model.prune()
+            model.fit(data, opt="LBFGS", steps=50)
+            model = model.refine(20)
+            model.fit(data, opt="LBFGS", steps=50)
+            model.auto_symbolic()
+            model.fit(data, opt="LBFGS", steps=50)
+            formula = model.symbolic_formula(var=eq["names"])[0][0]
+        formula = sympy.sympify(formula)
+        out = check(formula, eq)
+        out["formula"] = str(formula)
+    except Exception as exc:  # noqa: BLE001 - a crash is a miss, reported
+        out = {"recovered": False, "error": f"{type(exc).__name__}: {exc}"}
+    out["seconds"] = time.time() - t0
+    return out
+
+
+PIPELINES = {"tutorial": tutorial, "pykan_tutorial": pykan_tutorial}
+
+
+def run_pipelines(eqs: list[dict], names: list[str], out: Path) -> dict:
+    """Only the tutorial pipelines (no discover): one row per equation, counts per pipeline."""
+    rows: list[dict] = []
+    summary: dict = {}
+    for eq in eqs:
+        ds = dataset(eq)
+        row: dict = {"id": eq["id"], "truth": eq["formula"]}
+        for name in names:
+            row[name] = PIPELINES[name](eq, ds)
+        rows.append(row)
+        cells = [
+            f"{name} {'YES' if row[name]['recovered'] else 'no '} {row[name]['seconds']:5.1f}s"
+            + (f" ({row[name]['error'][:60]})" if "error" in row[name] else "")
+            for name in names
+        ]
+        print(f"{eq['id']:10s} " + "  ".join(cells), flush=True)
+        summary = summarise(rows, names)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(summary, indent=1, default=str))
+    return summary
+
+
+def summarise(rows: list[dict], names: list[str]) -> dict:
+    """Counts per pipeline: recovered, errors, R^2 > 0.999 in range; and the rows."""
+    summary: dict = {"equations": len(rows)}
+    for name in names:
+        ran = [r[name] for r in rows if name in r]
+        summary[f"{name}_equations"] = len(ran)
+        summary[f"{name}_recovered"] = sum(res["recovered"] for res in ran)
+        summary[f"{name}_errors"] = sum("error" in res for res in ran)
+        summary[f"{name}_r2_999"] = sum(_r2(res) > 0.999 for res in ran)
+    summary["rows"] = rows
+    return summary
+
+
+def _r2(res: dict) -> float:
+    """R^2 on the in-range points, from the relative RMSE (R^2 = 1 - rel_rmse^2)."""
+    rel = res.get("in_range", float("inf"))
+    return 1.0 - rel * rel if np.isfinite(rel) else float("-inf")
 
 
 def main(argv=None) -> int:
@@ -132,7 +219,17 @@ def main(argv=None) -> int:
     p.add_argument("--start", type=int, default=0, help="first equation (index)")
     p.add_argument("--stop", type=int, default=None, help="last equation + 1 (index)")
     p.add_argument("--tutorial", action="store_true", help="also run the tutorial pipeline")
-    p.add_argument("--out", type=Path, default=OUT)
+    p.add_argument(
+        "--pykan-tutorial", action="store_true", help="also run the tutorial pipeline on pykan"
+    )
+    p.add_argument(
+        "--tutorial-only",
+        action="store_true",
+        help="run only the tutorial pipelines (both unless one is named); no discover",
+    )
+    p.add_argument(
+        "--out", type=Path, default=None, help=f"default {OUT.name} ({TUTORIAL_OUT.name})"
+    )
     p.add_argument("--csv", type=Path, default=CSV)
     args = p.parse_args(argv)
     torch.set_num_threads(1)
@@ -143,6 +240,13 @@ def main(argv=None) -> int:
         keep = set(args.only.split(","))
         eqs = [e for e in eqs if e["id"] in keep]
     eqs = eqs[args.start : args.stop]
+    if args.tutorial_only:
+        chosen = {"tutorial": args.tutorial, "pykan_tutorial": args.pykan_tutorial}
+        names = [n for n, flag in chosen.items() if flag] or list(PIPELINES)
+        summary = run_pipelines(eqs, names, args.out or TUTORIAL_OUT)
+        print("; ".join(f"{n} {summary[f'{n}_recovered']}/{len(eqs)}" for n in names))
+        return 0
+    args.out = args.out or OUT
     rows = []
     for eq in eqs:
         ds = dataset(eq)
@@ -159,6 +263,8 @@ def main(argv=None) -> int:
         res["id"], res["truth"] = eq["id"], eq["formula"]
         if args.tutorial:
             res["tutorial"] = tutorial(eq, ds)
+        if args.pykan_tutorial:
+            res["pykan_tutorial"] = pykan_tutorial(eq, ds)
         rows.append(res)
         err_in, err_wide = res.get("in_range", float("nan")), res.get("widened", float("nan"))
         shown = res.get("formula", res.get("error"))
@@ -169,6 +275,7 @@ def main(argv=None) -> int:
             flush=True,
         )
         tut = sum(r["tutorial"]["recovered"] for r in rows) if args.tutorial else None
+        pyk = sum(r["pykan_tutorial"]["recovered"] for r in rows) if args.pykan_tutorial else None
         summary = {
             "budget": args.budget,
             "n_jobs": args.n_jobs,
@@ -176,6 +283,7 @@ def main(argv=None) -> int:
             "recovered": sum(r["recovered"] for r in rows),
             "median_seconds": statistics.median(r["seconds"] for r in rows),
             "tutorial_recovered": tut,
+            "pykan_tutorial_recovered": pyk,
             "rows": rows,
         }
         args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -183,6 +291,8 @@ def main(argv=None) -> int:
     line = f"recovered {summary['recovered']}/{len(rows)}; median {summary['median_seconds']:.1f} s"
     if args.tutorial:
         line += f"; tutorial pipeline {summary['tutorial_recovered']}/{len(rows)}"
+    if args.pykan_tutorial:
+        line += f"; pykan tutorial pipeline {summary['pykan_tutorial_recovered']}/{len(rows)}"
     print(line)
     return 0
 
