@@ -31,6 +31,8 @@ from collections.abc import Callable
 import numpy as np
 import sympy
 
+from .wrapped import screen
+
 POWERS_P = (1.0, -1.0, 0.5, -0.5, 2.0, -2.0)
 POWERS_Q = (1.0, -1.0, 2.0, -2.0, 0.5, -0.5, 3.0, -3.0)
 POWERS_S = (0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0)
@@ -130,21 +132,6 @@ def _transcendental_expr(u_expr, p, q, s, fi, ab, coef) -> sympy.Expr:
     return expr if p == 1 else 1 / expr
 
 
-def _screen(t: np.ndarray, m: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """Residual RMS of ``t ~ c1 m z_k + c0 m`` for every column of ``z`` (B, K)."""
-    with np.errstate(all="ignore"):
-        w = m * m
-        s11, s1t, stt = w.sum(), (m * t).sum(), (t * t).sum()
-        szz, sz1, szt = w @ (z * z), w @ z, (m * t) @ z
-        det = szz * s11 - sz1**2
-        c1 = (szt * s11 - s1t * sz1) / det
-        c0 = (szz * s1t - sz1 * szt) / det
-        sse = stt - c1 * szt - c0 * s1t
-        ok = np.isfinite(sse) & (det > 1e-10 * np.abs(szz * s11))
-        sse = np.where(ok, np.maximum(sse, 0), np.inf)
-    return np.sqrt(sse / len(t))
-
-
 def _varpro(t, m, v, f, a0, free=(True, True)):
     """LM over the ``free`` ones of ``(alpha, beta)`` of ``t ~ m (c1 f(alpha v + beta) + c0)``
     (for exp, ``beta`` only rescales ``c1``; for log, ``alpha`` only shifts ``c0``)."""
@@ -235,7 +222,7 @@ def transcendental(
                 continue
             zmat = np.column_stack(zs)
             for p, t, w in targets:
-                errs = _screen(t * w, m * w, zmat) / (float(np.std(t * w)) or 1.0)
+                errs = screen(t * w, m * w, zmat) / (float(np.std(t * w)) or 1.0)
                 for k in np.argsort(errs)[:2]:
                     if np.isfinite(errs[k]):
                         ranked.append((float(errs[k]), (p, t * w, q, s, v, m * w, m) + keys[k]))

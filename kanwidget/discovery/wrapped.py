@@ -60,7 +60,7 @@ def _varpro(t: np.ndarray, m1: np.ndarray, u: np.ndarray, g: Callable, a0: float
     return float(np.sqrt(np.mean(res**2))), sol.x, coef
 
 
-def _screen(t: np.ndarray, m1: np.ndarray, z: np.ndarray) -> np.ndarray:
+def screen(t: np.ndarray, m1: np.ndarray, z: np.ndarray) -> np.ndarray:
     """Residual RMS of ``t ~ c1 m1 z_k + c2 m1`` for every column ``z_k`` of ``z`` (B, K),
     from the 2x2 normal equations (vectorised over k)."""
     with np.errstate(all="ignore"):
@@ -126,7 +126,7 @@ def wrapped_forms(
                 else np.ones(len(t))
             )
             m1 = np.broadcast_to(m1, t.shape).astype(np.float64)
-            errs = _screen(t, m1, zmat) / scale
+            errs = screen(t, m1, zmat) / scale
             for idx in np.argsort(errs)[:polish]:
                 if not np.isfinite(errs[idx]):
                     continue
