@@ -326,3 +326,6 @@ def _sparse_mask(in_dim: int, out_dim: int, dtype, device) -> Tensor:
     mask[torch.arange(in_dim), dist.argmin(1)] = 1
     mask[dist.argmin(0), torch.arange(out_dim)] = 1
     return mask.to(dtype=dtype, device=device)
+
+
+kernels.register_twins(edge_variance=_edge_variance)

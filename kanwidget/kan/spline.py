@@ -312,3 +312,6 @@ def curve_to_coef(
     rhs = a.transpose(1, 2) @ target.to(dtype)  # (in, n, out)
     coef = torch.linalg.solve(gram + ridge * scale * eye, rhs)  # (in, n, out)
     return coef.permute(0, 2, 1).to(y.dtype).contiguous()
+
+
+kernels.register_twins(basis=bspline_basis, basis_input_grad=basis_input_grad)

@@ -17,7 +17,7 @@ type, which includes the objective ``_objective.h`` and its block path ``_block.
 """
 
 from .build import fit_enabled, load, set_enabled, status, usable
-from .layer import basis_reference, dense_basis, fused_layer, use_fused
+from .layer import basis_reference, dense_basis, fused_layer, register_twins, use_fused
 from .lbfgs import NativeLBFGS
 from .objective import KANProblem, fused_objective
 
@@ -28,6 +28,7 @@ __all__ = [
     "dense_basis",
     "fit_enabled",
     "fused_layer",
+    "register_twins",
     "fused_objective",
     "load",
     "set_enabled",

@@ -19,6 +19,7 @@ ctypes releases the GIL during each call; tensors are contiguous CPU float32/flo
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import torch
@@ -116,6 +117,28 @@ class FusedLayer(torch.autograd.Function):
         return (*grads, None, None)
 
 
+# The torch twins that the recorded (create_graph) backwards re-evaluate.  ``spline.py`` and
+# ``layer.py`` register them when imported: this bottom layer never imports the layers above.
+TWINS: dict[str, Callable] = {}
+
+
+def register_twins(**fns: Callable) -> None:
+    """Register the torch twins the recorded backwards differentiate: ``basis(x, knots, k,
+    table) -> (B, in, n)``, ``basis_input_grad(x, table, grad) -> (B, in)``,
+    ``edge_variance(base, basis, wb, ws_t) -> (in, out)`` (called by ``spline.py``,
+    ``layer.py``)."""
+    TWINS.update(fns)
+
+
+def _twin(name: str) -> Callable:
+    if name not in TWINS:
+        raise RuntimeError(
+            f"second derivatives through the C kernels need the torch twin {name!r}, "
+            "registered when kanwidget.kan is imported"
+        )
+    return TWINS[name]
+
+
 def _recorded_backward(ctx, gy, gvar):
     """:class:`FusedLayer`'s backward when it is itself recorded (``create_graph=True``,
     e.g. a PDE loss on the Laplacian of a KAN): the layer is re-evaluated with torch ops
@@ -123,9 +146,7 @@ def _recorded_backward(ctx, gy, gvar):
     ``create_graph=True``, so second derivatives in ``x`` and their gradients in the
     weights are exact.  Aliases of the inputs stop the gradient in ``x`` from also
     flowing through ``base = b(x)``, which the caller's graph already differentiates."""
-    from ..layer import _edge_variance
-    from ..spline import bspline_basis
-
+    bspline_basis, _edge_variance = _twin("basis"), _twin("edge_variance")
     saved = ctx.saved_tensors
     need = ctx.needs_input_grad[:4]
     x, base, wb, ws = (t.view_as(t) if n else t.detach() for t, n in zip(saved, need))
@@ -168,9 +189,7 @@ class DenseBasis(torch.autograd.Function):
         (x,) = ctx.saved_tensors
         table = ctx.table
         if torch.is_grad_enabled():  # create_graph: a differentiable gradient (spline.py)
-            from ..spline import basis_input_grad
-
-            return basis_input_grad(x, table, grad), None
+            return _twin("basis_input_grad")(x, table, grad), None
         lib = load()
         assert lib is not None
         x, grad = x.contiguous(), grad.contiguous()
