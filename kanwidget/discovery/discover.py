@@ -282,9 +282,11 @@ def _parallel_universes(
     """KAN universes in loky workers while ``regression`` runs here; stop at ``search_end``."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
-    from joblib.externals.loky import get_reusable_executor
+    from joblib.executor import get_memmapping_executor
 
-    executor = get_reusable_executor(max_workers=workers, reuse=True)
+    # joblib's own reusable pool (the one `sweep`'s Parallel uses): a bare loky pool would
+    # become the shared one without joblib's temp-folder manager and break the next Parallel
+    executor = get_memmapping_executor(workers)
     queue = list(enumerate(configs))
     order: dict = {}
     pending: set = set()
@@ -308,7 +310,7 @@ def _parallel_universes(
         pending.update(still)
         submit()
     if pending:  # a universe overran its deadline by more than `grace`: abandon it
-        executor.shutdown(wait=False, kill_workers=True)
+        executor.terminate(kill_workers=True)
     results = []
     for f in sorted(done, key=lambda f: order[f]):
         try:

@@ -175,3 +175,19 @@ def test_pareto_front_and_best_rule():
     c5 = cand(a + 1, 1.4e-3)
     assert choose_best(pareto_front([c2, c5])) is c5  # simpler, within 1.5x of the lowest error
     assert complexity(3 * a) == 3
+
+
+@pytest.mark.slow
+def test_discover_in_workers_leaves_the_pool_usable_by_sweep():
+    """discover(n_jobs=2) then sweep(n_jobs=2) in one session: both use joblib's reusable pool
+    (a bare loky pool left behind by discover broke every later sweep)."""
+    from kanwidget import sweep
+
+    ds = _dataset(lambda a, b: a * b, [(1, 2), (1, 2)], n=200)
+    d = discover(ds, budget=8, n_jobs=2, progress=False)
+    assert sympy.simplify(d.best.formula - sympy.Symbol("x_1") * sympy.Symbol("x_2")) == 0
+    configs = [{"width": [2, 1, 1], "seed": 0}, {"width": [2, 2, 1], "seed": 1}]
+    res = sweep({k: v.float() for k, v in ds.items()}, configs=configs, n_jobs=2, steps=2,
+                progress=False)  # fmt: skip
+    assert [u.error for u in res] == [None, None]
+    assert all(np.isfinite(u.test_loss) for u in res)
