@@ -201,13 +201,7 @@ class KANLayer(nn.Module):
         else:
             base = self.base_fun(x)  # (B, in)
             base_w, spline_w = self.numeric_weights()
-            basis = self.basis(x)  # (B, in, n)
-            batch, n = x.shape[0], basis.shape[-1]
-            w_flat = spline_w.permute(1, 0, 2).reshape(self.out_dim, self.in_dim * n)
-            y = F.linear(basis.reshape(batch, self.in_dim * n), w_flat)  # (B, out)
-            y = torch.addmm(y, base, base_w)
-            if with_std:
-                var = _edge_variance(base, basis, base_w, spline_w)
+            y, var = torch_layer(x, base, base_w, spline_w, self.basis_table(), with_std)
         if self.has_symbolic:
             from .symbolic.branch import symbolic_forward
 
@@ -297,6 +291,26 @@ class KANLayer(nn.Module):
         self.symbolic_changed()
 
 
+def torch_layer(
+    x: Tensor, base: Tensor, base_w: Tensor, spline_w: Tensor, table: BasisTable, with_std: bool
+) -> tuple[Tensor, Tensor | None]:
+    """The numeric branch in torch ops (KAN eq. 2.10 summed over inputs, as two matmuls):
+    ``y = b(x) @ W_base + B(x).view(B, in*n) @ W_spline``, ``(B, out)``; with ``with_std`` also
+    the per-edge variance over the batch ``(in, out)`` (float64, :func:`_edge_variance`),
+    else None.
+
+    ``base`` is ``b(x)`` ``(B, in)``; ``base_w`` ``(in, out)`` and ``spline_w``
+    ``(in, out, n)`` are the masked weights (:meth:`KANLayer.numeric_weights`).  The twin of
+    the fused C layer: its recorded (``create_graph``) backward differentiates this.
+    """
+    basis = bspline_basis(x, table.knots, table.k, table)  # (B, in, n)
+    batch, n_in, n = basis.shape
+    w_flat = spline_w.permute(1, 0, 2).reshape(-1, n_in * n)  # (out, in*n)
+    y = torch.addmm(F.linear(basis.reshape(batch, n_in * n), w_flat), base, base_w)  # (B, out)
+    var = _edge_variance(base, basis, base_w, spline_w) if with_std else None
+    return y, var
+
+
 def _edge_variance(base: Tensor, basis: Tensor, base_w: Tensor, spline_w: Tensor) -> Tensor:
     """Per-edge variance over the batch of phi_ij(x_i) = w_ij . f_i(x), features
     f = (b(x), B_1..B_n): Var = w^T Cov_i w, Cov_i the (n+1)x(n+1) feature covariance of
@@ -345,4 +359,4 @@ def _sparse_mask(in_dim: int, out_dim: int, dtype, device) -> Tensor:
     return mask.to(dtype=dtype, device=device)
 
 
-kernels.register_twins(edge_variance=_edge_variance)
+kernels.register_twins(layer=torch_layer)
