@@ -15,7 +15,8 @@ kanwidget, ``--pykan-tutorial`` through pykan 0.2.8 (package ``kan``, its defaul
 throwaway directory since it writes checkpoints to ``./model``).  An error
 counts as not recovered and is recorded.  ``--tutorial-only`` runs only the pipelines (both
 unless one is named) and writes ``benchmarks/results/bench_tutorial.json``, so a discover run
-does not overwrite it.
+does not overwrite it; ``--out`` names another file (e.g. one per pipeline) and ``--stride n``
+runs every n-th equation of the CSV (a sample fixed before any result is seen).
 
 Results go to ``benchmarks/results/bench_discover.json`` (rewritten after every equation, so a
 partial run keeps what it measured).  Run: ``python benchmarks/bench_discover.py``; the
@@ -218,6 +219,9 @@ def main(argv=None) -> int:
     p.add_argument("--only", default=None, help="comma-separated equation ids")
     p.add_argument("--start", type=int, default=0, help="first equation (index)")
     p.add_argument("--stop", type=int, default=None, help="last equation + 1 (index)")
+    p.add_argument(
+        "--stride", type=int, default=1, help="every n-th equation of [start, stop) (a fixed sample)"
+    )
     p.add_argument("--tutorial", action="store_true", help="also run the tutorial pipeline")
     p.add_argument(
         "--pykan-tutorial", action="store_true", help="also run the tutorial pipeline on pykan"
@@ -239,7 +243,7 @@ def main(argv=None) -> int:
     if args.only:
         keep = set(args.only.split(","))
         eqs = [e for e in eqs if e["id"] in keep]
-    eqs = eqs[args.start : args.stop]
+    eqs = eqs[args.start : args.stop : args.stride]
     if args.tutorial_only:
         chosen = {"tutorial": args.tutorial, "pykan_tutorial": args.pykan_tutorial}
         names = [n for n, flag in chosen.items() if flag] or list(PIPELINES)

@@ -104,7 +104,7 @@ class KANLayer(nn.Module):
         self._sym_groups: Any = None  # cache of edges grouped by function, rebuilt on change
         self._has_symbolic = False
         self._basis_table: BasisTable | None = None  # cache for the knots, see basis()
-        self._mask_full: tuple[Tensor, int, bool] | None = None  # see _mask_is_full()
+        self._mask_full: tuple[Tensor, int, tuple[bool, bool]] | None = None  # _mask_state()
 
     # ------------------------------------------------------------------ structure
     @property
@@ -161,10 +161,20 @@ class KANLayer(nn.Module):
 
     def _mask_is_full(self) -> bool:
         """Whether every numeric edge is on (cached on the mask object and its version)."""
+        return self._mask_state()[0]
+
+    def _mask_is_empty(self) -> bool:
+        """Whether every numeric edge is off (all symbolic or removed, as after
+        ``auto_symbolic``): the numeric branch then adds exactly 0 and is skipped."""
+        return self._mask_state()[1]
+
+    def _mask_state(self) -> tuple[bool, bool]:
+        """(all edges on, all off), cached on the mask object and its in-place version."""
         mask = self.mask
         cached = self._mask_full
         if cached is None or cached[0] is not mask or cached[1] != mask._version:
-            cached = self._mask_full = (mask, mask._version, bool((mask == 1).all()))
+            state = (bool((mask == 1).all()), not bool(mask.any()))
+            cached = self._mask_full = (mask, mask._version, state)
         return cached[2]
 
     def kernel_weights(self) -> tuple[Tensor, Tensor]:
@@ -176,21 +186,22 @@ class KANLayer(nn.Module):
     def forward(self, x: Tensor, with_std: bool = False):
         """``x`` (B, in) -> ``(B, out)``; with ``with_std`` also the per-edge numeric
         activation std ``(in, out)`` (for the regulariser), without forming ``(B, out, in)``."""
-        base = self.base_fun(x)  # (B, in)
         var = None
-        if kernels.usable(x) and kernels.use_fused(self.out_dim, x.numel(), with_std):
+        if self.has_symbolic and self.sym_params.requires_grad and self._mask_is_empty():
+            # every edge symbolic (after auto_symbolic): the numeric branch adds exactly 0, and
+            # the trained symbolic parameters keep the output in the autograd graph
+            y = x.new_zeros(x.shape[0], self.out_dim)
+            if with_std:
+                var = x.new_zeros(self.in_dim, self.out_dim)
+        elif kernels.usable(x) and kernels.use_fused(self.out_dim, x.numel(), with_std):
+            base = self.base_fun(x)  # (B, in)
             # fused C kernel: no dense basis, variance from double sums (kernels/layer.py)
             base_w, ws = self.kernel_weights()
             y, var = kernels.fused_layer(x, base, base_w, ws, self.basis_table(), with_std)
         else:
+            base = self.base_fun(x)  # (B, in)
             base_w, spline_w = self.numeric_weights()
-            basis = self.basis(x)  # (B, in, n)
-            batch, n = x.shape[0], basis.shape[-1]
-            w_flat = spline_w.permute(1, 0, 2).reshape(self.out_dim, self.in_dim * n)
-            y = F.linear(basis.reshape(batch, self.in_dim * n), w_flat)  # (B, out)
-            y = torch.addmm(y, base, base_w)
-            if with_std:
-                var = _edge_variance(base, basis, base_w, spline_w)
+            y, var = torch_layer(x, base, base_w, spline_w, self.basis_table(), with_std)
         if self.has_symbolic:
             from .symbolic.branch import symbolic_forward
 
@@ -280,6 +291,26 @@ class KANLayer(nn.Module):
         self.symbolic_changed()
 
 
+def torch_layer(
+    x: Tensor, base: Tensor, base_w: Tensor, spline_w: Tensor, table: BasisTable, with_std: bool
+) -> tuple[Tensor, Tensor | None]:
+    """The numeric branch in torch ops (KAN eq. 2.10 summed over inputs, as two matmuls):
+    ``y = b(x) @ W_base + B(x).view(B, in*n) @ W_spline``, ``(B, out)``; with ``with_std`` also
+    the per-edge variance over the batch ``(in, out)`` (float64, :func:`_edge_variance`),
+    else None.
+
+    ``base`` is ``b(x)`` ``(B, in)``; ``base_w`` ``(in, out)`` and ``spline_w``
+    ``(in, out, n)`` are the masked weights (:meth:`KANLayer.numeric_weights`).  The twin of
+    the fused C layer: its recorded (``create_graph``) backward differentiates this.
+    """
+    basis = bspline_basis(x, table.knots, table.k, table)  # (B, in, n)
+    batch, n_in, n = basis.shape
+    w_flat = spline_w.permute(1, 0, 2).reshape(-1, n_in * n)  # (out, in*n)
+    y = torch.addmm(F.linear(basis.reshape(batch, n_in * n), w_flat), base, base_w)  # (B, out)
+    var = _edge_variance(base, basis, base_w, spline_w) if with_std else None
+    return y, var
+
+
 def _edge_variance(base: Tensor, basis: Tensor, base_w: Tensor, spline_w: Tensor) -> Tensor:
     """Per-edge variance over the batch of phi_ij(x_i) = w_ij . f_i(x), features
     f = (b(x), B_1..B_n): Var = w^T Cov_i w, Cov_i the (n+1)x(n+1) feature covariance of
@@ -328,4 +359,4 @@ def _sparse_mask(in_dim: int, out_dim: int, dtype, device) -> Tensor:
     return mask.to(dtype=dtype, device=device)
 
 
-kernels.register_twins(edge_variance=_edge_variance)
+kernels.register_twins(layer=torch_layer)

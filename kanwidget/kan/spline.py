@@ -314,4 +314,4 @@ def curve_to_coef(
     return coef.permute(0, 2, 1).to(y.dtype).contiguous()
 
 
-kernels.register_twins(basis=bspline_basis, basis_input_grad=basis_input_grad)
+kernels.register_twins(basis_input_grad=basis_input_grad)

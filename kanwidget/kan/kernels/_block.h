@@ -416,6 +416,12 @@ static double SUF(blk_objective)(kan_problem *P, const double *theta, double *gr
         T *dst = l + 1 < L ? hT[l + 1] : out;
         SUF(blk_forward)(S, Bp, hT[l], baseT[l], wb[l], ws[l], dst, BdC[l], dBdC[l],
                          l == 0 && !fresh, perm[l], mask, stats ? s1[l] : NULL, s2[l]);
+        if (S->out_scale) /* the fixed affine map, on the real points (the padding stays) */
+            for (int o = 0; o < O; o++) {
+                T *row = dst + (size_t)o * Bp;
+                const double a = S->out_scale[o], c = S->out_shift[o];
+                for (int b = 0; b < B; b++) row[b] = (T)((double)row[b] * a + c);
+            }
         if (stats) {
             double reg = 0.0;
             const double denom = B > 1 ? (double)(B - 1) : 1.0;
@@ -454,6 +460,13 @@ static double SUF(blk_objective)(kan_problem *P, const double *theta, double *gr
         const int I = S->I, O = S->O;
         T *c = stats ? SUF(variance_share)(g_var[l], (size_t)I * O, P->lamb, B) : NULL;
         const int need_x = l > 0;
+        if (S->out_scale) /* back through the fixed affine map */
+            for (int o = 0; o < O; o++) {
+                T *row = gh + (size_t)o * Bp;
+                const T a = (T)S->out_scale[o];
+#pragma omp simd
+                for (int b = 0; b < Bp; b++) row[b] *= a;
+            }
         SUF(blk_backward)(S, Bp, baseT[l], wb[l], ws[l], gh, c, mean[l], need_x ? gx : NULL,
                           gb, gwb[l], gws[l], BdC[l], dBdC[l], mask, acc);
         SUF(store_grads)(S, theta, gwb[l], gws[l], grad);

@@ -177,16 +177,19 @@ INLINE int cached_eval(const basis_cache *C, size_t bi, const double *t, const d
     return j;
 }
 
-/* fit's objective for a plain KAN (SiLU bases, no multiplication nodes, identity affine
- * maps, no symbolic edges, MSE) on a flat double parameter vector: see kan_objective_T.
+/* fit's objective for a plain KAN (SiLU bases, no multiplication nodes, fixed affine maps,
+ * no symbolic edges, MSE) on a flat double parameter vector: see kan_objective_T.
  * Each layer's trainable tensors sit at an offset of the flat vector (torch's LBFGS order);
- * frozen ones (offset -1) are read from the model's tensor. */
+ * frozen ones (offset -1) are read from the model's tensor.  A layer's outputs go through
+ * its fixed affine map out * out_scale + out_shift (the subnode and node maps combined;
+ * NULL: the identity, the default). */
 typedef struct {
     int I, O, M, k, uniform;
     const double *t, *lut, *table;  /* the layer's BasisTable (knots64, lut, body) */
     const void *mask;               /* (I, O) T */
     const void *coef, *sb, *ssp;    /* (I, O, NB), (I, O), (I, O) T: values when frozen */
     long long off_coef, off_sb, off_ssp;
+    const double *out_scale, *out_shift; /* (O,) or NULL */
 } kan_layer_spec;
 
 typedef struct {

@@ -50,6 +50,16 @@ static void SUF(store_grads)(const kan_layer_spec *S, const double *theta, const
 
 static double SUF(blk_objective)(kan_problem *P, const double *theta, double *grad);
 
+/* A layer's fixed affine map on its outputs h (B, O), in place: h * out_scale + out_shift. */
+static void SUF(affine_rows)(const kan_layer_spec *S, T *h, int B) {
+    const int O = S->O;
+    for (int b = 0; b < B; b++)
+        for (int o = 0; o < O; o++) {
+            const size_t e = (size_t)b * O + o;
+            h[e] = (T)((double)h[e] * S->out_scale[o] + S->out_shift[o]);
+        }
+}
+
 /* The objective mse + lamb * reg of a kan_problem at the flat parameters theta, and its
  * gradient (written to grad, same layout); the same numbers as train.fit's per-op graph
  * and KANObjective (objective.py), without Python in between; grad NULL: the value only.
@@ -139,6 +149,7 @@ double SUF(kan_objective)(void *ctx, const double *theta, double *grad) {
                                   O, S->M, S->k, S->uniform, P->nthreads,
                                   use[l]);
         if (use[l]) use[l]->mode = 2; /* the backward reads what was stored */
+        if (!code && S->out_scale) SUF(affine_rows)(S, h[l + 1], B);
         if (!code && stats) {
             double reg = 0.0;
             code = SUF(kan_colstats)(h[l], xmean[l], xstd[l], B, I);
@@ -169,6 +180,9 @@ double SUF(kan_objective)(void *ctx, const double *theta, double *grad) {
         const size_t io = (size_t)I * O;
         T *c = stats ? SUF(variance_share)(g_var[l], io, P->lamb, B) : NULL;
         const int need_x = l > 0;
+        if (S->out_scale) /* back through the fixed affine map: scale each output's gradient */
+            for (int b = 0; b < B; b++)
+                for (int o = 0; o < O; o++) gh[(size_t)b * O + o] *= (T)S->out_scale[o];
         code = SUF(layer_backward)(h[l], base[l], S->t, S->lut, S->table, wb[l], ws[l], gh, c,
                                    stats ? mean[l] : NULL, need_x ? gx : NULL,
                                    need_x ? gb : NULL, gwb[l], gws[l], B, I, O, S->M, S->k,

@@ -111,12 +111,29 @@ def build(verbose: bool = False) -> Path:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-        for old in path.parent.glob("kanwidget_native_*.so"):  # builds of older sources
-            if old != path:
-                with contextlib.suppress(OSError):
-                    old.unlink()
+        evict_old_builds(path)
         return path
     raise RuntimeError("\n".join(errors))
+
+
+# builds kept in the cache: several checkouts of different sources (branches, worktrees,
+# an installed copy) share it, and deleting every other build made them rebuild each other's
+# library in turn (seconds per process start, more on a loaded machine)
+KEEP_BUILDS = 8
+
+
+def evict_old_builds(path: Path, keep: int = KEEP_BUILDS) -> list[Path]:
+    """Delete all but the ``keep`` newest builds (by modification time) in ``path``'s
+    directory; ``path`` itself always stays.  Returns the deleted paths."""
+    others = [p for p in path.parent.glob("kanwidget_native_*.so") if p != path]
+    with contextlib.suppress(OSError):
+        others.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    deleted = []
+    for old in others[max(keep - 1, 0) :]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+            deleted.append(old)
+    return deleted
 
 
 def _declare(lib: ctypes.CDLL) -> None:

@@ -123,10 +123,10 @@ TWINS: dict[str, Callable] = {}
 
 
 def register_twins(**fns: Callable) -> None:
-    """Register the torch twins the recorded backwards differentiate: ``basis(x, knots, k,
-    table) -> (B, in, n)``, ``basis_input_grad(x, table, grad) -> (B, in)``,
-    ``edge_variance(base, basis, wb, ws_t) -> (in, out)`` (called by ``spline.py``,
-    ``layer.py``)."""
+    """Register the torch twins the recorded backwards differentiate:
+    ``basis_input_grad(x, table, grad) -> (B, in)`` (``spline.py``) and ``layer(x, base,
+    base_w, spline_w, table, with_std) -> (y (B, out), var (in, out) or None)`` with
+    ``spline_w`` ``(in, out, n)`` (``layer.torch_layer``, the layer's own torch path)."""
     TWINS.update(fns)
 
 
@@ -146,17 +146,15 @@ def _recorded_backward(ctx, gy, gvar):
     ``create_graph=True``, so second derivatives in ``x`` and their gradients in the
     weights are exact.  Aliases of the inputs stop the gradient in ``x`` from also
     flowing through ``base = b(x)``, which the caller's graph already differentiates."""
-    bspline_basis, _edge_variance = _twin("basis"), _twin("edge_variance")
     saved = ctx.saved_tensors
     need = ctx.needs_input_grad[:4]
     x, base, wb, ws = (t.view_as(t) if n else t.detach() for t, n in zip(saved, need))
-    basis = bspline_basis(x, ctx.table.knots, ctx.table.k, ctx.table)  # (B, in, n)
-    batch, n_in, n_basis = basis.shape
-    y = basis.reshape(batch, n_in * n_basis) @ ws.reshape(n_in * n_basis, -1) + base @ wb
+    stats = bool(ctx.stats and gvar is not None)
+    # ws is (in, n, out), the kernel's layout; the torch layer takes (in, out, n)
+    y, var = _twin("layer")(x, base, wb, ws.transpose(1, 2), ctx.table, stats)
     outs, grads = [y], [torch.zeros_like(y) if gy is None else gy]
-    if ctx.stats and gvar is not None:
-        var = _edge_variance(base, basis, wb, ws.transpose(1, 2)).to(y.dtype)
-        outs.append(var)
+    if var is not None:
+        outs.append(var.to(y.dtype))
         grads.append(gvar)
     inputs = [t for t, n in zip((x, base, wb, ws), need) if n]
     found = iter(torch.autograd.grad(outs, inputs, grads, create_graph=True, allow_unused=True))

@@ -10,8 +10,10 @@ Two forms of the same numbers:
   ``train/c_adam.py``).  A block path handles narrow layers with small grids (SIMD over the
   batch with dense basis rows, ``_block.h``).
 
-Plain means: SiLU base, no multiplication nodes, identity node/subnode affine maps, no
-symbolic edges, MSE loss; the caller decides (``train.engine.plain``).
+Plain means: SiLU base, no multiplication nodes, no symbolic edges, MSE loss, and
+node/subnode affine maps that are the identity (:class:`KANObjective`) or at least not
+trained (:class:`KANProblem`, which applies them: :func:`output_affine`); the caller decides
+(``train.objective.plain``).
 """
 
 from __future__ import annotations
@@ -141,7 +143,7 @@ class _LayerSpec(ctypes.Structure):  # kan_layer_spec in _native.c
         ("I", _i), ("O", _i), ("M", _i), ("k", _i), ("uniform", _i),
         ("t", _p), ("lut", _p), ("table", _p), ("mask", _p),
         ("coef", _p), ("sb", _p), ("ssp", _p),
-        ("off_coef", _ll), ("off_sb", _ll), ("off_ssp", _ll),
+        ("off_coef", _ll), ("off_sb", _ll), ("off_ssp", _ll), ("out_scale", _p), ("out_shift", _p),
     ]  # fmt: skip
 
 
@@ -177,6 +179,28 @@ def use_block(model: KAN, batch: int, threads: int) -> bool:
     return threads == 1 or work <= BLOCK_MAX_WORK
 
 
+def _affine_tensors(model: KAN) -> list[Tensor]:
+    """Every layer's subnode and node affine tensors (frozen inputs of the C objective)."""
+    return [t for plist in (model.subnode_scale, model.subnode_bias, model.node_scale,
+                            model.node_bias) for t in plist]  # fmt: skip
+
+
+def output_affine(model: KAN, l: int) -> tuple[Tensor, Tensor] | None:
+    """Layer ``l``'s subnode and node affine maps as one map of its outputs,
+    ``y * scale + shift`` (``(O,)`` each, float64), or ``None`` for the identity.
+
+    Without multiplication nodes subnodes are nodes, so ``(y * ss + sb) * ns + nb`` is
+    ``y * (ss * ns) + (sb * ns + nb)``.  A pruned model has such maps: the mean output of the
+    removed edges is folded into the subnode bias (``pruning.absorb_means``).
+    """
+    if model._affine_is_identity(l):
+        return None
+    ss, sb = model.subnode_scale[l].detach(), model.subnode_bias[l].detach()
+    ns, nb = model.node_scale[l].detach(), model.node_bias[l].detach()
+    scale = ss.double() * ns.double()
+    return scale, sb.double() * ns.double() + nb.double()
+
+
 class KANProblem:
     """``fit``'s objective ``mse + lamb * reg`` of a plain KAN on data ``(x, y)``, over the
     flat vector of ``params`` (the order torch's LBFGS uses), evaluated in C."""
@@ -208,7 +232,7 @@ class KANProblem:
             return t.data_ptr()
 
         specs = (_LayerSpec * len(model.layers))()
-        for spec, layer in zip(specs, model.layers, strict=True):
+        for l, (spec, layer) in enumerate(zip(specs, model.layers, strict=True)):
             table = layer.basis_table()
             keep.append(table)
             spec.I, spec.O, spec.M, spec.k = layer.in_dim, layer.out_dim, table.n_int, table.k
@@ -220,6 +244,12 @@ class KANProblem:
             spec.off_coef = offsets.get(id(layer.coef), -1)
             spec.off_sb = offsets.get(id(layer.scale_base), -1)
             spec.off_ssp = offsets.get(id(layer.scale_sp), -1)
+            affine = output_affine(model, l)
+            if affine is not None:  # float64 (O,) arrays, whatever the data's dtype
+                for name, t in zip(("out_scale", "out_shift"), affine, strict=True):
+                    t = t.detach().to(torch.float64).contiguous()
+                    keep.append(t)
+                    setattr(spec, name, t.data_ptr())
         self.problem = _Problem(
             n_layers=len(model.layers), B=x.shape[0], nthreads=torch.get_num_threads(),
             x=ptr(x), y=ptr(y), lamb=float(lamb), lamb_l1=float(lamb_l1),
@@ -231,7 +261,7 @@ class KANProblem:
         # the objects the key names by id(): held, so no new object can take an id over
         self._anchor = (x, y, [t for layer in model.layers
                                for t in (layer.mask, layer.coef, layer.scale_base,
-                                         layer.scale_sp)])  # fmt: skip
+                                         layer.scale_sp)], _affine_tensors(model))  # fmt: skip
         self._lib = lib
         self._fn = getattr(lib, f"kan_objective_{_suffix(dtype)}")
         self.fn_ptr = ctypes.cast(self._fn, _p).value
@@ -243,6 +273,7 @@ class KANProblem:
         frozen = [t for layer in model.layers
                   for t in (layer.mask, layer.coef, layer.scale_base, layer.scale_sp)
                   if id(t) not in trainable]  # fmt: skip
+        frozen += _affine_tensors(model)
         return (id(x), x._version, id(y), y._version, torch.get_num_threads(),
                 tuple(id(layer.basis_table()) for layer in model.layers),
                 tuple((id(t), t._version) for t in frozen))  # fmt: skip

@@ -117,5 +117,38 @@ def symbolic_forward(
     params: Tensor,
     sym_mask: Tensor,
 ) -> Tensor:
-    """Sum of the symbolic branch over inputs: ``(B, in) -> (B, out)``."""
-    return symbolic_edge_acts(x, groups, params, sym_mask).sum(-1)
+    """Sum of the symbolic branch over inputs: ``(B, in) -> (B, out)``, the row sums of
+    :func:`symbolic_edge_acts` without forming its ``(B, out, in)`` tensor.
+
+    Each function's edges are evaluated together and added into their outputs with one
+    ``index_add``; the unset edges' constants ``d`` are one ``(out,)`` vector.  Training
+    after ``auto_symbolic`` runs this a thousand times per ``fit``, so it keeps the number
+    of autograd nodes low (it is per-node overhead, not arithmetic, on small batches).
+    """
+    if not isinstance(groups, SymbolicGroups):
+        groups = SymbolicGroups.from_names(groups, device=x.device)
+    batch, in_dim = x.shape
+    out_dim = groups.out_dim
+    if (in_dim, out_dim) != (groups.in_dim, params.shape[1]):
+        raise ValueError(
+            f"symbolic branch shape mismatch: x has {in_dim} inputs, names are "
+            f"{groups.in_dim}x{groups.out_dim}, params are {tuple(params.shape)}"
+        )
+    flat_params = params.reshape(in_dim * out_dim, 4)  # (in*out, 4)
+    flat_mask = sym_mask.reshape(in_dim * out_dim)
+    pieces, targets = [], []
+    for name, ii, jj, flat in zip(groups.names, groups.in_ids, groups.out_ids, groups.flat_ids,
+                                  strict=True):  # fmt: skip
+        a, b, c, d = flat_params[flat].unbind(1)  # (E,) each
+        m = flat_mask[flat]
+        u = torch.addcmul(b, a, x[:, ii])  # (B, E)
+        pieces.append(torch.addcmul(d * m, c * m, get_function(name).torch_fn(u)))
+        targets.append(jj)
+    y = x.new_zeros(batch, out_dim)
+    if pieces:
+        y = y.index_add(1, torch.cat(targets), torch.cat(pieces, 1))
+    if groups.zero_flat_ids.numel():
+        zero = groups.zero_flat_ids
+        consts = flat_params[zero, 3] * flat_mask[zero]
+        y = y + x.new_zeros(out_dim).index_add(0, zero % max(out_dim, 1), consts)
+    return y

@@ -7,7 +7,8 @@ interface, chosen for each step by one predicate (:func:`choose`).
 - ``torch_engine.TorchEngine``: ``torch.optim.LBFGS`` / ``torch.optim.Adam`` on the autograd
   objective (any model, any ``loss_fn``; the C kernels still compute plain layers).
 
-The C engines cover a plain KAN with the MSE loss (:func:`.objective.plain`); an edit between
+The C engines cover a plain KAN with the MSE loss, fixed affine maps included (a pruned
+model's, :func:`.objective.plain`); an edit between
 steps (a symbolic fix from the widget) can make the model non-plain, and the torch engine
 then takes over, which is why the choice is made every step.
 """
@@ -46,7 +47,7 @@ def choose(
     loss, C fitting not switched off, and every trainable tensor one of the layers' ``coef``,
     ``scale_base``, ``scale_sp`` in ``x``'s dtype (what :class:`~..kernels.KANProblem`
     flattens)."""
-    if loss_fn is not mse or not kernels.fit_enabled() or not plain(model, x):
+    if loss_fn is not mse or not kernels.fit_enabled() or not plain(model, x, fixed_affine=True):
         return "torch"
     allowed = {id(t) for layer in model.layers for t in (layer.coef, layer.scale_base,
                                                          layer.scale_sp)}  # fmt: skip

@@ -41,15 +41,28 @@ def mse(pred: Tensor, y: Tensor) -> Tensor:
     return torch.mean((pred - y) ** 2)
 
 
-def plain(model: KAN, x: Tensor) -> bool:
+def plain(model: KAN, x: Tensor, fixed_affine: bool = False) -> bool:
     """Whether the C objective computes ``model`` on ``x``: kernels usable on ``x``, SiLU
-    bases, no multiplication nodes, identity affine maps, no symbolic edges."""
+    bases, no multiplication nodes, no symbolic edges, and identity node/subnode affine maps
+    (``fixed_affine``: any affine maps that are not trained, which
+    :class:`~..kernels.KANProblem` applies; a pruned model has them)."""
     if not kernels.usable(x) or any(model.mult_arity):
         return False
     return all(
-        layer.base_fun_name == "silu" and not layer.has_symbolic and model._affine_is_identity(l)
+        layer.base_fun_name == "silu"
+        and not layer.has_symbolic
+        and (_affine_frozen(model, l) if fixed_affine else model._affine_is_identity(l))
         for l, layer in enumerate(model.layers)
     )
+
+
+def _affine_frozen(model: KAN, l: int) -> bool:
+    """Whether layer ``l``'s subnode and node affine maps are all left out of training."""
+    return not any(
+        p.requires_grad
+        for p in (model.subnode_scale[l], model.subnode_bias[l], model.node_scale[l],
+                  model.node_bias[l])
+    )  # fmt: skip
 
 
 def regularization(
