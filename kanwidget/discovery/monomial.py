@@ -34,12 +34,12 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import time
 from collections.abc import Callable
 
 import numpy as np
 import sympy
 
+from . import clock
 from .onedim import search_1d
 
 logger = logging.getLogger(__name__)
@@ -212,10 +212,10 @@ def separable_forms(
     list of sympy expressions with float constants (empty when the family does not apply:
     more than one non-positive input, too few rows, or a pure power law).
     """
-    end = time.time() + budget
+    end = clock.now() + budget
 
     def late() -> bool:
-        return expired() or time.time() > end
+        return expired() or clock.now() > end
 
     n = x.shape[1]
     pos = [i for i in range(n) if bool(np.all(x[:, i] > 0))]
