@@ -7,7 +7,8 @@ The search runs two kinds of strategy side by side (KAN 2.0, sec. 4):
   beam over each edge's library candidates.  With ``n_jobs != 1`` they run in joblib's loky
   worker processes (one torch thread each) while the main process does the regression.
 * **Direct regression over candidate forms** (:mod:`.candidates`, :mod:`.terms`,
-  :mod:`.wrapped`): power laws from a fit on logarithms, sparse sums of products of simple
+  :mod:`.wrapped`, :mod:`.rational`): power laws from a fit on logarithms, ratios of two
+  sums of monomials (``y Q = P``, linear in the coefficients), sparse sums of products of simple
   factors under target transforms (``y, 1/y, y**2, 1/y**2, log|y|, sin y``), one or two
   power-law terms with free exponents times a function of one input, and
   ``M1 * (c1 g(a M2 + b) + c2)``.  They are listed in ``FAMILIES``, simplest first, and
@@ -21,8 +22,8 @@ of its constants on the training split, snapping to simple rationals and multipl
 when the held-out error allows) and verified on the held-out split (``test_input``,
 ``test_label``; :mod:`.verify`).  The front and ``best`` follow :mod:`.pareto`.
 
-Phases, in order (recorded in ``Discovery.phases``): ``quick forms`` (power laws:
-milliseconds, verified at once), ``regression`` (every family, while the
+Phases, in order (recorded in ``Discovery.phases``): ``quick forms`` (power laws and
+rational forms: milliseconds, verified at once), ``regression`` (every family, while the
 KAN universes train in workers), ``kan universes``, ``verify`` (the universes' formulas).
 
 **Budget.** 75% of it goes to search, the rest to refitting and verification.  Every phase
@@ -63,6 +64,7 @@ from .clock import Phase
 from .monomial import separable_forms
 from .pareto import Candidate, choose_best, pareto_front
 from .pool import UniversePool
+from .rational import rational_forms
 from .split import solve
 from .structure import UniverseResult, run_universe, universe_configs
 from .terms import monomial_terms
@@ -74,8 +76,9 @@ SEARCH_SHARE = 0.75
 VERIFY_SHARE = 0.4  # of the time after the search: the regression's candidates' deadline
 EARLY_STOP = 1e-9  # held-out relative RMSE of an exact candidate with float64 labels
 EARLY_NOTE = "early stop: an exact candidate is on the front"
-QUICK = 1  # the first QUICK families take milliseconds: the 'quick forms' phase
-FAMILIES = (("power law", forms.power_laws), ("M1 g(M2)", separable_forms),
+QUICK = 2  # the first QUICK families take milliseconds: the 'quick forms' phase
+FAMILIES = (("power law", forms.power_laws), ("rational", rational_forms),
+            ("M1 g(M2)", separable_forms),
             ("sparse sum", forms.sparse_sums), ("monomial terms", monomial_terms),
             ("wrapped form", wrapped_forms))  # fmt: skip
 
