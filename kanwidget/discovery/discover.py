@@ -7,11 +7,12 @@ The search runs two kinds of strategy side by side (KAN 2.0, sec. 4):
   beam over each edge's library candidates.  With ``n_jobs != 1`` they run in joblib's loky
   worker processes (one torch thread each) while the main process does the regression.
 * **Direct regression over candidate forms** (:mod:`.candidates`, :mod:`.terms`,
-  :mod:`.wrapped`, :mod:`.rational`): power laws from a fit on logarithms, ratios of two
-  sums of monomials (``y Q = P``, linear in the coefficients), sparse sums of products of simple
-  factors under target transforms (``y, 1/y, y**2, 1/y**2, log|y|, sin y``), one or two
-  power-law terms with free exponents times a function of one input, and
-  ``M1 * (c1 g(a M2 + b) + c2)``.  They are listed in ``FAMILIES``, simplest first, and
+  :mod:`.wrapped`, :mod:`.rational`, :mod:`.termsum`): power laws from a fit on
+  logarithms, ratios of two sums of monomials (``y Q = P``, linear in the coefficients),
+  sums of up to three monomials each times a function of one input, sparse sums of
+  products of simple factors under target transforms (``y, 1/y, y**2, 1/y**2, log|y|,
+  sin y``), one or two power-law terms with free exponents times a function of one input,
+  and ``M1 * (c1 g(a M2 + b) + c2)``.  They are listed in ``FAMILIES``, simplest first, and
   run through :func:`.split.solve`: the quick power laws first, then the reductions that
   KAN 2.0's hypothesis tests on a KAN surrogate suggest (pair symmetries ``x_i -+*/ x_j``
   replaced by one variable, a multiplicative power-law factor divided out; the smaller
@@ -56,11 +57,10 @@ from typing import Any
 import numpy as np
 import sympy
 
-from kanwidget.kan.train.data import require_dataset_keys
-
 from . import candidates as forms
 from . import clock
 from .clock import Phase
+from .dataset import check_dataset
 from .monomial import separable_forms
 from .pareto import Candidate, choose_best, pareto_front
 from .pool import UniversePool
@@ -68,18 +68,19 @@ from .rational import rational_forms
 from .split import solve
 from .structure import UniverseResult, run_universe, universe_configs
 from .terms import monomial_terms
+from .termsum import term_sums
 from .verify import REFIT_TOP, verify
 from .wrapped import wrapped_forms
 
-MIN_ROWS = 10
 SEARCH_SHARE = 0.75
 VERIFY_SHARE = 0.4  # of the time after the search: the regression's candidates' deadline
 EARLY_STOP = 1e-9  # held-out relative RMSE of an exact candidate with float64 labels
 EARLY_NOTE = "early stop: an exact candidate is on the front"
 QUICK = 2  # the first QUICK families take milliseconds: the 'quick forms' phase
+QUICK_VERIFY = 0.05  # of the budget: verification of the quick forms' candidates
 FAMILIES = (("power law", forms.power_laws), ("rational", rational_forms),
-            ("M1 g(M2)", separable_forms),
-            ("sparse sum", forms.sparse_sums), ("monomial terms", monomial_terms),
+            ("M1 g(M2)", separable_forms), ("sparse sum", forms.sparse_sums),
+            ("term sums", term_sums), ("monomial terms", monomial_terms),
             ("wrapped form", wrapped_forms))  # fmt: skip
 
 
@@ -133,70 +134,6 @@ class Discovery:
     def __repr__(self) -> str:
         n = len(self.front)
         return f"Discovery(best={self.best.formula}, front={n}, elapsed={self.elapsed:.1f}s)"
-
-
-def _as_array(value: Any, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(
-            value.detach().cpu().numpy() if hasattr(value, "detach") else value, dtype=np.float64
-        )
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"dataset[{name!r}] must be a numeric array or tensor: {exc}") from exc
-    return arr
-
-
-def check_dataset(dataset: Any, variables: Sequence[str] | None) -> tuple[np.ndarray, ...]:
-    """Validate pykan's dataset dict; return float64 ``x_train, y_train, x_test, y_test``.
-
-    Raises
-    ------
-    ValueError
-        missing keys, wrong shapes, NaN/inf, fewer than 10 rows, a constant target, or
-        ``variables`` whose length differs from the number of inputs.
-    """
-    if not isinstance(dataset, dict):
-        raise ValueError(
-            "dataset must be pykan's dict with train_input, train_label, test_input, test_label"
-        )
-    require_dataset_keys(dataset)
-    out = []
-    for split in ("train", "test"):
-        x, y = (
-            _as_array(dataset[f"{split}_input"], f"{split}_input"),
-            _as_array(dataset[f"{split}_label"], f"{split}_label"),
-        )
-        if x.ndim != 2:
-            raise ValueError(f"{split}_input must be 2-D (samples, inputs), got shape {x.shape}")
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y[:, 0]
-        if y.ndim != 1:
-            raise ValueError(
-                f"{split}_label must be (samples,) or (samples, 1), got shape {y.shape}; "
-                "discover fits one output"
-            )
-        if y.shape[0] != x.shape[0]:
-            raise ValueError(
-                f"{split}_input has {x.shape[0]} rows but {split}_label has {y.shape[0]}"
-            )
-        if x.shape[0] < MIN_ROWS:
-            raise ValueError(
-                f"{split} split has {x.shape[0]} rows; discover needs at least {MIN_ROWS}"
-            )
-        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-            raise ValueError(
-                f"{split} split contains NaN or inf; remove or impute those rows first"
-            )
-        out += [x, y]
-    if out[0].shape[1] != out[2].shape[1]:
-        raise ValueError(
-            f"train_input has {out[0].shape[1]} inputs but test_input has {out[2].shape[1]}"
-        )
-    if float(np.std(out[1])) == 0.0:
-        raise ValueError("the training target is constant: there is no law to discover")
-    n = out[0].shape[1]
-    if variables is not None and len(list(variables)) != n:
-        raise ValueError(f"variables has {len(list(variables))} names for {n} inputs")
-    return tuple(out)
 
 
 def discover(
@@ -258,7 +195,7 @@ def discover(
     def exact() -> bool:  # the early-stop rule
         return early_stop and _exact_on_front(cands, tol)
 
-    def regress(families, depth: int, name: str) -> None:
+    def regress(families, depth: int, name: str, verify_share: float | None = None) -> None:
         t = clock.now()
         if t > search_end:
             log.add(name, "skipped", t, "search deadline passed")
@@ -267,19 +204,21 @@ def discover(
             warnings.simplefilter("ignore", RuntimeWarning)
             found = solve(x_tr, y_tr, symbols, families, search_end, depth, hypotheses, QUICK)
         raw = [(e, src, None) for e, src in found]
-        cands.extend(verify(raw, symbols, train, test, max(verify_end, clock.now() + 1)))
+        now = clock.now()
+        by = now + verify_share * budget if verify_share else max(verify_end, now + 1)
+        cands.extend(verify(raw, symbols, train, test, by, late=False))
         log.add(name, "stopped" if clock.now() > search_end else "done", t)
         bar.update(1)
 
     kan_args = (x_tr, y_tr, x_te, y_te)
-    regress(FAMILIES[:QUICK], 0, "quick forms")  # milliseconds; may end everything at once
+    regress(FAMILIES[:QUICK], 0, "quick forms", QUICK_VERIFY)  # may end everything at once
     if exact():
         log.add("regression", "skipped", clock.now(), EARLY_NOTE)
         log.add("kan universes", "skipped", clock.now(), EARLY_NOTE)
     elif workers == 1:
         t = clock.now()
         universes.append(
-            run_universe(configs[0], *kan_args, deadline=min(search_end, start + 0.25 * budget))
+            run_universe(configs[0], *kan_args, deadline=min(search_end, t + 0.25 * budget))
         )
         regress(FAMILIES, 2, "regression")
         for cfg in configs[1:]:

@@ -47,7 +47,15 @@ def score(raw: Sequence[tuple[Any, str, int | None]], symbols, test, end: float)
 
 
 def verify(
-    raw, symbols, train, test, end, models=None, ids=None, refit_top: int = REFIT_TOP
+    raw,
+    symbols,
+    train,
+    test,
+    end,
+    models=None,
+    ids=None,
+    refit_top: int = REFIT_TOP,
+    late: bool = True,
 ) -> list[Candidate]:
     """Candidates from ``raw`` ``(formula, source, universe index or None)`` triples.
 
@@ -60,6 +68,8 @@ def verify(
     models : universe index -> KAN (or None), attached to its candidates
     ids : universe index -> version id in the discovery's history
     refit_top : how many of the most accurate are refitted and snapped (0: scored only)
+    late : allow the top ``LATE_TOP`` their ``LATE_SECONDS`` past ``end`` (the final
+        verification, which must return an answer); False: ``end`` is a hard stop
 
     Returns
     -------
@@ -71,17 +81,18 @@ def verify(
     out: list[Candidate] = []
     seen: set[str] = set()
     std = float(np.std(yt)) or 1.0
+    late_top = min(LATE_TOP, refit_top) if late else 0
     for rank, (err, expr, source, k) in enumerate(score(raw, symbols, test, end)):
         if not np.isfinite(err):
             continue
         now = clock.now()
-        if rank < min(LATE_TOP, refit_top) or (rank < refit_top and now < end - 0.3):
-            stop = max(end - 0.3, now + LATE_SECONDS) if rank < LATE_TOP else end - 0.3
+        if rank < late_top or (rank < refit_top and now < end - 0.3):
+            stop = max(end - 0.3, now + LATE_SECONDS) if rank < late_top else end - 0.3
             fitted = refit(expr, symbols, *train, deadline=stop)
             fitted_err = rel_rmse(evaluate(fitted, symbols, test[0]), yt)
             if fitted_err <= err:
                 expr, err = fitted, fitted_err
-            stop = max(stop, clock.now() + LATE_SECONDS) if rank < LATE_TOP else stop
+            stop = max(stop, clock.now() + LATE_SECONDS) if rank < late_top else stop
             expr, err = snap(expr, symbols, train, test, deadline=stop)
         size = complexity(expr)
         if clock.now() < end - 0.3 or (rank == 0 and size <= TIDY_LATE_NODES):
