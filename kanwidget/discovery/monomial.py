@@ -40,6 +40,7 @@ import numpy as np
 import sympy
 
 from . import clock
+from .candidates import log_power_fit
 from .onedim import search_1d
 
 logger = logging.getLogger(__name__)
@@ -228,9 +229,7 @@ def separable_forms(
     step = max(1, int(rows.sum()) // 300)  # screening on <= ~300 rows
     sub = np.nonzero(rows)[0][::step]
     ly, lx = np.log(ay[sub]), np.log(x[sub][:, pos])
-    ones = np.ones((len(sub), 1))
-    base_coef, *_ = np.linalg.lstsq(np.column_stack([ones, lx]), ly, rcond=None)
-    base = float(np.std(ly - np.column_stack([ones, lx]) @ base_coef) / (np.std(ly) or 1.0))
+    _, base = log_power_fit(lx, ay[sub])
     if base < 1e-9:
         return []  # a pure power law: power_laws has it
     # (score, M2 exponents over pos or None, raw argument column or None, a, M1's columns)

@@ -126,21 +126,6 @@ def solve(
     return _solve(x, y, list(symbols), families, end, depth, notes, quick)[0]
 
 
-def split_forms(
-    x: np.ndarray,
-    y: np.ndarray,
-    symbols: Sequence[sympy.Symbol],
-    families: Sequence[Family],
-    end: float,
-    depth: int = 2,
-) -> list[sympy.Expr]:
-    """Only the reductions of :func:`solve` (module docstring): formulas of reduced
-    problems, mapped back to ``symbols``; empty for one input or a passed deadline."""
-    if depth <= 0 or clock.now() > end or x.shape[1] < 2:
-        return []
-    return [e for e, _ in _reduce(x, y, list(symbols), families, end, depth)]
-
-
 def _solve(
     x, y, symbols, families, end, depth, notes=None, quick=1
 ) -> tuple[list[tuple[sympy.Expr, str]], float]:
