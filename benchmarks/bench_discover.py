@@ -261,6 +261,11 @@ def main(argv=None) -> int:
             )
             res = check(d.best.formula, eq)
             res.update(formula=str(d.best.formula), source=d.best.source, structure=d.structure)
+            res["phases"] = [
+                {"name": p.name, "status": p.status, "start": round(p.start, 2),
+                 "seconds": round(p.seconds, 2), "note": p.note}
+                for p in d.phases
+            ]  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - reported as a miss
             res = {"recovered": False, "error": f"{type(exc).__name__}: {exc}"}
         res["seconds"] = time.time() - t0

@@ -13,8 +13,8 @@ Three families, each solved by (mostly linear) least squares in float64:
 * ``wrapped_forms`` (in :mod:`.wrapped`): ``T(y) = M1 * (c1 * g(a * M2 + b) + c2)``.
 * ``monomial_terms`` (in :mod:`.terms`): one or two power-law terms, each possibly times a
   function of one input, plus an optional constant.
-* ``split_forms`` (in :mod:`.split`): symmetry / separability tests on a KAN surrogate that
-  reduce the problem, solved recursively with the families above.
+* the reductions of :func:`.split.solve`: symmetry / separability tests on a KAN surrogate
+  that reduce the problem, solved recursively with the families above.
 
 Every function returns sympy expressions in the given symbols with float constants; the
 caller refits and snaps them (``constants.py``) and verifies them on held-out data.
@@ -100,13 +100,30 @@ def _monomial(symbols: list[sympy.Symbol], cols: list[int], p: np.ndarray) -> sy
     return out
 
 
+def log_power_fit(logs: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, float]:
+    """Least-squares power law on logarithms: ``log|t| ~ c0 + logs @ p``.
+
+    Parameters
+    ----------
+    logs : (B, k) logarithms of the (positive) inputs; t : (B,) target, nonzero
+
+    Returns
+    -------
+    coef : (k + 1,) ``[c0, p_1, ..., p_k]``
+    residual : std of the misfit over std of ``log|t|`` (0 for an exact power law)
+    """
+    ly = np.log(np.abs(t))
+    a = np.column_stack([np.ones(len(t)), logs])
+    coef, *_ = np.linalg.lstsq(a, ly, rcond=None)
+    return coef, float(np.std(ly - a @ coef) / (np.std(ly) or 1.0))
+
+
 def log_fit(x: np.ndarray, t: np.ndarray, cols: list[int]) -> np.ndarray | None:
-    """Exponents ``p`` of ``log|t| ~ a + sum p_i log x_i`` over ``cols`` (or None)."""
+    """Exponents ``p`` of ``log|t| ~ a + sum p_i log x_i`` over ``cols`` (or None when
+    ``cols`` is empty or ``t`` changes sign)."""
     if not cols or not _one_sign(t):
         return None
-    a = np.column_stack([np.ones(len(t))] + [np.log(x[:, i]) for i in cols])
-    coef, *_ = np.linalg.lstsq(a, np.log(np.abs(t)), rcond=None)
-    return coef[1:]
+    return log_power_fit(np.log(x[:, cols]), t)[0][1:]
 
 
 def power_factors(x: np.ndarray, t: np.ndarray, cols: list[int]) -> list[np.ndarray]:

@@ -16,13 +16,14 @@ Errors are relative RMSE: ``RMSE / std(y)`` (dimensionless; 0 for an exact law).
 
 from __future__ import annotations
 
-import time
 import warnings
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 import sympy
+
+from . import clock
 
 SNAP_FLOOR = 1e-8
 SNAP_FACTOR = 1.1
@@ -81,7 +82,7 @@ def refit(
     """Return ``expr`` with its float constants refitted to ``(x, y)`` by LM in float64.
 
     The structure is kept; if the fit fails, does not improve the training error or is
-    still running at ``deadline`` (a ``time.time()``), the input expression is returned.
+    still running at ``deadline`` (a ``clock.now()``), the input expression is returned.
     """
     from scipy.optimize import least_squares
 
@@ -93,7 +94,7 @@ def refit(
     scale = float(np.std(y)) or 1.0
 
     def residual(p: np.ndarray) -> np.ndarray:
-        if time.time() > deadline:
+        if clock.now() > deadline:
             raise _OutOfTime
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -157,7 +158,7 @@ def snap(
     """Snap constants one at a time (largest first) when the held-out error allows it.
 
     A snap is tried as is, then (for formulas with at most 6 constants) with the other
-    constants refitted on ``train``.  Stops at ``deadline`` (a ``time.time()``).
+    constants refitted on ``train``.  Stops at ``deadline`` (a ``clock.now()``).
     Returns the expression and its held-out relative RMSE.
     """
     xt, yt = test
@@ -169,7 +170,7 @@ def snap(
         changed = False
         for f in floats:
             for number in simple_numbers(float(f))[:3]:
-                if time.time() > deadline:
+                if clock.now() > deadline:
                     return best, err
                 trial = best.xreplace({f: number})
                 trial_err = rel_rmse(evaluate(trial, symbols, xt), yt)

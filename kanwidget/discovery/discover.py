@@ -7,28 +7,48 @@ The search runs two kinds of strategy side by side (KAN 2.0, sec. 4):
   beam over each edge's library candidates.  With ``n_jobs != 1`` they run in joblib's loky
   worker processes (one torch thread each) while the main process does the regression.
 * **Direct regression over candidate forms** (:mod:`.candidates`, :mod:`.terms`,
-  :mod:`.wrapped`): power laws from a fit on logarithms, sparse sums of products of simple
-  factors under target transforms (``y, 1/y, y**2, 1/y**2, log|y|, sin y``), one or two
-  power-law terms with free exponents times a function of one input, and
-  ``M1 * (c1 g(a M2 + b) + c2)``.  They are listed in ``regression()`` and run through
-  :func:`.split.solve`: the quick power laws first, then the reductions that KAN 2.0's
-  hypothesis tests on a KAN surrogate suggest (pair symmetries ``x_i -+*/ x_j`` replaced
-  by one variable, a multiplicative power-law factor divided out; the smaller problems
-  solved recursively, exactly on the data), then the other families.
+  :mod:`.wrapped`, :mod:`.rational`, :mod:`.termsum`): power laws from a fit on
+  logarithms, ratios of two sums of monomials (``y Q = P``, linear in the coefficients),
+  sums of up to three monomials each times a function of one input, sparse sums of
+  products of simple factors under target transforms (``y, 1/y, y**2, 1/y**2, log|y|,
+  sin y``), one or two power-law terms with free exponents times a function of one input,
+  and ``M1 * (c1 g(a M2 + b) + c2)``.  They are listed in ``FAMILIES``, simplest first, and
+  run through :func:`.split.solve`: the quick power laws first, then the reductions that
+  KAN 2.0's hypothesis tests on a KAN surrogate suggest (pair symmetries ``x_i -+*/ x_j``
+  replaced by one variable, a multiplicative power-law factor divided out; the smaller
+  problems solved recursively, exactly on the data), then the other families.
 
 Every formula is then made exact where the data allow (:mod:`.constants`: float64 LM refit
 of its constants on the training split, snapping to simple rationals and multiples of pi
 when the held-out error allows) and verified on the held-out split (``test_input``,
-``test_label``).  The front and ``best`` follow :mod:`.pareto`.
+``test_label``; :mod:`.verify`).  The front and ``best`` follow :mod:`.pareto`.
 
-The budget is kept: 75% of it goes to search, the rest to refitting and verification;
-unfinished universes are abandoned (their workers are stopped) at the search deadline.
+Phases, in order (recorded in ``Discovery.phases``): ``quick forms`` (power laws and
+rational forms: milliseconds, verified at once), ``regression`` (every family, while the
+KAN universes train in workers), ``kan universes``, ``verify`` (the universes' formulas).
+
+**Budget.** 75% of it goes to search, the rest to refitting and verification.  Every phase
+reads its deadline from :func:`.clock.now`: the families get fair shares of the search time,
+universes stop training and reading formulas at theirs and are abandoned (their workers
+killed) ``max(2, 0.1 budget)`` s after the search deadline, and the verification past the
+budget is bounded (:mod:`.verify`).
+
+**Early stop.** The regression's candidates are verified as soon as they are found.  When
+one is *exact* -- held-out relative RMSE (RMSE / std) below the rounding level of the
+labels, :func:`exact_tolerance` (``1e-9`` for float64 labels) -- and sits on the front of the
+verified candidates, its error cannot be improved, and a phase still to come could only win
+by an equally exact, simpler formula.  The families run simplest first and stop at the
+first exact fit, and the KAN universes' formulas (an affine-wrapped library function on
+every active edge, composed over layers) are not simpler than a regression's exact one, so
+the remaining phases are skipped: after the quick forms, the regression and the universes;
+after the regression, the universes not yet finished (their workers are killed).  This is a
+rule about errors and the order of the phases, not about any law; ``early_stop=False``
+keeps the full search.
 """
 
 from __future__ import annotations
 
 import re
-import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,20 +57,31 @@ from typing import Any
 import numpy as np
 import sympy
 
-from kanwidget.kan.train.data import require_dataset_keys
-
 from . import candidates as forms
-from .constants import evaluate, refit, rel_rmse, snap, tidy
+from . import clock
+from .clock import Phase
+from .dataset import check_dataset
 from .monomial import separable_forms
-from .pareto import Candidate, choose_best, complexity, pareto_front
+from .pareto import Candidate, choose_best, pareto_front
+from .pool import UniversePool
+from .rational import rational_forms
 from .split import solve
 from .structure import UniverseResult, run_universe, universe_configs
 from .terms import monomial_terms
+from .termsum import term_sums
+from .verify import REFIT_TOP, verify
 from .wrapped import wrapped_forms
 
-MIN_ROWS = 10
 SEARCH_SHARE = 0.75
-LATE_SECONDS = 0.3  # refit/snap time of each of the top 3 when the budget is spent
+VERIFY_SHARE = 0.4  # of the time after the search: the regression's candidates' deadline
+EARLY_STOP = 1e-9  # held-out relative RMSE of an exact candidate with float64 labels
+EARLY_NOTE = "early stop: an exact candidate is on the front"
+QUICK = 2  # the first QUICK families take milliseconds: the 'quick forms' phase
+QUICK_VERIFY = 0.05  # of the budget: verification of the quick forms' candidates
+FAMILIES = (("power law", forms.power_laws), ("rational", rational_forms),
+            ("M1 g(M2)", separable_forms), ("sparse sum", forms.sparse_sums),
+            ("term sums", term_sums), ("monomial terms", monomial_terms),
+            ("wrapped form", wrapped_forms))  # fmt: skip
 
 
 @dataclass
@@ -71,6 +102,9 @@ class Discovery:
     hypotheses : the hypothesis tests (on a KAN surrogate) that held and steered the search,
         one line each, e.g. ``'x1 - x2: pair symmetry (score 0.021); reduced problem solved
         exactly'`` (see :mod:`.split`)
+    phases : :class:`~kanwidget.discovery.clock.Phase` per phase, in order: ``'quick forms'``,
+        ``'regression'``, ``'kan universes'``, ``'verify'``, each ``'done'``, ``'skipped'``
+        or ``'stopped'`` with its start and duration (seconds since the call started)
     """
 
     front: list[Candidate]
@@ -82,6 +116,7 @@ class Discovery:
     variables: list[str] = field(default_factory=list)
     elapsed: float = 0.0
     hypotheses: list[str] = field(default_factory=list)
+    phases: list[Phase] = field(default_factory=list)
 
     def widget(self) -> Any:
         """The Pareto panel and diagram for this discovery (``KANWidget.from_discovery``)."""
@@ -101,70 +136,6 @@ class Discovery:
         return f"Discovery(best={self.best.formula}, front={n}, elapsed={self.elapsed:.1f}s)"
 
 
-def _as_array(value: Any, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(
-            value.detach().cpu().numpy() if hasattr(value, "detach") else value, dtype=np.float64
-        )
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"dataset[{name!r}] must be a numeric array or tensor: {exc}") from exc
-    return arr
-
-
-def check_dataset(dataset: Any, variables: Sequence[str] | None) -> tuple[np.ndarray, ...]:
-    """Validate pykan's dataset dict; return float64 ``x_train, y_train, x_test, y_test``.
-
-    Raises
-    ------
-    ValueError
-        missing keys, wrong shapes, NaN/inf, fewer than 10 rows, a constant target, or
-        ``variables`` whose length differs from the number of inputs.
-    """
-    if not isinstance(dataset, dict):
-        raise ValueError(
-            "dataset must be pykan's dict with train_input, train_label, test_input, test_label"
-        )
-    require_dataset_keys(dataset)
-    out = []
-    for split in ("train", "test"):
-        x, y = (
-            _as_array(dataset[f"{split}_input"], f"{split}_input"),
-            _as_array(dataset[f"{split}_label"], f"{split}_label"),
-        )
-        if x.ndim != 2:
-            raise ValueError(f"{split}_input must be 2-D (samples, inputs), got shape {x.shape}")
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = y[:, 0]
-        if y.ndim != 1:
-            raise ValueError(
-                f"{split}_label must be (samples,) or (samples, 1), got shape {y.shape}; "
-                "discover fits one output"
-            )
-        if y.shape[0] != x.shape[0]:
-            raise ValueError(
-                f"{split}_input has {x.shape[0]} rows but {split}_label has {y.shape[0]}"
-            )
-        if x.shape[0] < MIN_ROWS:
-            raise ValueError(
-                f"{split} split has {x.shape[0]} rows; discover needs at least {MIN_ROWS}"
-            )
-        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
-            raise ValueError(
-                f"{split} split contains NaN or inf; remove or impute those rows first"
-            )
-        out += [x, y]
-    if out[0].shape[1] != out[2].shape[1]:
-        raise ValueError(
-            f"train_input has {out[0].shape[1]} inputs but test_input has {out[2].shape[1]}"
-        )
-    if float(np.std(out[1])) == 0.0:
-        raise ValueError("the training target is constant: there is no law to discover")
-    n = out[0].shape[1]
-    if variables is not None and len(list(variables)) != n:
-        raise ValueError(f"variables has {len(list(variables))} names for {n} inputs")
-    return tuple(out)
-
-
 def discover(
     dataset: dict,
     variables: Sequence[str] | None = None,
@@ -172,6 +143,7 @@ def discover(
     n_jobs: int = -1,
     seed: int = 0,
     progress: bool = True,
+    early_stop: bool = True,
 ) -> Discovery:
     """Search for the law behind ``dataset`` and return verified candidate formulas.
 
@@ -181,75 +153,105 @@ def discover(
         ``test_input`` (M, n), ``test_label``; the test split is the held-out data every
         candidate is verified on
     variables : names of the n inputs (default ``x_1 .. x_n``); formulas use them as symbols
-    budget : wall-clock seconds; the call returns within about this time
+    budget : wall-clock seconds; the call returns within about this time (every phase
+        checks its deadline; see the module docstring)
     n_jobs : worker processes for KAN universes (joblib convention: -1 = all cores;
         1 = everything in this process)
     seed : first KAN seed (universe k uses ``seed + k``)
     progress : show a tqdm progress bar
+    early_stop : apply the early-stop rule (module docstring): an exact candidate from the
+        regression ends the search; ``False`` always spends the search share of the budget
 
     Returns
     -------
-    :class:`Discovery`
+    :class:`Discovery` (``phases`` records what each phase did)
 
     Raises
     ------
     ValueError
         bad dataset or variables (see :func:`check_dataset`), or ``budget <= 0``.
     """
-    start = time.time()
+    start = clock.now()
     x_tr, y_tr, x_te, y_te = check_dataset(dataset, variables)
     if not budget > 0:
         raise ValueError(f"budget must be a positive number of seconds, got {budget!r}")
     n = x_tr.shape[1]
     names = list(variables) if variables is not None else [f"x_{i + 1}" for i in range(n)]
     symbols = [sympy.Symbol(v) for v in names]
-    search_end = start + SEARCH_SHARE * budget
+    end, search_end = start + budget, start + SEARCH_SHARE * budget
+    tol = exact_tolerance(dataset["test_label"], y_te)
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=5, desc="discover", disable=not progress, leave=False)
-    raw: list[tuple[sympy.Expr, str, int | None]] = []  # (formula, source, universe index)
+    bar = tqdm(total=4, desc="discover", disable=not progress, leave=False)
+    log = _PhaseLog(start)
+    cands: list[Candidate] = []
     configs = universe_configs(n, count=6, seed=seed)
     universes: list[UniverseResult] = []
     hypotheses: list[str] = []
     workers = _workers(n_jobs)
+    train, test = (x_tr, y_tr), (x_te, y_te)
+    verify_end = search_end + VERIFY_SHARE * (end - search_end)  # regression's candidates
 
-    def expired() -> bool:
-        return time.time() > search_end
+    def exact() -> bool:  # the early-stop rule
+        return early_stop and _exact_on_front(cands, tol)
 
-    def regression() -> None:
-        families = (("power law", forms.power_laws), ("M1 g(M2)", separable_forms),
-                    ("sparse sum", forms.sparse_sums), ("monomial terms", monomial_terms),
-                    ("wrapped form", wrapped_forms))  # fmt: skip
-        # the quick family, then reductions steered by hypothesis tests, then the others
+    def regress(families, depth: int, name: str, verify_share: float | None = None) -> None:
+        t = clock.now()
+        if t > search_end:
+            log.add(name, "skipped", t, "search deadline passed")
+            return
         with np.errstate(all="ignore"), warnings.catch_warnings():  # overflow = a bad form
             warnings.simplefilter("ignore", RuntimeWarning)
-            found = solve(x_tr, y_tr, symbols, families, end=search_end, notes=hypotheses)
-        raw.extend((e, name, None) for e, name in found)
-        bar.update(3)
+            found = solve(x_tr, y_tr, symbols, families, search_end, depth, hypotheses, QUICK)
+        raw = [(e, src, None) for e, src in found]
+        now = clock.now()
+        by = now + verify_share * budget if verify_share else max(verify_end, now + 1)
+        cands.extend(verify(raw, symbols, train, test, by, late=False))
+        log.add(name, "stopped" if clock.now() > search_end else "done", t)
+        bar.update(1)
 
     kan_args = (x_tr, y_tr, x_te, y_te)
-    if workers == 1:
-        first_end = min(search_end, start + 0.25 * budget)
-        universes.append(run_universe(configs[0], *kan_args, deadline=first_end))
-        bar.update(1)
-        regression()
+    regress(FAMILIES[:QUICK], 0, "quick forms", QUICK_VERIFY)  # may end everything at once
+    if exact():
+        log.add("regression", "skipped", clock.now(), EARLY_NOTE)
+        log.add("kan universes", "skipped", clock.now(), EARLY_NOTE)
+    elif workers == 1:
+        t = clock.now()
+        universes.append(
+            run_universe(configs[0], *kan_args, deadline=min(search_end, t + 0.25 * budget))
+        )
+        regress(FAMILIES, 2, "regression")
         for cfg in configs[1:]:
-            if time.time() + 2 > search_end:
+            if exact() or clock.now() + 2 > search_end:
                 break
             universes.append(run_universe(cfg, *kan_args, deadline=search_end))
+        status = "stopped" if exact() and len(universes) < len(configs) else "done"
+        log.add("kan universes", status, t, EARLY_NOTE if status == "stopped" else "")
     else:
-        grace = max(2.0, 0.1 * budget)
-        universes = _parallel_universes(
-            configs, kan_args, search_end, workers - 1 or 1, regression, grace
-        )
-        bar.update(1)
+        t = clock.now()
+        pool = UniversePool(configs, kan_args, search_end, workers - 1 or 1)
+        regress(FAMILIES, 2, "regression")
+        if exact():
+            pool.stop()
+        universes = pool.collect(grace=max(2.0, 0.1 * budget))
+        note = EARLY_NOTE if exact() else ("overran: workers killed" if pool.stopped else "")
+        log.add("kan universes", "stopped" if pool.stopped else "done", t, note)
+    bar.update(1)
     symbols_kan = {sympy.Symbol(f"x_{i + 1}"): s for i, s in enumerate(symbols)}
-    for k, res in enumerate(universes):
-        raw.extend((f.xreplace(symbols_kan), "kan", k) for f in res.formulas)
+    raw = [
+        (f.xreplace(symbols_kan), "kan", k) for k, res in enumerate(universes) for f in res.formulas
+    ]
     history, ids = _history(universes)
-    cands = _verify(raw, symbols, (x_tr, y_tr), (x_te, y_te), start + budget, universes, ids)
+    t = clock.now()
+    models = {k: u.model for k, u in enumerate(universes)}
+    early = exact()  # the universes' formulas are scored, not refitted: they cannot win
+    cands.extend(verify(raw, symbols, train, test, end, models, ids, 0 if early else REFIT_TOP))
+    log.add("verify", "done", t, "scored only: " + EARLY_NOTE if early else "")
     bar.update(1)
     bar.close()
+    if not cands:
+        raise RuntimeError("no candidate could be evaluated within the budget; try a larger budget")
+    cands = _unique(cands)
     front = pareto_front(cands)
     best = choose_best(front)
     fitted = [u for u in universes if u.model is not None]
@@ -257,8 +259,9 @@ def discover(
     if structure is not None:
         structure = name_inputs(structure, names)
     return Discovery(
-        front, best, cands, history, universes, structure, names, time.time() - start, hypotheses
-    )
+        front, best, cands, history, universes, structure, names, clock.now() - start,
+        hypotheses, log.phases,
+    )  # fmt: skip
 
 
 def name_inputs(tree: str, names: Sequence[str]) -> str:
@@ -276,48 +279,43 @@ def _workers(n_jobs: int) -> int:
     return max(1, cpus + 1 + n_jobs) if n_jobs < 0 else n_jobs
 
 
-def _parallel_universes(
-    configs, kan_args, search_end, workers, regression, grace
-) -> list[UniverseResult]:
-    """KAN universes in loky workers while ``regression`` runs here; stop at ``search_end``."""
-    from concurrent.futures import FIRST_COMPLETED, wait
+def exact_tolerance(label: Any, y: np.ndarray) -> float:
+    """Held-out relative RMSE below which a candidate is exact (the early-stop rule):
+    ``max(1e-9, 8 eps |y|_max / std(y))`` with ``eps`` of the labels' dtype, i.e. the
+    rounding level of the given labels (``1e-9`` for float64, about ``1e-6`` for float32)."""
+    dtype = getattr(label, "dtype", np.float64)
+    eps = 1.2e-7 if "float32" in str(dtype) or "float16" in str(dtype) else 2.3e-16
+    if "float16" in str(dtype):
+        eps = 1e-3
+    std = float(np.std(y)) or 1.0
+    return max(EARLY_STOP, 8 * eps * float(np.max(np.abs(y))) / std)
 
-    from joblib.executor import get_memmapping_executor
 
-    # joblib's own reusable pool (the one `sweep`'s Parallel uses): a bare loky pool would
-    # become the shared one without joblib's temp-folder manager and break the next Parallel
-    executor = get_memmapping_executor(workers)
-    queue = list(enumerate(configs))
-    order: dict = {}
-    pending: set = set()
+def _exact_on_front(cands: list[Candidate], tol: float) -> bool:
+    """An exact candidate (rel. RMSE < ``tol``) sits on the front of the verified ones."""
+    return any(c.rel_rmse < tol for c in pareto_front(cands))
 
-    def submit() -> None:  # keep exactly `workers` universes in flight: none waits in a queue
-        while queue and len(pending) < workers and time.time() < search_end - 5:
-            k, cfg = queue.pop(0)
-            f = executor.submit(run_universe, cfg, *kan_args, deadline=search_end - 1)
-            order[f] = k
-            pending.add(f)
 
-    submit()
-    regression()
-    done: list = []
-    while pending and time.time() < search_end + grace:
-        finished, still = wait(
-            pending, timeout=max(0.0, search_end + grace - time.time()), return_when=FIRST_COMPLETED
-        )
-        done.extend(finished)
-        pending.clear()
-        pending.update(still)
-        submit()
-    if pending:  # a universe overran its deadline by more than `grace`: abandon it
-        executor.terminate(kill_workers=True)
-    results = []
-    for f in sorted(done, key=lambda f: order[f]):
-        try:
-            results.append(f.result())
-        except Exception as exc:  # noqa: BLE001 - a crashed worker is one failed universe
-            results.append(UniverseResult(config={}, error=f"{type(exc).__name__}: {exc}"))
-    return results
+def _unique(cands: list[Candidate]) -> list[Candidate]:
+    seen: set[str] = set()
+    out = []
+    for c in sorted(cands, key=lambda c: c.rel_rmse):
+        key = sympy.srepr(c.formula)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
+
+
+class _PhaseLog:
+    def __init__(self, start: float) -> None:
+        self.start = start
+        self.phases: list[Phase] = []
+
+    def add(self, name: str, status: str, t: float, note: str = "") -> None:
+        now = clock.now()
+        seconds = 0.0 if status == "skipped" else now - t
+        self.phases.append(Phase(name, status, t - self.start, seconds, note))
 
 
 def _history(universes: list[UniverseResult]) -> tuple[Any, dict[int, str]]:
@@ -341,50 +339,3 @@ def _history(universes: list[UniverseResult]) -> tuple[Any, dict[int, str]]:
         first = first or version.id
         ids[k] = version.id
     return tree, ids
-
-
-def _verify(raw, symbols, train, test, end, universes, ids) -> list[Candidate]:
-    """Verify raw formulas on the held-out split (cheap) until ``end``; refit and snap the
-    most accurate ones first while time is left; drop duplicates and failures.
-
-    Past ``end`` only what is needed for one answer is done: evaluation stops once a finite
-    candidate exists, and the top 3 get at most ``LATE_SECONDS`` each of refitting.
-    """
-    xt, yt = test
-    scored = []
-    for expr, source, k in raw:
-        if not isinstance(expr, sympy.Expr) or expr.has(sympy.zoo, sympy.nan, sympy.oo):
-            continue
-        if time.time() > end - 0.2 and any(np.isfinite(s[0]) for s in scored):
-            break
-        scored.append((rel_rmse(evaluate(expr, symbols, xt), yt), expr, source, k))
-    scored.sort(key=lambda s: s[0])
-    out: list[Candidate] = []
-    seen: set[str] = set()
-    std = float(np.std(yt)) or 1.0
-    for rank, (err, expr, source, k) in enumerate(scored):
-        if not np.isfinite(err):
-            continue
-        now = time.time()
-        if rank < 3 or (rank < 16 and now < end - 0.3):  # the top 3 get a little even when late
-            stop = max(end - 0.3, now + LATE_SECONDS) if rank < 3 else end - 0.3
-            fitted = refit(expr, symbols, *train, deadline=stop)
-            fitted_err = rel_rmse(evaluate(fitted, symbols, xt), yt)
-            if fitted_err <= err:
-                expr, err = fitted, fitted_err
-            stop = max(stop, time.time() + LATE_SECONDS) if rank < 3 else stop
-            expr, err = snap(expr, symbols, train, test, deadline=stop)
-        if rank == 0 or time.time() < end - 0.3:  # sympy's tidying is costly on big formulas
-            expr = tidy(expr)
-        key = sympy.srepr(expr)
-        if key in seen or not np.isfinite(err):
-            continue
-        seen.add(key)
-        model = universes[k].model if k is not None else None
-        universe = ids.get(k) if k is not None else None
-        out.append(
-            Candidate(expr, complexity(expr), err * std, 1.0 - err**2, err, source, universe, model)
-        )
-    if not out:
-        raise RuntimeError("no candidate could be evaluated within the budget; try a larger budget")
-    return out

@@ -34,12 +34,13 @@ from __future__ import annotations
 import itertools
 import logging
 import math
-import time
 from collections.abc import Callable
 
 import numpy as np
 import sympy
 
+from . import clock
+from .candidates import log_power_fit
 from .onedim import search_1d
 
 logger = logging.getLogger(__name__)
@@ -212,10 +213,10 @@ def separable_forms(
     list of sympy expressions with float constants (empty when the family does not apply:
     more than one non-positive input, too few rows, or a pure power law).
     """
-    end = time.time() + budget
+    end = clock.now() + budget
 
     def late() -> bool:
-        return expired() or time.time() > end
+        return expired() or clock.now() > end
 
     n = x.shape[1]
     pos = [i for i in range(n) if bool(np.all(x[:, i] > 0))]
@@ -228,9 +229,7 @@ def separable_forms(
     step = max(1, int(rows.sum()) // 300)  # screening on <= ~300 rows
     sub = np.nonzero(rows)[0][::step]
     ly, lx = np.log(ay[sub]), np.log(x[sub][:, pos])
-    ones = np.ones((len(sub), 1))
-    base_coef, *_ = np.linalg.lstsq(np.column_stack([ones, lx]), ly, rcond=None)
-    base = float(np.std(ly - np.column_stack([ones, lx]) @ base_coef) / (np.std(ly) or 1.0))
+    _, base = log_power_fit(lx, ay[sub])
     if base < 1e-9:
         return []  # a pure power law: power_laws has it
     # (score, M2 exponents over pos or None, raw argument column or None, a, M1's columns)

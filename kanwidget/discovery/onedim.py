@@ -24,13 +24,13 @@ regression instead of an edge's spline.
 from __future__ import annotations
 
 import itertools
-import time
 import warnings
 from collections.abc import Callable
 
 import numpy as np
 import sympy
 
+from . import clock
 from .wrapped import screen
 
 POWERS_P = (1.0, -1.0, 0.5, -0.5, 2.0, -2.0)
@@ -251,7 +251,7 @@ def transcendental(
         if not np.isfinite(err):
             continue
         out.append((err, ("transcendental", p, q, s, fi, tuple(ab), tuple(coef))))
-        if err < 1e-9 or time.time() > deadline:  # exact: the rest cannot beat it
+        if err < 1e-9 or clock.now() > deadline:  # exact: the rest cannot beat it
             break
     out.sort(key=lambda t: t[0])
     return out
@@ -279,7 +279,7 @@ def search_1d(
     ----------
     u, g : (B,) float64 samples; ``u`` need not be positive (then only integer powers)
     u_expr : sympy expression that ``u`` was computed from
-    deadline : ``time.time()`` after which the (slower) transcendental family is skipped
+    deadline : ``clock.now()`` after which the (slower) transcendental family is skipped
     rows : the search uses at most this many samples (evenly spaced); errors are on all
 
     Returns
@@ -292,7 +292,7 @@ def search_1d(
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         found = rational_powers(us, gs, u_expr, positive)
-        if time.time() < deadline and not (found and found[0][0] < 1e-9):
+        if clock.now() < deadline and not (found and found[0][0] < 1e-9):
             found += transcendental(us, gs, u_expr, positive, deadline=deadline)
     found.sort(key=lambda t: (max(t[0], 1e-12), _size(t[1])))  # exact ties: simplest first
     out: list[tuple[float, sympy.Expr]] = []

@@ -27,12 +27,12 @@ deadline, or when a family fits exactly.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 import sympy
 
+from . import clock
 from .candidates import _monomial, _one_sign, log_fit, positive_columns
 from .constants import evaluate, rel_rmse
 
@@ -75,7 +75,7 @@ def symmetry_scores(grad: np.ndarray, x: np.ndarray) -> list[tuple[float, int, i
 
 def train_surrogate(x: np.ndarray, y: np.ndarray, end: float, seed: int = 0):
     """A float64 KAN ``[n, 5, 1]`` fitted to the standardised ``y`` until ``end`` (a
-    ``time.time()``) or 100 LBFGS steps; returns ``f(x) -> y`` in original units (torch)."""
+    ``clock.now()``) or 100 LBFGS steps; returns ``f(x) -> y`` in original units (torch)."""
     import torch
 
     from kanwidget.kan import KAN
@@ -85,7 +85,7 @@ def train_surrogate(x: np.ndarray, y: np.ndarray, end: float, seed: int = 0):
     yt = torch.tensor((y - mean) / std, dtype=torch.float64)[:, None]
     data = {"train_input": xt, "train_label": yt, "test_input": xt, "test_label": yt}
     model = KAN([x.shape[1], 5, 1], grid=5, k=3, seed=seed, dtype=torch.float64)
-    model.fit(data, steps=100, progress=False, callback=lambda step, rec: time.time() < end)
+    model.fit(data, steps=100, progress=False, callback=lambda step, rec: clock.now() < end)
 
     def f(z: torch.Tensor) -> torch.Tensor:
         return model._forward(z)[0][:, 0] * std + mean
@@ -101,6 +101,7 @@ def solve(
     end: float,
     depth: int = 2,
     notes: list[str] | None = None,
+    quick: int = 1,
 ) -> list[tuple[sympy.Expr, str]]:
     """All candidates for ``y(x)``: the first (quick) family, then the reductions the tests
     suggest (at most ``REDUCE_SHARE`` of the time left; smaller problems are faster to
@@ -111,8 +112,8 @@ def solve(
     Parameters
     ----------
     x : (B, n), y : (B,), symbols : n symbols
-    families : ``(name, fn(x, y, symbols, expired))``; the first is the quick one
-    end : deadline (a ``time.time()``)
+    families : ``(name, fn(x, y, symbols, expired))``; the first ``quick`` are the quick ones
+    end : deadline (a ``clock.now()``)
     depth : levels of reduction
     notes : if given, one line per hypothesis that held and the reduction it led to, e.g.
         ``'x1 - x2: pair symmetry (score 0.021); reduced problem solved exactly'``
@@ -122,26 +123,11 @@ def solve(
     ``(formula, source)`` pairs; ``source`` is the family's name, prefixed by ``split``
     when the formula comes from a reduced problem.
     """
-    return _solve(x, y, list(symbols), families, end, depth, notes)[0]
-
-
-def split_forms(
-    x: np.ndarray,
-    y: np.ndarray,
-    symbols: Sequence[sympy.Symbol],
-    families: Sequence[Family],
-    end: float,
-    depth: int = 2,
-) -> list[sympy.Expr]:
-    """Only the reductions of :func:`solve` (module docstring): formulas of reduced
-    problems, mapped back to ``symbols``; empty for one input or a passed deadline."""
-    if depth <= 0 or time.time() > end or x.shape[1] < 2:
-        return []
-    return [e for e, _ in _reduce(x, y, list(symbols), families, end, depth)]
+    return _solve(x, y, list(symbols), families, end, depth, notes, quick)[0]
 
 
 def _solve(
-    x, y, symbols, families, end, depth, notes=None
+    x, y, symbols, families, end, depth, notes=None, quick=1
 ) -> tuple[list[tuple[sympy.Expr, str]], float]:
     out: list[tuple[sympy.Expr, str]] = []
     best = np.inf
@@ -153,20 +139,20 @@ def _solve(
 
     def run(fams: Sequence[Family]) -> None:
         for k, (name, fn) in enumerate(fams):
-            if time.time() > end or best < EXACT:
+            if clock.now() > end or best < EXACT:
                 return
-            cap = time.time() + max(0.0, end - time.time()) / (len(fams) - k)  # fair share
+            cap = clock.now() + max(0.0, end - clock.now()) / (len(fams) - k)  # fair share
             with np.errstate(all="ignore"):
-                found = fn(x, y, symbols, lambda: time.time() > cap)  # noqa: B023
+                found = fn(x, y, symbols, lambda: clock.now() > cap)  # noqa: B023
             add([(e, name) for e in found])
 
     small = x.shape[1] <= 2  # two inputs: every family is fast; reduce only if they fail
-    run(families if small else families[:1])
-    if best >= EXACT and depth > 0 and time.time() < end and x.shape[1] >= 2:
-        cap = time.time() + (1.0 if small else REDUCE_SHARE) * (end - time.time())
-        add(_reduce(x, y, symbols, families, cap, depth, notes))
+    run(families if small else families[:quick])
+    if best >= EXACT and depth > 0 and clock.now() < end and x.shape[1] >= 2:
+        cap = clock.now() + (1.0 if small else REDUCE_SHARE) * (end - clock.now())
+        add(_reduce(x, y, symbols, families, cap, depth, notes, quick))
     if not small:
-        run(families[1:])
+        run(families[quick:])
     return out, best
 
 
@@ -176,15 +162,17 @@ def _note(notes: list[str] | None, what: str, err: float) -> None:
         notes.append(f"{what}; reduced problem {how}")
 
 
-def _reduce(x, y, symbols, families, end, depth, notes=None) -> list[tuple[sympy.Expr, str]]:
+def _reduce(
+    x, y, symbols, families, end, depth, notes=None, quick=1
+) -> list[tuple[sympy.Expr, str]]:
     import torch
 
     from kanwidget.kan.hypothesis import derivatives, detect_separability
 
     n = x.shape[1]
-    left = end - time.time()
+    left = end - clock.now()
     try:
-        f = train_surrogate(x, y, time.time() + min(max(0.2 * left, 2.0), 3.0 + 1.5 * n))
+        f = train_surrogate(x, y, clock.now() + min(max(0.2 * left, 2.0), 3.0 + 1.5 * n))
         probe = torch.tensor(x[: min(300, len(x))], dtype=torch.float64)
         _, grad, _ = derivatives(f, probe)
     except (RuntimeError, ValueError):  # a surrogate that cannot be trained steers nothing
@@ -193,7 +181,7 @@ def _reduce(x, y, symbols, families, end, depth, notes=None) -> list[tuple[sympy
     scores = symmetry_scores(grad.numpy(), x[: probe.shape[0]])
     tried = 0
     for score, i, j, op in scores:
-        if score > SYMMETRY_SCORE or tried >= 3 or time.time() > end:
+        if score > SYMMETRY_SCORE or tried >= 3 or clock.now() > end:
             break
         tried += 1
         u = sympy.Symbol(f"_u{depth}_{i}_{j}")
@@ -203,13 +191,13 @@ def _reduce(x, y, symbols, families, end, depth, notes=None) -> list[tuple[sympy
         if not np.all(np.isfinite(xu)):
             continue
         sub = [u] + [symbols[k] for k in rest]
-        found, err = _solve(xu, y, sub, families, end, depth - 1, notes)
+        found, err = _solve(xu, y, sub, families, end, depth - 1, notes, quick)
         back = {u: OPS[op](symbols[i], symbols[j])}
         _note(notes, f"{back[u]}: pair symmetry (score {score:.2g})", err)
         out += [(e.xreplace(back), "split " + src.removeprefix("split ")) for e, src in found]
         if err < EXACT:
             return out
-    if not _one_sign(y) or time.time() > end:
+    if not _one_sign(y) or clock.now() > end:
         return out
     try:
         groups = detect_separability(f, probe, "mul", threshold=MUL_THRESHOLD)
@@ -217,7 +205,7 @@ def _reduce(x, y, symbols, families, end, depth, notes=None) -> list[tuple[sympy
         return out
     pos = set(positive_columns(x))
     for group in sorted(groups, key=len) if len(groups) > 1 else []:
-        if time.time() > end or not set(group) <= pos:
+        if clock.now() > end or not set(group) <= pos:
             continue
         rest = [k for k in range(n) if k not in group]
         p = log_fit(x, y, group)
@@ -230,7 +218,7 @@ def _reduce(x, y, symbols, families, end, depth, notes=None) -> list[tuple[sympy
         if not np.all(np.isfinite(h)):
             continue
         sub = [symbols[k] for k in rest]
-        found, err = _solve(x[:, rest], h, sub, families, end, depth - 1, notes)
+        found, err = _solve(x[:, rest], h, sub, families, end, depth - 1, notes, quick)
         mono = _monomial(symbols, group, q)
         _note(notes, f"{mono} * f({', '.join(map(str, sub))}): multiplicative separability", err)
         out += [(mono * e, "split " + src.removeprefix("split ")) for e, src in found]

@@ -26,7 +26,7 @@ from collections.abc import Callable
 import numpy as np
 import sympy
 
-from .candidates import Deadline, _monomial, _one_sign, positive_columns
+from .candidates import Deadline, _monomial, _one_sign, log_power_fit, positive_columns
 
 Phi = tuple[str, int, Callable[[np.ndarray], np.ndarray], Callable[[sympy.Expr], sympy.Expr]]
 
@@ -49,11 +49,8 @@ def _phis(x: np.ndarray) -> list[Phi]:
 
 
 def _log_fit(logs: np.ndarray, t: np.ndarray) -> np.ndarray:
-    if not _one_sign(t):
-        t = np.abs(t) + 1e-300
-    a = np.column_stack([np.ones(len(t)), logs])
-    coef, *_ = np.linalg.lstsq(a, np.log(np.abs(t)), rcond=None)
-    return coef[1:]
+    """Exponents of the dominant power law of ``t`` (``|t|`` when it changes sign)."""
+    return log_power_fit(logs, t if _one_sign(t) else np.abs(t) + 1e-300)[0][1:]
 
 
 class _Shape:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import numpy as np
@@ -10,8 +11,10 @@ import sympy
 import torch
 
 from kanwidget import Discovery, discover
+from kanwidget.discovery import clock
 from kanwidget.discovery.constants import evaluate, refit, simple_numbers, snap
 from kanwidget.discovery.pareto import Candidate, choose_best, complexity, pareto_front
+from kanwidget.discovery.verify import LATE_SECONDS, LATE_TOP
 
 torch.set_num_threads(1)
 
@@ -67,14 +70,26 @@ def test_discover_recovers_unseen_law(kind, text, names, ranges):
     assert d.best.formula.free_symbols <= set(symbols)
 
 
+def _ticking_clock(monkeypatch, step=0.02):
+    """A deterministic time source: every read advances it by ``step`` seconds."""
+    ticks = itertools.count()
+    monkeypatch.setattr(clock, "now", lambda: 1000.0 + step * next(ticks))
+
+
+# the verification's documented overrun past the budget (verify module docstring), plus a
+# few clock reads of evaluation
+OVERRUN = 2 * LATE_TOP * LATE_SECONDS + 0.5
+
+
 @pytest.mark.slow
-def test_discover_keeps_budget_and_fills_front():
+def test_discover_keeps_budget_and_fills_front(monkeypatch):
     fn = lambda a, b, c, d: np.sin(a * b) + np.exp(c) / (1 + d**2)  # noqa: E731
     ds = _dataset(fn, [(-1, 1)] * 4)
-    t0 = time.time()
+    _ticking_clock(monkeypatch)
     d = discover(ds, budget=6, n_jobs=1, progress=False)
-    elapsed = time.time() - t0
-    assert elapsed < 6 * 1.5 + 5
+    assert d.elapsed <= 6 + OVERRUN  # by the injected clock: no wall-clock bound
+    assert [p.name for p in d.phases] == ["quick forms", "regression", "kan universes", "verify"]
+    assert all(p.status != "skipped" for p in d.phases)  # no exact law here: nothing skipped
     assert d.variables == ["x_1", "x_2", "x_3", "x_4"]
     cx = [c.complexity for c in d.front]
     errs = [c.test_rmse for c in d.front]
@@ -184,10 +199,81 @@ def test_discover_in_workers_leaves_the_pool_usable_by_sweep():
     from kanwidget import sweep
 
     ds = _dataset(lambda a, b: a * b, [(1, 2), (1, 2)], n=200)
-    d = discover(ds, budget=8, n_jobs=2, progress=False)
+    d = discover(ds, budget=8, n_jobs=2, progress=False, early_stop=False)
     assert sympy.simplify(d.best.formula - sympy.Symbol("x_1") * sympy.Symbol("x_2")) == 0
+    # an early stop kills the universes' running worker: the pool must stay usable too
+    quotient = _dataset(lambda a, b, c: a / (b + c), [(1, 2)] * 3, n=200)
+    d = discover(quotient, budget=30, n_jobs=2, progress=False)
+    assert d.best.rel_rmse < 1e-9
     configs = [{"width": [2, 1, 1], "seed": 0}, {"width": [2, 2, 1], "seed": 1}]
     res = sweep({k: v.float() for k, v in ds.items()}, configs=configs, n_jobs=2, steps=2,
                 progress=False)  # fmt: skip
     assert [u.error for u in res] == [None, None]
     assert all(np.isfinite(u.test_loss) for u in res)
+
+
+def test_discover_stops_early_on_an_exact_power_law():
+    """An exact power law is verified in the first phase; the phases that could only add
+    more complex candidates are recorded as skipped (no wall time involved)."""
+    names = ["p", "q", "r"]
+    ds = _dataset(lambda p, q, r: 0.5 * p**3 * np.sqrt(q) / r**2, [(1, 3)] * 3)
+    d = discover(ds, variables=names, budget=60, n_jobs=1, progress=False)
+    p, q, r = sympy.symbols(names)
+    assert sympy.simplify(d.best.formula - p**3 * sympy.sqrt(q) / (2 * r**2)) == 0
+    assert d.best.rel_rmse < 1e-9
+    status = {ph.name: ph.status for ph in d.phases}
+    assert status == {"quick forms": "done", "regression": "skipped",
+                      "kan universes": "skipped", "verify": "done"}  # fmt: skip
+    assert d.universes == [] and "early stop" in d.phases[1].note
+
+
+@pytest.mark.slow
+def test_discover_stops_universes_once_the_regression_is_exact():
+    """A sum of a product with a sine and a square is neither a power law nor a rational
+    form: the regression finds it, and the KAN universes still to come are not run (their
+    phase is 'stopped' with the early-stop note)."""
+    names = ["u", "v", "w"]
+    ds = _dataset(lambda u, v, w: u * np.sin(v) + w**2, [(1, 2)] * 3)
+    d = discover(ds, variables=names, budget=60, n_jobs=1, progress=False)
+    u, v, w = sympy.symbols(names)
+    assert sympy.simplify(d.best.formula - (u * sympy.sin(v) + w**2)) == 0
+    status = {ph.name: ph.status for ph in d.phases}
+    assert status["quick forms"] == "done" and status["regression"] == "done"
+    kan = next(ph for ph in d.phases if ph.name == "kan universes")
+    assert kan.status == "stopped" and "early stop" in kan.note
+    assert 1 <= len(d.universes) < 6  # the first universe ran, the other five did not
+
+
+def test_discover_skips_what_a_slow_phase_left_no_time_for(monkeypatch):
+    """A regression family that overruns the whole budget (simulated with the injected
+    clock) leaves no time: no further universe starts, verification stays bounded."""
+    import importlib
+
+    module = importlib.import_module("kanwidget.discovery.discover")
+    now = [1000.0]
+    monkeypatch.setattr(clock, "now", lambda: now[0])
+
+    def stuck(x, y, symbols, expired):
+        now[0] += 100.0  # this family "takes" 100 s of a 10 s budget
+        return []
+
+    quick = module.FAMILIES[: module.QUICK]
+    monkeypatch.setattr(module, "FAMILIES", (*quick, ("stuck", stuck)))
+    ds = _dataset(lambda a, b: np.exp(a) + a * b, [(1, 2), (1, 2)], n=100)
+    d = discover(ds, budget=10, n_jobs=1, progress=False)
+    status = {ph.name: ph.status for ph in d.phases}
+    assert status["regression"] == "stopped"
+    assert len(d.universes) == 1  # the one before the regression; none after it
+    verify = d.phases[-1]
+    assert verify.name == "verify" and verify.seconds == 0.0  # the frozen clock: no waiting
+    assert d.elapsed == pytest.approx(100.0)
+
+
+def test_exact_tolerance_follows_the_labels_precision():
+    from kanwidget.discovery.discover import exact_tolerance
+
+    y = np.linspace(1.0, 2.0, 100)
+    assert exact_tolerance(torch.tensor(y), y) == 1e-9
+    tol32 = exact_tolerance(torch.tensor(y, dtype=torch.float32), y)
+    assert tol32 == pytest.approx(8 * 1.2e-7 * 2.0 / np.std(y))
+    assert exact_tolerance(y, y) == 1e-9  # numpy float64 labels

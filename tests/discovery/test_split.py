@@ -11,7 +11,7 @@ import torch
 
 from kanwidget.discovery import candidates as forms
 from kanwidget.discovery.constants import evaluate, rel_rmse
-from kanwidget.discovery.split import solve, split_forms, symmetry_scores
+from kanwidget.discovery.split import solve, symmetry_scores
 from kanwidget.discovery.terms import monomial_terms
 
 torch.set_num_threads(1)
@@ -31,6 +31,11 @@ def _best(exprs, symbols, x, y):
     errs = [rel_rmse(evaluate(e, symbols, x), y) for e in exprs]
     k = int(np.argmin(errs))
     return exprs[k], errs[k]
+
+
+def split_forms(x, y, symbols, families, end, depth=2):
+    """The formulas :func:`solve` found through a reduction (source ``split ...``)."""
+    return [e for e, src in solve(x, y, symbols, families, end, depth) if src.startswith("split")]
 
 
 def _fresh_error(expr, symbols, fn, ranges):
@@ -58,7 +63,7 @@ def test_symmetry_scores_find_each_pair_symmetry():
         assert scores[1][0] > 0.05  # the runner-up is clearly not a symmetry
 
 
-def test_split_forms_reduces_a_difference_then_solves_exactly():
+def test_solve_split_reduces_a_difference_then_solves_exactly():
     names = sympy.symbols("p q r")
     ranges = [(3, 5), (0, 2), (0.5, 1.5)]
 
@@ -74,7 +79,7 @@ def test_split_forms_reduces_a_difference_then_solves_exactly():
     assert _fresh_error(best, list(names), fn, ranges) < 1e-9
 
 
-def test_split_forms_recurses_through_two_symmetries():
+def test_solve_split_recurses_through_two_symmetries():
     names = sympy.symbols("a b c d")
     ranges = [(3, 4), (0, 1), (1, 2), (1, 2)]
 
@@ -96,7 +101,7 @@ def test_split_forms_recurses_through_two_symmetries():
     assert not shallow or _best(shallow, list(names), x, y)[1] > 1e-6  # one level is not enough
 
 
-def test_split_forms_divides_out_a_multiplicative_power_law():
+def test_solve_split_divides_out_a_multiplicative_power_law():
     names = sympy.symbols("a b c d")
     ranges = [(1, 2), (1, 2), (1, 2), (2, 3)]
 
@@ -111,7 +116,7 @@ def test_split_forms_divides_out_a_multiplicative_power_law():
     assert _fresh_error(best, list(names), fn, ranges) < 1e-9
 
 
-def test_split_forms_makes_no_exact_claim_without_structure():
+def test_solve_split_makes_no_exact_claim_without_structure():
     names = sympy.symbols("a b c")
     x, y = _data(lambda a, b, c: np.arctan(a * b + c**3) + np.exp(-a * c), [(-1, 1)] * 3)
     families = [("power law", forms.power_laws), ("sparse sum", forms.sparse_sums)]
@@ -119,7 +124,7 @@ def test_split_forms_makes_no_exact_claim_without_structure():
     assert all(rel_rmse(evaluate(e, list(names), x), y) > 1e-4 for e in out)
 
 
-def test_split_forms_skips_one_input_or_a_passed_deadline():
+def test_solve_split_skips_one_input_or_a_passed_deadline():
     x, y = _data(lambda a, b: a * b, [(1, 2), (1, 2)])
     names = list(sympy.symbols("a b"))
     power = [("power law", forms.power_laws)]
@@ -198,3 +203,22 @@ def test_discover_recovers_a_law_that_needs_a_symmetry():
     err = _fresh_error(d.best.formula, symbols, lambda p, q, r: np.cos((p - q) * r), ranges)
     assert err < 1e-6, d.best
     assert any("p - q: pair symmetry" in h for h in d.hypotheses), d.hypotheses
+
+
+def test_log_power_fit_is_the_one_log_fit_of_the_families():
+    """``log_power_fit`` recovers an exact power law (residual 0) and is what ``log_fit``
+    (power laws, split) and the monomial-terms start use; a misfit shows in the residual."""
+    from kanwidget.discovery.candidates import log_fit, log_power_fit
+    from kanwidget.discovery.terms import _log_fit
+
+    rng = np.random.default_rng(3)
+    x = rng.uniform(1, 3, (200, 3))
+    y = -2.5 * x[:, 0] ** 1.5 / x[:, 2] ** 2
+    coef, residual = log_power_fit(np.log(x), y)
+    np.testing.assert_allclose(coef, [np.log(2.5), 1.5, 0.0, -2.0], atol=1e-12)
+    assert residual < 1e-13
+    np.testing.assert_allclose(log_fit(x, y, [0, 2]), [1.5, -2.0], atol=1e-12)
+    np.testing.assert_allclose(_log_fit(np.log(x), y), [1.5, 0.0, -2.0], atol=1e-12)
+    assert log_fit(x, y * np.sign(x[:, 1] - 2), [0, 2]) is None  # a sign change: no log fit
+    _, bent = log_power_fit(np.log(x), y + x[:, 1] ** 3)
+    assert bent > 1e-2

@@ -1,0 +1,77 @@
+"""Input checks of :func:`~kanwidget.discovery.discover`: pykan's dataset dict to float64
+numpy arrays, with a clear error for each way it can be unusable."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from kanwidget.kan.train.data import require_dataset_keys
+
+MIN_ROWS = 10
+
+
+def _as_array(value: Any, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(
+            value.detach().cpu().numpy() if hasattr(value, "detach") else value, dtype=np.float64
+        )
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"dataset[{name!r}] must be a numeric array or tensor: {exc}") from exc
+    return arr
+
+
+def check_dataset(dataset: Any, variables: Sequence[str] | None) -> tuple[np.ndarray, ...]:
+    """Validate pykan's dataset dict; return float64 ``x_train, y_train, x_test, y_test``.
+
+    Raises
+    ------
+    ValueError
+        missing keys, wrong shapes, NaN/inf, fewer than 10 rows, a constant target, or
+        ``variables`` whose length differs from the number of inputs.
+    """
+    if not isinstance(dataset, dict):
+        raise ValueError(
+            "dataset must be pykan's dict with train_input, train_label, test_input, test_label"
+        )
+    require_dataset_keys(dataset)
+    out = []
+    for split in ("train", "test"):
+        x, y = (
+            _as_array(dataset[f"{split}_input"], f"{split}_input"),
+            _as_array(dataset[f"{split}_label"], f"{split}_label"),
+        )
+        if x.ndim != 2:
+            raise ValueError(f"{split}_input must be 2-D (samples, inputs), got shape {x.shape}")
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1:
+            raise ValueError(
+                f"{split}_label must be (samples,) or (samples, 1), got shape {y.shape}; "
+                "discover fits one output"
+            )
+        if y.shape[0] != x.shape[0]:
+            raise ValueError(
+                f"{split}_input has {x.shape[0]} rows but {split}_label has {y.shape[0]}"
+            )
+        if x.shape[0] < MIN_ROWS:
+            raise ValueError(
+                f"{split} split has {x.shape[0]} rows; discover needs at least {MIN_ROWS}"
+            )
+        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+            raise ValueError(
+                f"{split} split contains NaN or inf; remove or impute those rows first"
+            )
+        out += [x, y]
+    if out[0].shape[1] != out[2].shape[1]:
+        raise ValueError(
+            f"train_input has {out[0].shape[1]} inputs but test_input has {out[2].shape[1]}"
+        )
+    if float(np.std(out[1])) == 0.0:
+        raise ValueError("the training target is constant: there is no law to discover")
+    n = out[0].shape[1]
+    if variables is not None and len(list(variables)) != n:
+        raise ValueError(f"variables has {len(list(variables))} names for {n} inputs")
+    return tuple(out)
