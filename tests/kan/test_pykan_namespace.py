@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 
+import numpy as np
 import pytest
 import sympy
 import torch
@@ -115,6 +116,14 @@ def test_create_dataset_from_data_splits_every_row_once():
     rows = torch.cat([data["train_input"], data["test_input"]])[:, 0]
     assert len(data["train_input"]) == 40 and sorted(rows.tolist()) == x[:, 0].tolist()
     torch.testing.assert_close(data["test_label"], 2 * data["test_input"])
+
+
+def test_create_dataset_from_data_takes_numpy_arrays_as_tensors():
+    x = np.linspace(-1, 1, 20)[:, None]
+    data = ku.create_dataset_from_data(x, x**2, train_ratio=0.5)
+    ref = ku.create_dataset_from_data(torch.from_numpy(x), torch.from_numpy(x**2), 0.5)
+    for key, value in ref.items():
+        assert torch.equal(data[key], value)
 
 
 def test_add_symbolic_pykan_signature_without_sympy_function():
