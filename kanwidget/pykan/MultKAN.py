@@ -40,7 +40,13 @@ class KAN(_KAN):
     ``torch.rand(grid + 1, in, out)`` and ``torch.rand(in, out)``, ``out`` counting
     multiplication subnodes).  A notebook drawing its data after ``KAN(..., seed=s)`` then
     gets pykan's data.  The parameters are the same as kanwidget's (pykan's initial draws).
+
+    ``fit`` follows pykan's grid schedule exactly: its first grid update (step 0) adapts
+    every layer, as pykan's (kanwidget's own ``KAN`` adapts only the input layer there,
+    README: deliberate behaviour changes), so a tutorial's fit starts as pykan's does.
     """
+
+    first_grid_update_input_only = False
 
     def __init__(self, width: Any, *args: Any, seed: Any = 1, **kwargs: Any) -> None:
         super().__init__(width, *args, seed=seed, **kwargs)

@@ -50,10 +50,12 @@ def test_pykan_namespace_star_exports_match_pykan():
 def test_pykan_namespace_submodules_mirror_pykan(module):
     ours = importlib.import_module(f"kanwidget.pykan.{module}")
     theirs = importlib.import_module(f"kan.{module}")
-    public = {n for n in vars(theirs) if not n.startswith("_")} - EXCLUDED
+    # (not identifiers: pykan's kanpiler writes e.g. 'self.node_bias_0' into its globals)
+    public = {n for n in vars(theirs) if not n.startswith("_") and n.isidentifier()} - EXCLUDED
     # pykan's private helpers of hypothesis/experiment (tree internals, training script)
+    # and the globals pykan's fit writes (`global train_loss, reg_`) once another test ran it
     internal = {"batch_grad_normgrad", "get_molecule", "get_tree_node", "runner1",
-                "next_nontrivial_operation"}  # fmt: skip
+                "next_nontrivial_operation", "train_loss", "reg_"}  # fmt: skip
     missing = public - set(dir(ours)) - internal
     assert not missing, f"kanwidget.pykan.{module} lacks {sorted(missing)}"
 

@@ -143,7 +143,9 @@ class _Run:
                     # before the first step hidden activations reflect the random init, not
                     # the function: adapting deeper grids to them traps e.g. x*y in a bad
                     # minimum (pykan does, and fails there); the input grid adapts at once
-                    update_grid_from_samples(model, xb, n_layers=1 if step == 0 else None)
+                    # (pykan's rule, all layers, where first_grid_update_input_only is off)
+                    first = step == 0 and model.first_grid_update_input_only
+                    update_grid_from_samples(model, xb, n_layers=1 if first else None)
                 coef_penalty = o.lamb > 0 and (o.lamb_coef != 0 or o.lamb_coefdiff != 0)
                 custom = coef_penalty or o.pred_fn is not None
                 kind = "torch" if custom else choose(model, xb, self.loss, self.params)
