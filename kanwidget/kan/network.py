@@ -89,6 +89,9 @@ class KAN(PykanCompat, Versioned, nn.Module):
     seed : seeds a private generator (the global RNG is not touched)
     """
 
+    #: ``fit``'s first grid update (step 0) adapts only the input layer; later ones all
+    #: layers (README: deliberate change).  ``kanwidget.pykan.KAN`` sets it False (pykan's).
+    first_grid_update_input_only: bool = True
     layers: list[KANLayer]  # an nn.ModuleList at run time; typed by its items
     node_scale: list[nn.Parameter]
     node_bias: list[nn.Parameter]

@@ -27,12 +27,16 @@ def is_class_labels(t: Tensor) -> bool:
     )
 
 
-def check_dataset(model: KAN, dataset: dict[str, Tensor]) -> dict[str, Tensor]:
+def check_dataset(
+    model: KAN, dataset: dict[str, Tensor], label_width: bool = True
+) -> dict[str, Tensor]:
     """Validate a pykan dataset dict; returns it with tensors on the model's dtype/device.
 
     Inputs are ``(samples, n_in)``.  Labels are ``(samples, n_out)`` values, or, for
     classification, 1-D integer class indices in ``[0, n_out)`` (kept as ``int64``, for a
-    loss such as ``torch.nn.CrossEntropyLoss``; both splits alike).
+    loss such as ``torch.nn.CrossEntropyLoss``; both splits alike).  With
+    ``label_width=False`` the label columns are not checked against ``n_out`` (``fit``'s
+    ``pred_fn`` predicts something other than the model's outputs).
     """
     if not isinstance(dataset, dict):
         raise TypeError("dataset must be a dict with keys " + ", ".join(DATASET_KEYS))
@@ -67,7 +71,7 @@ def check_dataset(model: KAN, dataset: dict[str, Tensor]) -> dict[str, Tensor]:
     for split in ("train", "test"):
         x, y = out[f"{split}_input"], out[f"{split}_label"]
         model.check_input(x, f"dataset['{split}_input']")
-        if y.dim() == 2 and y.shape[1] != n_out:
+        if label_width and y.dim() == 2 and y.shape[1] != n_out:
             raise ValueError(
                 f"dataset['{split}_label'] must have {n_out} columns, got {y.shape[1]}"
             )

@@ -69,7 +69,7 @@ def fit(
         bad arguments or data; the model is left as it was
     """
     options = fit_options(**kwargs)
-    data = check_dataset(model, dataset)
+    data = check_dataset(model, dataset, label_width=options.pred_fn is None)
     classes = is_class_labels(data["train_label"])
     if classes and options.loss_fn is None:
         raise ValueError(
@@ -80,7 +80,7 @@ def fit(
     guard = FitGuard(model, params)
     model._last_input = data["train_input"]
     # later versions report RMSE on this data; class indices have no RMSE
-    model._fit_data = None if classes else data
+    model._fit_data = None if classes or options.pred_fn is not None else data
     run = _Run(model, data, options, params, callback, progress)
     try:
         with model.operation("fit", options.arguments()):
@@ -113,7 +113,7 @@ class _Run:
             if kind == "torch":
                 coef = (o.lamb_coef, o.lamb_coefdiff)
                 self.engines[kind] = TorchEngine(
-                    self.model, self.params, self.penalty, o.opt, o.lr, self.loss, coef
+                    self.model, self.params, self.penalty, o.opt, o.lr, self.loss, coef, o.pred_fn
                 )
             elif o.opt == "LBFGS":
                 self.engines[kind] = CLBFGSEngine(self.model, self.params, self.penalty, o.lr)
@@ -143,9 +143,12 @@ class _Run:
                     # before the first step hidden activations reflect the random init, not
                     # the function: adapting deeper grids to them traps e.g. x*y in a bad
                     # minimum (pykan does, and fails there); the input grid adapts at once
-                    update_grid_from_samples(model, xb, n_layers=1 if step == 0 else None)
+                    # (pykan's rule, all layers, where first_grid_update_input_only is off)
+                    first = step == 0 and model.first_grid_update_input_only
+                    update_grid_from_samples(model, xb, n_layers=1 if first else None)
                 coef_penalty = o.lamb > 0 and (o.lamb_coef != 0 or o.lamb_coefdiff != 0)
-                kind = "torch" if coef_penalty else choose(model, xb, self.loss, self.params)
+                custom = coef_penalty or o.pred_fn is not None
+                kind = "torch" if custom else choose(model, xb, self.loss, self.params)
                 engine = self.engine_for(kind)
                 losses = engine.step(xb, yb)
                 xt, yt = self.batch("test")

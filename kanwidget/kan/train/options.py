@@ -6,7 +6,10 @@ Accepted with pykan's meaning: ``opt``, ``steps``, ``log``, ``lamb``, ``lamb_l1`
 ``metrics``, ``display_metrics``, ``save_fig`` (with ``in_vars``, ``out_vars``, ``beta``,
 ``save_fig_freq``, ``img_folder``).  ``singularity_avoiding`` and ``y_th`` are accepted and
 have no effect (kanwidget's symbolic functions are evaluated in their safe form always);
-``reg_metric`` other than pykan's default ``'edge_forward_spline_n'`` is refused.  Integer
+``reg_metric`` other than pykan's default ``'edge_forward_spline_n'`` is refused.
+``pred_fn(model, x) -> pred`` (in pykan's tutorial Physics_2A, not in any pykan release)
+replaces ``model(x)`` in the loss: ``loss_fn(pred_fn(model, x), label)``, e.g. a gradient of
+the model; the labels then have ``pred``'s shape.  Integer
 arguments take numpy integers too (``steps=np.int64(3)``).
 """
 
@@ -64,6 +67,7 @@ class FitOptions:
     stop_grid_update_step: int
     batch: int
     loss_fn: Callable[[Tensor, Tensor], Tensor] | None
+    pred_fn: Callable[[Any, Tensor], Tensor] | None
     metrics: tuple[Callable[[], Any], ...]
     display_metrics: tuple[str, ...] | None
     save_fig: bool
@@ -112,8 +116,10 @@ def fit_options(
     reg_metric: str = "edge_forward_spline_n",
     display_metrics: Sequence[str] | str | None = None,
     seed: Any = 0,
+    pred_fn: Callable[[Any, Tensor], Tensor] | None = None,
 ) -> FitOptions:
-    """Check ``fit``'s arguments (pykan 0.2.8's signature plus ``seed``); see the module."""
+    """Check ``fit``'s arguments (pykan 0.2.8's signature plus ``seed`` and ``pred_fn``);
+    see the module."""
     if opt not in ("LBFGS", "Adam"):
         raise ValueError(f"opt must be 'LBFGS' or 'Adam', got {opt!r}")
     if reg_metric != "edge_forward_spline_n":
@@ -126,6 +132,8 @@ def fit_options(
         raise ValueError(f"batch must be -1 or a positive int, got {batch}")
     if loss_fn is not None and not callable(loss_fn):
         raise TypeError(f"loss_fn must be callable(pred, label) -> loss, got {loss_fn!r}")
+    if pred_fn is not None and not callable(pred_fn):
+        raise TypeError(f"pred_fn must be callable(model, x) -> pred, got {pred_fn!r}")
     metrics = tuple(metrics or ())
     for metric in metrics:
         if not callable(metric) or not hasattr(metric, "__name__"):
@@ -151,7 +159,7 @@ def fit_options(
         grid_update_num=as_int(grid_update_num, "grid_update_num"),
         start_grid_update_step=as_int(start_grid_update_step, "start_grid_update_step"),
         stop_grid_update_step=as_int(stop_grid_update_step, "stop_grid_update_step"),
-        batch=batch, loss_fn=loss_fn, metrics=metrics, display_metrics=shown,
+        batch=batch, loss_fn=loss_fn, pred_fn=pred_fn, metrics=metrics, display_metrics=shown,
         save_fig=bool(save_fig), save_fig_freq=as_int(save_fig_freq, "save_fig_freq", 1),
         img_folder=str(img_folder), plot_kwargs=plot_kwargs, seed=as_int(seed, "seed"),
     )  # fmt: skip

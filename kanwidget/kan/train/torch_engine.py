@@ -1,8 +1,9 @@
 """The torch engine: ``torch.optim.LBFGS`` / ``torch.optim.Adam`` on the autograd objective.
 
-Covers every model and loss.  For a plain KAN with the MSE loss the objective is still one C
-autograd node (:func:`~..kernels.fused_objective`); otherwise the model's forward with
-per-edge stds and pykan's regulariser (:func:`.objective.regularization`).
+Covers every model and loss, and ``fit``'s ``pred_fn`` (the loss of ``pred_fn(model, x)``).
+For a plain KAN with the MSE loss the objective is still one C autograd node
+(:func:`~..kernels.fused_objective`); otherwise the model's forward with per-edge stds and
+pykan's regulariser (:func:`.objective.regularization`).
 """
 
 from __future__ import annotations
@@ -40,8 +41,10 @@ class TorchEngine:
         lr: float,
         loss_fn: Callable[[Tensor, Tensor], Tensor],
         coef_penalty: tuple[float, float] = (0.0, 0.0),
+        pred_fn: Callable[[KAN, Tensor], Tensor] | None = None,
     ) -> None:
         self.model, self.penalty, self.opt, self.loss_fn = model, penalty, opt, loss_fn
+        self.pred_fn = pred_fn
         self.coef_penalty = coef_penalty  # pykan's lamb_coef, lamb_coefdiff
         self.optimizer: torch.optim.Optimizer
         if opt == "Adam":  # foreach: one kernel per step for all parameters
@@ -62,7 +65,11 @@ class TorchEngine:
                 xb, yb, tables, weights, lamb, lamb_l1, lamb_entropy
             )
             return obj, StepLosses(train_loss.detach(), reg.detach())
-        pred, stds = model._forward(xb, with_std=lamb > 0)
+        stds: list[tuple[Tensor, Tensor]] = []
+        if self.pred_fn is None or lamb > 0:  # the regulariser is the model forward's
+            pred, stds = model._forward(xb, with_std=lamb > 0)
+        if self.pred_fn is not None:
+            pred = self.pred_fn(model, xb)
         train_loss = self.loss_fn(pred, yb)
         reg = regularization(stds, lamb_l1, lamb_entropy) if lamb > 0 else train_loss.new_zeros(())
         if lamb > 0 and any(self.coef_penalty):
@@ -71,7 +78,8 @@ class TorchEngine:
 
     def step(self, xb: Tensor, yb: Tensor) -> StepLosses:
         coef = self.penalty.lamb > 0 and any(self.coef_penalty)  # not in the C objective
-        fused = self.loss_fn is mse and not coef and plain(self.model, xb)
+        fused = (self.loss_fn is mse and self.pred_fn is None and not coef
+                 and plain(self.model, xb))  # fmt: skip
         last: list[StepLosses] = []  # the losses of the last evaluation
 
         def closure() -> Tensor:
@@ -89,4 +97,7 @@ class TorchEngine:
         return last[-1]
 
     def test_loss(self, xt: Tensor, yt: Tensor) -> Tensor:
-        return self.loss_fn(self.model._forward(xt)[0], yt)
+        if self.pred_fn is None:
+            return self.loss_fn(self.model._forward(xt)[0], yt)
+        with torch.enable_grad():  # pred_fn may differentiate the model (batch_jacobian)
+            return self.loss_fn(self.pred_fn(self.model, xt), yt).detach()
