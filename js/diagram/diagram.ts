@@ -332,7 +332,7 @@ export class Diagram {
     }
     this.shown = [];
     for (const view of this.views.values()) this.show(view, placed.has(view.key));
-    this.redraw.draw(now ? Infinity : FRAME_PLOTS);
+    this.redraw.draw(now ? Infinity : 0); // a training frame: its data comes next (setData)
     this.updateBar();
     if (!same) {
       if (this.settle) clearTimeout(this.settle);
