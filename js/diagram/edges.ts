@@ -45,21 +45,44 @@ export function thumbTransform(pos: EdgePos, bw: number, bh: number): string {
   return `translate(${t1(pos.bx - bw / 2)},${t1(pos.by - bh / 2)})`;
 }
 
+let templates: { line: SVGGElement; group: SVGGElement } | null = null;
+
+/** The DOM of an edge, made once: every edge is a deep clone (one call, not one per node). */
+function template(): { line: SVGGElement; group: SVGGElement } {
+  if (templates && templates.line.ownerDocument === document) return templates;
+  const line = svg("g");
+  svg("path", { class: "kw-edge-hit" }, line);
+  svg("path", { class: "kw-edge-line" }, line);
+  const group = svg("g");
+  const thumb = svg("g", { class: "kw-thumb" }, group);
+  svg("rect", { class: "kw-thumb-bg", rx: 3 }, thumb);
+  const fine = svg("g", { transform: `scale(${1 / Q})` }, thumb);
+  svg("path", { class: "kw-thumb-dots" }, fine);
+  svg("path", { class: "kw-thumb-curve" }, fine);
+  templates = { line, group };
+  return templates;
+}
+
 /** Build the DOM of one edge (not yet attached, not yet placed). */
 export function createEdge(pos: EdgePos): EdgeView {
   const { edge } = pos;
   const cls = ["kw-edge"];
   if (edge.symbolic) cls.push("kw-symbolic");
   if (!edge.active) cls.push("kw-inactive");
-  const line = svg("g", { class: cls.join(" ").replace("kw-edge", "kw-line"), "data-line": pos.key });
-  const hit = svg("path", { class: "kw-edge-hit" }, line);
-  const stroke = svg("path", { class: "kw-edge-line" }, line);
-  const group = svg("g", { class: cls.join(" "), "data-edge": pos.key });
-  const thumb = svg("g", { class: "kw-thumb" }, group);
-  const bg = svg("rect", { class: "kw-thumb-bg", rx: 3 }, thumb);
-  const fine = svg("g", { transform: `scale(${1 / Q})` }, thumb);
-  const dots = svg("path", { class: "kw-thumb-dots" }, fine);
-  const curve = svg("path", { class: "kw-thumb-curve" }, fine);
+  const t = template();
+  const line = t.line.cloneNode(true) as SVGGElement;
+  line.setAttribute("class", cls.join(" ").replace("kw-edge", "kw-line"));
+  line.setAttribute("data-line", pos.key);
+  const hit = line.firstElementChild as SVGPathElement;
+  const stroke = hit.nextElementSibling as SVGPathElement;
+  const group = t.group.cloneNode(true) as SVGGElement;
+  group.setAttribute("class", cls.join(" "));
+  group.setAttribute("data-edge", pos.key);
+  const thumb = group.firstElementChild as SVGGElement;
+  const bg = thumb.firstElementChild as SVGRectElement;
+  const fine = bg.nextElementSibling as SVGGElement;
+  const dots = fine.firstElementChild as SVGPathElement;
+  const curve = dots.nextElementSibling as SVGPathElement;
   if (edge.symbolic) {
     const label = svg("text", { class: "kw-thumb-label", x: 0, y: -2 }, thumb);
     label.textContent = edge.symbolic;
