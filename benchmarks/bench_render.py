@@ -4,11 +4,13 @@ under 200 ms, training frames without long tasks over 50 ms).
 Builds the synced state of real models (``build_payload``: curves, activations, attribution
 scores) in Python, bundles ``benchmarks/render/entry.ts`` with esbuild, serves both on
 localhost and reads the timings from the page (``performance.now`` and a long-task
-observer); each case runs on a fresh (cold) page.  ``--screenshots`` also writes the PNGs of
+observer), and the CPU time of the cold render's task and of every task of the stream from
+a Chromium trace (trace_cpu.py: wall times grow with the machine's load, CPU times much
+less); each case runs on a fresh (cold) page.  ``--screenshots`` also writes the PNGs of
 docs/img/ (big model in light and dark, a 30-input model).
 ``--lab`` also trains a 515-edge model in a real JupyterLab (tests/browser/harness.py) with
-a 'longtask' PerformanceObserver in the page, and reports every long task while the
-training frames are drawn.
+a 'longtask' PerformanceObserver in the page and a trace, and reports every long task (and
+the tasks' CPU times) while the training frames are drawn.
 Usage: ``python benchmarks/bench_render.py [--screenshots] [--lab] [--baseline REV]``.
 """
 
