@@ -4,11 +4,13 @@ under 200 ms, training frames without long tasks over 50 ms).
 Builds the synced state of real models (``build_payload``: curves, activations, attribution
 scores) in Python, bundles ``benchmarks/render/entry.ts`` with esbuild, serves both on
 localhost and reads the timings from the page (``performance.now`` and a long-task
-observer); each case runs on a fresh (cold) page.  ``--screenshots`` also writes the PNGs of
+observer), and the CPU time of the cold render's task and of every task of the stream from
+a Chromium trace (trace_cpu.py: wall times grow with the machine's load, CPU times much
+less); each case runs on a fresh (cold) page.  ``--screenshots`` also writes the PNGs of
 docs/img/ (big model in light and dark, a 30-input model).
 ``--lab`` also trains a 515-edge model in a real JupyterLab (tests/browser/harness.py) with
-a 'longtask' PerformanceObserver in the page, and reports every long task while the
-training frames are drawn.
+a 'longtask' PerformanceObserver in the page and a trace, and reports every long task (and
+the tasks' CPU times) while the training frames are drawn.
 Usage: ``python benchmarks/bench_render.py [--screenshots] [--lab] [--baseline REV]``.
 """
 
@@ -31,6 +33,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from trace_cpu import CATEGORIES, task_cpu
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -231,6 +234,8 @@ def lab_training(browser: Any) -> dict[str, Any]:
             with widget_page(browser, server, root, "render.ipynb", LAB_CELLS, 1600) as lab:
                 lab.page.wait_for_timeout(1500)  # first render and its settle relayout done
                 lab.page.evaluate(_OBSERVE)
+                browser.start_tracing(page=lab.page, categories=CATEGORIES)
+                lab.page.evaluate("() => performance.mark('kw-stream-start')")
                 t0 = time.monotonic()
                 lab.execute(
                     f"w.fit(steps={LAB_STEPS}, opt='Adam', lr=0.02, lamb=0.01,"
@@ -239,11 +244,14 @@ def lab_training(browser: Any) -> dict[str, Any]:
                 )
                 seconds = time.monotonic() - t0
                 lab.page.wait_for_timeout(1500)  # last frame and the settle relayout
+                lab.page.evaluate("() => performance.mark('kw-stream-end')")
+                cpu = task_cpu(browser.stop_tracing(), "kw-stream-start", "kw-stream-end")
                 long = lab.page.evaluate("() => window.__long")
                 frames = lab.page.evaluate("() => window.__frames")
         finally:
             server.stop()
-    return {"seconds": seconds, "frames": frames, "long": long, "load": os.getloadavg()[0]}
+    load = os.getloadavg()[0]
+    return {"seconds": seconds, "frames": frames, "long": long, "cpu": cpu, "load": load}
 
 
 def main() -> int:
@@ -272,9 +280,13 @@ def main() -> int:
                 for name, _, _ in CASES:
                     for b in bundles:  # interleaved, so both see the same machine load
                         page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                        browser.start_tracing(page=page, categories=CATEGORIES)
                         page.goto(f"{url}?case={quote(name)}&bundle={b}")
                         page.wait_for_function("() => window.__result", timeout=180_000)
                         r = page.evaluate("() => window.__result")
+                        trace = browser.stop_tracing()
+                        r["coldCpu"] = (task_cpu(trace, "kw-cold") or [float("nan")])[0]
+                        r["streamCpu"] = task_cpu(trace, "kw-stream-start", "kw-stream-end")
                         r["name"] += "" if b == "entry" else f" (before, {args.baseline})"
                         results.append(r)
                         page.close()
@@ -292,6 +304,11 @@ def main() -> int:
     return 0
 
 
+def _cpu_long(cpu: list[float]) -> str:
+    """'max X ms, N over 50 ms' of the tasks' CPU times."""
+    return f"max {max(cpu):.0f}, {sum(t > 50 for t in cpu)} over 50" if cpu else "-"
+
+
 def report(results: list[dict], load: float, lab: dict[str, Any] | None = None) -> str:
     bundle_kb = (ROOT / "kanwidget/static/widget.js").stat().st_size / 1024
     med = statistics.median
@@ -301,24 +318,28 @@ def report(results: list[dict], load: float, lab: dict[str, Any] | None = None) 
         f"Headless Debian Chromium, 1400x1000 viewport, the esbuild bundle of js/ (widget.js "
         f"{bundle_kb:.1f} KB minified); states of real models from `build_payload` (48-point "
         "curves, 48 activation samples per edge, attribution scores); a fresh page per case. "
-        "Times in ms: render = script + style + layout (forced), first frame = until the next "
-        "animation frame; update = one training frame (curves + samples + scores); stream = 30 "
-        "such frames at 10/s, with every long task (> 50 ms) the browser reported. "
-        f"Load average at the end: {load:.1f} on {os.cpu_count()} cores (a shared VM: compare "
-        "rows of one run, not runs).",
+        "Times in ms: render = script + style + layout (forced), wall clock, and the CPU "
+        "(main-thread time in Chromium's trace) of that task; first frame = until the next "
+        "animation frame; update = the task of one training frame (curves + samples + "
+        "scores), all plots = until its last slice of plots is drawn; stream = 30 such frames "
+        "at 10/s, with every long task (> 50 ms wall) the browser reported and the longest "
+        "task's CPU time. "
+        f"Load average at the end: {load:.1f} on {os.cpu_count()} cores (a shared VM: wall "
+        "times grow with the load, CPU times much less; compare rows of one run, not runs).",
         "",
-        "| model | plots shown of edges | first render (cold) | first frame "
-        "| render (warm, median) | update (median) | hover (median) | stream: frame max "
-        "| long tasks in stream |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| model | plots shown of edges | first render (cold) | its CPU | first frame "
+        "| render (warm, median) | update (median) | update, all plots (median) "
+        "| hover (median) | stream: frame max | long tasks in stream | stream: task CPU ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         long = r["longTasks"]
         lt = f"{len(long)} (max {max(long):.0f})" if long else "0"
         lines.append(
             f"| {r['name']} | {r['shown']} of {r['edges']} | {r['first']:.1f} | "
-            f"{r['firstFrame']:.1f} | {med(r['renders']):.1f} | {med(r['updates']):.1f} | "
-            f"{med(r['hovers']):.1f} | {max(r['frameScript']):.1f} | {lt} |"
+            f"{r['coldCpu']:.1f} | {r['firstFrame']:.1f} | {med(r['renders']):.1f} | "
+            f"{med(r['updates']):.1f} | {med(r['settled']):.1f} | {med(r['hovers']):.1f} | "
+            f"{max(r['frameScript']):.1f} | {lt} | {_cpu_long(r['streamCpu'])} |"
         )
     if lab:
         long = lab["long"]
@@ -326,9 +347,10 @@ def report(results: list[dict], load: float, lab: dict[str, Any] | None = None) 
             "",
             f"Real JupyterLab (1600 px page), `[10,20,15,1]` (515 edges) widget training "
             f"{LAB_STEPS} Adam steps in the kernel: {lab['seconds']:.1f} s, {lab['frames']} "
-            f"frames drawn; long tasks in the page (PerformanceObserver 'longtask'): "
+            f"frames drawn; long tasks in the page (PerformanceObserver 'longtask', wall): "
             f"{len(long)}" + (f", max {max(long):.0f} ms, median {statistics.median(long):.0f} ms"
                                if long else "")
+            + f"; main-thread tasks by CPU time (trace): {_cpu_long(lab['cpu'])} ms"
             + f" (load average {lab['load']:.1f}).",
         ]  # fmt: skip
     lines += ["", "Targets (issue 14): render of a 500-edge model < 200 ms; no long task > 50 ms "

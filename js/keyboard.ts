@@ -52,7 +52,10 @@ export class DiagramKeys {
     let at = items.findIndex((el) => this.keyOf(el) === this.current);
     if (at < 0 && items.length) at = 0;
     items.forEach((el, k) => {
-      el.tabIndex = k === at ? 0 : -1;
+      // every relayout calls this: write only what changed (new items, the moved stop)
+      const tab = k === at ? 0 : -1;
+      if (el.tabIndex !== tab || !el.hasAttribute("tabindex")) el.tabIndex = tab;
+      if (el.hasAttribute("aria-label")) return;
       if (el.hasAttribute("data-edge")) el.setAttribute("aria-label", `edge ${el.getAttribute("data-edge")}`);
       else el.setAttribute("aria-label", `node ${el.getAttribute("data-node")}`);
     });

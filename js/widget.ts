@@ -82,6 +82,7 @@ class View implements Reattachable {
       select: (edge) => this.select(edge),
       pruneEdge: (edge) => this.edit({ action: "prune_edge", edge }),
       pruneNode: (node) => this.edit({ action: "prune_node", node }),
+      laidOut: () => this.keys.refresh(this.selected),
     });
     this.keys = new DiagramKeys(this.diagram.el, {
       select: (edge) => this.select(edge),
@@ -198,7 +199,6 @@ class View implements Reattachable {
       const s = m.get("structure") ?? ({} as Model["structure"]);
       this.diagram.build(s, !!m.get("show_pruned"), [edgeScores, m.get("beta") ?? 3, nodeScores]);
       this.toolbar.setShowPruned(!!m.get("show_pruned"));
-      this.keys.refresh(this.selected);
     }
     if (rebuilt || d.has("scores") || d.has("beta")) this.diagram.setScores(edgeScores, m.get("beta") ?? 3, nodeScores);
     if (rebuilt || d.has("curves") || d.has("samples")) this.diagram.setData(edgeData(m));

@@ -20,6 +20,7 @@ interface Result {
   firstFrame: number;
   renders: number[];
   updates: number[];
+  settled: number[]; // from a training frame until its last slice of plots is drawn
   hovers: number[];
   frameScript: number[];
   longTasks: number[];
@@ -57,6 +58,7 @@ function mount(c: Case): { ms: number; el: HTMLElement; model: FakeModel; t0: nu
 }
 
 async function run(c: Case): Promise<Result> {
+  performance.mark("kw-cold"); // the trace's CPU time of this task is reported (trace_cpu.py)
   const first = mount(c);
   await nextFrame();
   const firstFrame = performance.now() - first.t0;
@@ -79,6 +81,25 @@ async function run(c: Case): Promise<Result> {
     void first.el.getBoundingClientRect();
     updates.push(performance.now() - t0);
   }
+  // a training frame redraws its plots in slices (js/diagram/redraw.ts): time until the last
+  const settled: number[] = [];
+  const svgEl = first.el.querySelector(".kw-svg")!;
+  for (let i = 0; i < 5; i++) {
+    let changed = true;
+    const mo = new MutationObserver(() => (changed = true));
+    mo.observe(svgEl, { attributes: true, attributeFilter: ["d"], subtree: true });
+    const t0 = performance.now();
+    apply(first.model, frames[i % frames.length]);
+    await tick();
+    let last = performance.now();
+    while (changed) {
+      changed = false;
+      last = performance.now();
+      await nextFrame();
+    }
+    mo.disconnect();
+    settled.push(last - t0);
+  }
   const plots = Array.from(first.el.querySelectorAll<SVGGElement>("[data-edge]")).filter((g) => g.style.display !== "none");
   const hovers: number[] = [];
   for (let i = 0; i < 10; i++) {
@@ -92,6 +113,7 @@ async function run(c: Case): Promise<Result> {
   const longTasks: number[] = [];
   const obs = new PerformanceObserver((list) => list.getEntries().forEach((e) => longTasks.push(e.duration)));
   obs.observe({ type: "longtask", buffered: false });
+  performance.mark("kw-stream-start");
   const frameScript: number[] = [];
   for (let i = 0; i < 30; i++) {
     const t0 = performance.now();
@@ -101,6 +123,7 @@ async function run(c: Case): Promise<Result> {
     await new Promise((r) => setTimeout(r, 100));
   }
   await new Promise((r) => setTimeout(r, 1200)); // scores settle: the faint edges are laid out again
+  performance.mark("kw-stream-end");
   obs.disconnect();
   const svg = first.el.querySelector(".kw-svg")!;
   return {
@@ -111,6 +134,7 @@ async function run(c: Case): Promise<Result> {
     firstFrame,
     renders,
     updates,
+    settled,
     hovers,
     frameScript,
     longTasks,

@@ -2,20 +2,22 @@
 // show_pruned) changes; `relayout` places the shown ones for the available width (nodes
 // ordered to reduce crossings, faint edges of large models left out, wide input layers
 // collapsed; an edge's DOM is made when it is first laid out); curves, scores and
-// selection update in place so 10 frames/s stay cheap.
+// selection update in place so 10 frames/s stay cheap: a training frame rewrites paths and
+// opacities of the existing nodes, in slices (redraw.ts); tooltips are written on hover.
 // The pointer (hit, click, hover, drag pick) is pointer.ts; row placement of plots rows.ts.
 // UI-only state here: zoom, hide-faint choice, expanded inputs, hover.
 import type { Structure } from "../model";
 import { html, svg } from "../plot";
 import { DiagramControls } from "./controls";
 import { attachDrag } from "./drag";
-import { createEdge, drawEdge, placeEdge, setTitle, type EdgeData, type EdgeView } from "./edges";
+import { createEdge, placeEdge, setTitle, type EdgeData, type EdgeView } from "./edges";
 import { edgeOpacity, faintEdges, LARGE_MODEL } from "./faint";
 import { Highlighter } from "./highlight";
 import { importance, MAX_INPUTS } from "./inputs";
 import { DEFAULT_WIDTH, layout, type EdgePos, type Layout } from "./layout";
 import { createNode } from "./nodes";
 import { DiagramPointer } from "./pointer";
+import { FRAME_PLOTS, Redraw } from "./redraw";
 import { Viewport } from "./viewport";
 
 export { edgeOpacity } from "./faint";
@@ -24,6 +26,7 @@ export interface DiagramEvents {
   select(edge: number[]): void;
   pruneEdge(edge: number[]): void;
   pruneNode(node: number[]): void;
+  laidOut?(): void; // edges or nodes were (re)made or moved (keyboard stops follow)
 }
 
 const SETTLE_MS = 800; // scores unchanged this long (e.g. training ended): lay faint edges out again
@@ -44,9 +47,7 @@ export class Diagram {
   private structure: Structure = {} as Structure;
   private showPruned = false;
   private data: EdgeData = { p: 0, s: 0 };
-  private dataStamp = 0;
-  private buildStamp = -1; // dataStamp when build() ran: no frame drawn since
-  private stamps = new Map<string, number>();
+  private redraw: Redraw;
   private scores: Float32Array | undefined;
   private beta = 3;
   private faint = new Set<number>();
@@ -65,6 +66,7 @@ export class Diagram {
   private disposeDrag: () => void;
   private suppressClick: () => boolean;
   private pointer: DiagramPointer;
+  private waiting = false; // built before the page placed us: laid out once the width is known
 
   constructor(private events: DiagramEvents) {
     this.el = html("div", "kw-diagram");
@@ -76,6 +78,11 @@ export class Diagram {
     this.trash = html("div", "kw-trash", "drop here to prune", this.el);
     this.trash.title = "drag an edge's plot or a node here (or out of the diagram) to prune it";
     this.hover = new Highlighter(this.svg);
+    this.redraw = new Redraw({
+      shown: () => this.shown,
+      selected: () => (this.selected ? this.views.get(this.selected) : undefined),
+      data: () => this.data,
+    });
     this.pointer = new DiagramPointer({
       svg: this.svg,
       el: this.el,
@@ -95,6 +102,7 @@ export class Diagram {
       },
       pruneEdge: (edge) => this.events.pruneEdge(edge),
       pruneNode: (node) => this.events.pruneNode(node),
+      describe: (key) => this.describe(key),
     });
     this.viewport = new Viewport(this.scroll, this.svg, (e) => this.pointer.isBackground(e));
 
@@ -125,7 +133,7 @@ export class Diagram {
         // the observer reports the width: reading clientWidth would force a layout
         const w = entries[entries.length - 1].contentRect.width;
         this.seenWidth = w;
-        if (this.lay && w > 0 && Math.abs(w - this.width) > 4) this.relayout();
+        if (w > 0 && (this.waiting || (this.lay && Math.abs(w - this.width) > 4))) this.relayout();
       });
       this.observer.observe(this.scroll);
     }
@@ -142,15 +150,17 @@ export class Diagram {
     this.plots.replaceChildren();
     this.lines.replaceChildren();
     this.views.clear();
-    this.stamps.clear();
+    this.redraw.rebuilt();
     this.el.classList.toggle("kw-show-pruned", showPruned);
     this.drawable.clear();
     (s.edges ?? []).forEach((edge, index) => {
       if (edge.active || showPruned) this.drawable.set(`${edge.l},${edge.i},${edge.j}`, index);
     });
     this.faint = this.faintNow();
-    this.buildStamp = this.dataStamp;
-    this.relayout();
+    // JupyterLab places the output after render(): lay out once, at the width the
+    // observer reports then, not first at a guessed width and again at the real one
+    this.waiting = !this.lay && !!this.observer && !this.scroll.isConnected;
+    if (!this.waiting) this.relayout();
   }
 
   /** The DOM of an edge, made when it is first laid out (hidden faint edges cost nothing). */
@@ -171,10 +181,16 @@ export class Diagram {
     return this.lay;
   }
 
-  /** Place the shown edges and the nodes for the current width and options. */
-  relayout(): void {
+  /**
+   * Place the shown edges and the nodes for the current width and options.
+   *
+   * @param drawLimit plots drawn in this task (redraw.ts); a relayout after training
+   *   (scores settled) draws in slices
+   */
+  relayout(drawLimit = Infinity): void {
     if (this.settle) clearTimeout(this.settle);
     this.settle = null;
+    this.waiting = false;
     this.hover.clear();
     const s = this.structure;
     // the last width the observer reported; before its first report, measure once
@@ -191,7 +207,7 @@ export class Diagram {
     const placed = new Set<string>();
     for (const pos of lay.edges) {
       const view = this.views.get(pos.key) ?? this.create(pos);
-      if (placeEdge(view, pos, lay.bw, lay.bh)) this.stamps.delete(view.key);
+      if (placeEdge(view, pos, lay.bw, lay.bh)) this.redraw.invalidate(view.key);
       placed.add(pos.key);
     }
     this.shown = [];
@@ -216,18 +232,18 @@ export class Diagram {
     }
     this.svg.setAttribute("viewBox", `0 0 ${lay.width} ${lay.height}`);
     this.viewport.setSize(lay.width, lay.height);
-    this.drawStale();
+    this.redraw.draw(drawLimit);
     this.updateBar();
     this.relaying = true;
     if (this.selected) this.setSelected(this.selected);
     this.relaying = false;
+    this.events.laidOut?.();
   }
 
-  /** Redraw every shown plot from new curves / samples (hidden ones are drawn when shown). */
+  /** Redraw the shown plots from new curves / samples (hidden ones are drawn when shown). */
   setData(data: EdgeData): void {
     this.data = data;
-    this.dataStamp++;
-    this.drawStale();
+    this.redraw.newData();
   }
 
   /** Edge opacity from attribution scores (one per edge of `structure.edges`). */
@@ -248,7 +264,7 @@ export class Diagram {
       view.titled = false;
     }
     // a structure just built is laid out with its faint set at once; during training, later
-    this.refreshFaint(this.dataStamp === this.buildStamp);
+    this.refreshFaint(this.redraw.fresh);
     if (inputsChanged) this.updateImportance();
   }
 
@@ -273,6 +289,7 @@ export class Diagram {
   }
 
   dispose(): void {
+    this.redraw.dispose();
     if (this.settle) clearTimeout(this.settle);
     this.observer?.disconnect();
     this.disposeDrag();
@@ -306,6 +323,7 @@ export class Diagram {
    */
   private refreshFaint(now: boolean): void {
     this.faint = this.faintNow();
+    if (this.waiting) return; // the first layout (once placed) uses this set
     const placed = new Set(this.lay?.edges.map((e) => e.key));
     const same = this.hiding() ? sameSet(this.faint, this.laidOut) : this.laidOut.size === 0;
     if (now && !same) {
@@ -314,12 +332,11 @@ export class Diagram {
     }
     this.shown = [];
     for (const view of this.views.values()) this.show(view, placed.has(view.key));
-    this.drawStale();
+    this.redraw.draw(now ? Infinity : 0); // a training frame: its data comes next (setData)
     this.updateBar();
-    if (!same && !this.settle) this.settle = setTimeout(() => this.relayout(), SETTLE_MS);
-    else if (!same && this.settle) {
-      clearTimeout(this.settle);
-      this.settle = setTimeout(() => this.relayout(), SETTLE_MS);
+    if (!same) {
+      if (this.settle) clearTimeout(this.settle);
+      this.settle = setTimeout(() => this.relayout(FRAME_PLOTS), SETTLE_MS);
     }
   }
 
@@ -330,20 +347,15 @@ export class Diagram {
       view.group.style.display = display;
       view.line.style.display = display;
     }
-    if (!on) return;
-    this.shown.push(view);
-    if (!view.titled) {
-      setTitle(view, view.score);
-      view.titled = true;
-    }
+    if (on) this.shown.push(view);
   }
 
-  private drawStale(): void {
-    for (const view of this.shown) {
-      if (this.stamps.get(view.key) === this.dataStamp) continue;
-      drawEdge(view, this.data);
-      this.stamps.set(view.key, this.dataStamp);
-    }
+  /** The tooltip of an edge, brought up to date when the pointer reaches it. */
+  private describe(key: string): void {
+    const view = this.views.get(key);
+    if (!view || view.titled) return;
+    setTitle(view, view.score);
+    view.titled = true;
   }
 
   private updateBar(): void {

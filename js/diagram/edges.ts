@@ -17,12 +17,13 @@ export interface EdgeView {
   fine: SVGGElement;
   curve: SVGPathElement;
   dots: SVGPathElement;
-  title: SVGTitleElement;
+  title: SVGTitleElement | null; // the tooltip, made when first pointed at (setTitle)
   size: [number, number]; // box size the paths were drawn for
   opacity: string; // last opacity written
   score: number | null; // score shown in the tooltip (written when shown)
   titled: boolean; // tooltip up to date with `score`
   drawn: [string, string]; // last curve / dots paths written
+  placed: string; // last line path and box transform written (skip unchanged writes)
 }
 
 /** Decoded (E, P) / (E, S) arrays for all edges; any may be missing. */
@@ -44,40 +45,66 @@ export function thumbTransform(pos: EdgePos, bw: number, bh: number): string {
   return `translate(${t1(pos.bx - bw / 2)},${t1(pos.by - bh / 2)})`;
 }
 
+let templates: { line: SVGGElement; group: SVGGElement } | null = null;
+
+/** The DOM of an edge, made once: every edge is a deep clone (one call, not one per node). */
+function template(): { line: SVGGElement; group: SVGGElement } {
+  if (templates && templates.line.ownerDocument === document) return templates;
+  const line = svg("g");
+  svg("path", { class: "kw-edge-hit" }, line);
+  svg("path", { class: "kw-edge-line" }, line);
+  const group = svg("g");
+  const thumb = svg("g", { class: "kw-thumb" }, group);
+  svg("rect", { class: "kw-thumb-bg", rx: 3 }, thumb);
+  const fine = svg("g", { transform: `scale(${1 / Q})` }, thumb);
+  svg("path", { class: "kw-thumb-dots" }, fine);
+  svg("path", { class: "kw-thumb-curve" }, fine);
+  templates = { line, group };
+  return templates;
+}
+
 /** Build the DOM of one edge (not yet attached, not yet placed). */
 export function createEdge(pos: EdgePos): EdgeView {
   const { edge } = pos;
   const cls = ["kw-edge"];
   if (edge.symbolic) cls.push("kw-symbolic");
   if (!edge.active) cls.push("kw-inactive");
-  const line = svg("g", { class: cls.join(" ").replace("kw-edge", "kw-line"), "data-line": pos.key });
-  const hit = svg("path", { class: "kw-edge-hit" }, line);
-  const stroke = svg("path", { class: "kw-edge-line" }, line);
-  const group = svg("g", { class: cls.join(" "), "data-edge": pos.key });
-  const title = svg("title", {}, group);
-  const thumb = svg("g", { class: "kw-thumb" }, group);
-  const bg = svg("rect", { class: "kw-thumb-bg", rx: 3 }, thumb);
-  const fine = svg("g", { transform: `scale(${1 / Q})` }, thumb);
-  const dots = svg("path", { class: "kw-thumb-dots" }, fine);
-  const curve = svg("path", { class: "kw-thumb-curve" }, fine);
+  const t = template();
+  const line = t.line.cloneNode(true) as SVGGElement;
+  line.setAttribute("class", cls.join(" ").replace("kw-edge", "kw-line"));
+  line.setAttribute("data-line", pos.key);
+  const hit = line.firstElementChild as SVGPathElement;
+  const stroke = hit.nextElementSibling as SVGPathElement;
+  const group = t.group.cloneNode(true) as SVGGElement;
+  group.setAttribute("class", cls.join(" "));
+  group.setAttribute("data-edge", pos.key);
+  const thumb = group.firstElementChild as SVGGElement;
+  const bg = thumb.firstElementChild as SVGRectElement;
+  const fine = bg.nextElementSibling as SVGGElement;
+  const dots = fine.firstElementChild as SVGPathElement;
+  const curve = dots.nextElementSibling as SVGPathElement;
   if (edge.symbolic) {
     const label = svg("text", { class: "kw-thumb-label", x: 0, y: -2 }, thumb);
     label.textContent = edge.symbolic;
   }
   const view: EdgeView = {
     pos, index: pos.index, key: pos.key, line, linePaths: [hit, stroke], group, thumb, bg, fine,
-    curve, dots, title, size: [0, 0], drawn: ["", ""], opacity: "", score: null, titled: false,
+    curve, dots, title: null, size: [0, 0], drawn: ["", ""], placed: "", opacity: "", score: null, titled: false,
   };  // prettier-ignore
-  setTitle(view, null);
   return view;
 }
 
 /** Move an edge to `pos` with boxes of bw x bh; true when the box size changed (redraw). */
 export function placeEdge(view: EdgeView, pos: EdgePos, bw: number, bh: number): boolean {
   view.pos = pos;
-  view.linePaths[0].setAttribute("d", pos.d);
-  view.linePaths[1].setAttribute("d", pos.d);
-  view.thumb.setAttribute("transform", thumbTransform(pos, bw, bh));
+  const transform = thumbTransform(pos, bw, bh);
+  if (view.placed !== pos.d + transform) {
+    // a relayout moves few edges: unchanged attributes are not written (no style work)
+    view.linePaths[0].setAttribute("d", pos.d);
+    view.linePaths[1].setAttribute("d", pos.d);
+    view.thumb.setAttribute("transform", transform);
+    view.placed = pos.d + transform;
+  }
   if (view.size[0] === bw && view.size[1] === bh) return false;
   view.bg.setAttribute("width", String(t1(bw)));
   view.bg.setAttribute("height", String(t1(bh)));
@@ -86,6 +113,7 @@ export function placeEdge(view: EdgeView, pos: EdgePos, bw: number, bh: number):
   return true;
 }
 
+/** The tooltip of an edge (made on first use: a frame of scores rewrites none of them). */
 export function setTitle(view: EdgeView, score: number | null): void {
   const { edge, key } = view.pos;
   let t = `edge (${key})`;
@@ -93,7 +121,8 @@ export function setTitle(view: EdgeView, score: number | null): void {
   if (!edge.active) t += " (pruned)";
   if (score != null && Number.isFinite(score)) t += `\nscore ${score.toPrecision(3)}`;
   t += "\nclick to inspect; drag away or press Delete to prune";
-  if (view.title.textContent !== t) view.title.textContent = t; // frames: most scores round the same
+  if (!view.title) view.group.prepend((view.title = svg("title")));
+  if (view.title.textContent !== t) view.title.textContent = t;
 }
 
 /** Runs of one edge's curve and samples. */

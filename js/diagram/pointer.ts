@@ -21,6 +21,7 @@ export interface PointerHost {
   select(key: string): void;
   pruneEdge(edge: number[]): void;
   pruneNode(node: number[]): void;
+  describe(key: string): void; // bring an edge's tooltip up to date (it is about to show)
 }
 
 export class DiagramPointer {
@@ -81,6 +82,7 @@ export class DiagramPointer {
   private onOver = (e: PointerEvent): void => {
     if (this.host.el.classList.contains("kw-dragging")) return;
     const h = this.domHit(e.target);
+    if (h?.kind === "edge") this.host.describe(h.key);
     if (!h) this.host.hover.clear();
     else this.host.hover.show(h.key, h.kind === "node", this.host.shown(), (k) => this.host.nodeEl(k));
   };

@@ -68,7 +68,14 @@ export function placeInRows(lines: Line[], rowY: number[], pitch: number, lo: nu
   const perRow = Math.max(1, Math.floor((hi - lo) / pitch + 1e-9) + 1);
   const midY = (rowY[0] + rowY[nRows - 1]) / 2;
   const midRow = (nRows - 1) / 2;
-  const order = lines.map((_, k) => k).sort((p, q) => lineX(lines[p], midY) - lineX(lines[q], midY) || p - q);
+  // every line's x at every row, computed once (the greedy below reads each many times)
+  const at = new Float64Array(lines.length * nRows);
+  const mid = new Float64Array(lines.length);
+  lines.forEach((line, k) => {
+    for (let r = 0; r < nRows; r++) at[k * nRows + r] = lineX(line, rowY[r]);
+    mid[k] = lineX(line, midY);
+  });
+  const order = lines.map((_, k) => k).sort((p, q) => mid[p] - mid[q] || p - q);
   const right = new Array<number>(nRows).fill(-Infinity);
   const count = new Array<number>(nRows).fill(0);
   const members: number[][] = Array.from({ length: nRows }, () => []);
@@ -79,9 +86,9 @@ export function placeInRows(lines: Line[], rowY: number[], pitch: number, lo: nu
     let bestX = 0;
     for (let r = 0; r < nRows; r++) {
       if (count[r] >= perRow) continue;
-      const want = Math.min(hi, Math.max(lo, lineX(lines[k], rowY[r])));
-      const x = Math.max(want, right[r] + pitch);
-      const cost = Math.abs(x - lineX(lines[k], rowY[r])) + 1e-3 * Math.abs(r - midRow);
+      const line = at[k * nRows + r];
+      const x = Math.max(Math.min(hi, Math.max(lo, line)), right[r] + pitch);
+      const cost = Math.abs(x - line) + 1e-3 * Math.abs(r - midRow);
       if (cost < bestCost) [best, bestCost, bestX] = [r, cost, x];
     }
     if (best < 0) [best, bestX] = [nRows - 1, right[nRows - 1] + pitch]; // over capacity: the caller sized the rows
@@ -92,7 +99,7 @@ export function placeInRows(lines: Line[], rowY: number[], pitch: number, lo: nu
   }
   // within each row: as close to the lines as the pitch allows (least squares, bounded)
   members.forEach((row, r) => {
-    const want = row.map((k) => lineX(lines[k], rowY[r]));
+    const want = row.map((k) => at[k * nRows + r]);
     const xs = centred(want, pitch, lo, hi);
     row.forEach((k, m) => (out[k].x = xs[m]));
   });

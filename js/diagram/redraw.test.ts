@@ -1,0 +1,157 @@
+// @vitest-environment jsdom
+// Training frames are updates, not rebuilds: the same DOM nodes get new paths, in slices of
+// FRAME_PLOTS per task; a new structure is drawn at once; the first layout waits for the
+// width the page gives.
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { encode } from "../codec";
+import { FakeModel, edgeCurves, flush, network, smallState } from "../testing/fake";
+import type { Model } from "../model";
+import widget from "../widget";
+import { FRAME_PLOTS } from "./redraw";
+
+let cleanups: (() => void)[] = [];
+afterEach(() => {
+  cleanups.forEach((c) => c());
+  cleanups = [];
+  document.body.replaceChildren();
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+/** A [4, 10, 10, 1] state (150 edges, every edge strong: all drawn). */
+function bigState(): Model {
+  const width = [[4, 0], [10, 0], [10, 0], [1, 0]];
+  const { nodes, edges } = network(width);
+  const s = smallState();
+  Object.assign(s, {
+    structure: { width, mult_arity: [[], [], [], []], nodes, edges, in_vars: [], out_vars: [] },
+    curves: edgeCurves(edges.length, 21),
+    samples: edgeCurves(edges.length, 10, 0.1),
+    scores: { edge: encode(edges.map(() => 0.5)) },
+    selected: [],
+    candidates: [],
+  });
+  return s;
+}
+
+function mount(state: Model, attach = true) {
+  const model = new FakeModel(state);
+  const el = document.createElement("div");
+  if (attach) document.body.appendChild(el);
+  cleanups.push(widget.render({ model, el }));
+  return { model, el };
+}
+
+/** Curve path element and its `d` of every plot, by edge key. */
+function curves(el: Element): Map<string, [Element, string]> {
+  const out = new Map<string, [Element, string]>();
+  el.querySelectorAll<SVGGElement>("[data-edge]").forEach((g) => {
+    const p = g.querySelector(".kw-thumb-curve")!;
+    out.set(g.dataset.edge!, [p, p.getAttribute("d") ?? ""]);
+  });
+  return out;
+}
+
+/** The paths a fresh widget draws for `state` (what every plot must end up showing). */
+function drawnFresh(state: Model): Map<string, string> {
+  const { el } = mount(structuredClone(state));
+  const out = new Map([...curves(el)].map(([k, [, d]]) => [k, d]));
+  el.remove();
+  return out;
+}
+
+describe("training frames", () => {
+  it("rewrite the same path elements, FRAME_PLOTS per task, the rest in the next frames", async () => {
+    vi.useFakeTimers();
+    const state = bigState();
+    const { el, model } = mount(state);
+    const before = curves(el);
+    expect(before.size).toBe(150);
+    expect(150).toBeGreaterThan(2 * FRAME_PLOTS);
+    const next = edgeCurves(150, 21, 0.7);
+    const want = drawnFresh({ ...state, curves: next });
+
+    model.set("curves", next);
+    await vi.advanceTimersByTimeAsync(0); // the coalesced update ran, no animation frame yet
+    const now = curves(el);
+    const changed = [...now].filter(([k, [, d]]) => d !== before.get(k)![1]);
+    expect(changed).toHaveLength(FRAME_PLOTS);
+    expect(changed.every(([k, [, d]]) => d === want.get(k))).toBe(true);
+
+    await vi.advanceTimersByTimeAsync(100); // a few animation frames
+    const after = curves(el);
+    expect([...after].every(([k, [p, d]]) => p === before.get(k)![0] && d === want.get(k))).toBe(true);
+    expect(el.querySelectorAll("[data-edge]")).toHaveLength(150); // nothing rebuilt
+  });
+
+  it("starve no plot: frames faster than the slices still end with the newest data everywhere", async () => {
+    vi.useFakeTimers();
+    const state = bigState();
+    const { el, model } = mount(state);
+    const before = curves(el);
+    for (let f = 1; f <= 5; f++) {
+      model.set("curves", edgeCurves(150, 21, 0.1 * f));
+      await vi.advanceTimersByTimeAsync(0); // no animation frame between two training frames
+    }
+    const want = drawnFresh({ ...state, curves: edgeCurves(150, 21, 0.5) });
+    const first = curves(el);
+    // each slice went on from where the previous one stopped: 5 slices reached every plot
+    expect([...first].every(([k, [, d]]) => d !== before.get(k)![1])).toBe(true);
+    expect([...first].filter(([k, [, d]]) => d === want.get(k))).toHaveLength(FRAME_PLOTS);
+    await vi.advanceTimersByTimeAsync(100);
+    expect([...curves(el)].every(([k, [, d]]) => d === want.get(k))).toBe(true);
+  });
+
+  it("draw the selected plot first", async () => {
+    vi.useFakeTimers();
+    const state = { ...bigState(), selected: [2, 9, 0] };
+    const { el, model } = mount(state);
+    const next = edgeCurves(150, 21, 0.3);
+    model.set("curves", next);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(curves(el).get("2,9,0")![1]).toBe(drawnFresh({ ...state, curves: next }).get("2,9,0"));
+  });
+
+  it("a new structure (a prune) is drawn at once, and its edges get keyboard stops", async () => {
+    const state = bigState();
+    const { el, model } = mount(state);
+    const edges = state.structure.edges.map((e, k) => ({ ...e, active: k !== 0 }));
+    const pruned = { ...state.structure, edges };
+    const next = edgeCurves(150, 21, 0.2);
+    model.set("structure", pruned);
+    model.set("curves", next);
+    await flush();
+    const want = drawnFresh({ ...state, structure: pruned, curves: next });
+    const now = curves(el);
+    expect(now.size).toBe(149);
+    expect(now.has("0,0,0")).toBe(false);
+    expect([...now].every(([k, [, d]]) => d === want.get(k))).toBe(true);
+    const plots = Array.from(el.querySelectorAll<SVGGElement>("[data-edge]"));
+    expect(plots.every((g) => g.getAttribute("aria-label") === `edge ${g.dataset.edge}`)).toBe(true);
+    expect(plots.filter((g) => g.tabIndex === 0).length + el.querySelectorAll('[data-node][tabindex="0"]').length).toBe(1);
+  });
+});
+
+describe("first layout", () => {
+  it("waits for the width the page reports, then lays out once at that width", () => {
+    const observers: ((entries: { contentRect: { width: number } }[]) => void)[] = [];
+    vi.stubGlobal(
+      "ResizeObserver",
+      class {
+        constructor(cb: (entries: { contentRect: { width: number } }[]) => void) {
+          observers.push(cb);
+        }
+        observe(): void {}
+        disconnect(): void {}
+      },
+    );
+    const { el } = mount(bigState(), false); // JupyterLab places the output after render()
+    expect(el.querySelectorAll("[data-edge]")).toHaveLength(0);
+    document.body.appendChild(el);
+    observers.forEach((cb) => cb([{ contentRect: { width: 1200 } }]));
+    const box = el.querySelector(".kw-svg")!.getAttribute("viewBox")!.split(" ").map(Number);
+    expect(box[2]).toBe(1200); // the drawing spans the reported width
+    expect(el.querySelectorAll("[data-edge]")).toHaveLength(150);
+    expect(el.querySelector<SVGGElement>("[data-edge]")!.querySelector(".kw-thumb-curve")!.getAttribute("d")).toMatch(/^M/);
+  });
+});

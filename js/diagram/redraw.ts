@@ -1,0 +1,108 @@
+// Which plots are older than the curves, and drawing them without long tasks. A new
+// structure's first data is drawn at once; a training frame redraws at most FRAME_PLOTS
+// plots per task and the rest in the following animation frames, so a task stays short
+// however big the model (issue 14: no long task > 50 ms while training). The selected plot
+// goes first, then round robin from where the last slice stopped: a plot far down the list
+// is not starved when frames come faster than they are drawn, and every slice draws the
+// newest data. DOM nodes are reused: a redraw only rewrites the paths' `d`.
+import { drawEdge, type EdgeData, type EdgeView } from "./edges";
+
+export const FRAME_PLOTS = 48;
+
+/** What the redraw reads from the diagram. */
+export interface RedrawHost {
+  shown(): EdgeView[]; // laid out and visible, in drawing order
+  selected(): EdgeView | undefined;
+  data(): EdgeData;
+}
+
+export class Redraw {
+  private stamp = 0; // version of the data
+  private built = -1; // `stamp` when the structure was built: nothing to draw until new data
+  private stamps = new Map<string, number>(); // key -> version its plot shows
+  private cursor = 0; // where the last slice stopped
+  private pending: (() => void) | null = null; // cancels the scheduled slice
+  private disposed = false;
+
+  constructor(private host: RedrawHost) {}
+
+  /** A new structure: every plot is stale, and the data that follows is drawn at once. */
+  rebuilt(): void {
+    this.stamps.clear();
+    this.built = this.stamp;
+  }
+
+  /** No data has come since the structure was built. */
+  get fresh(): boolean {
+    return this.stamp === this.built;
+  }
+
+  /** New curves: draw them (all at once right after a build, else in slices). */
+  newData(): void {
+    this.stamp++;
+    this.draw(this.stamp === this.built + 1 ? Infinity : FRAME_PLOTS);
+  }
+
+  /** The plot of `key` must be drawn again (e.g. its box changed size). */
+  invalidate(key: string): void {
+    this.stamps.delete(key);
+  }
+
+  /** Plots not yet drawn with the current data (0 once a frame is fully drawn). */
+  get staleCount(): number {
+    return this.host.shown().filter((v) => this.stale(v)).length;
+  }
+
+  private stale(v: EdgeView): boolean {
+    return this.stamps.get(v.key) !== this.stamp;
+  }
+
+  /** Draw up to `limit` stale plots now; schedule the rest for the next animation frames. */
+  draw(limit = Infinity): void {
+    if (this.fresh) return; // a new structure: its data comes next (newData)
+    const data = this.host.data();
+    const paint = (v: EdgeView): void => {
+      drawEdge(v, data);
+      this.stamps.set(v.key, this.stamp);
+    };
+    const shown = this.host.shown();
+    let budget = limit;
+    const sel = this.host.selected();
+    if (sel && this.stale(sel) && shown.includes(sel)) {
+      paint(sel);
+      budget--;
+    }
+    const n = shown.length;
+    let k = 0;
+    for (; k < n && budget > 0; k++) {
+      const view = shown[(this.cursor + k) % n];
+      if (!this.stale(view)) continue;
+      paint(view);
+      budget--;
+    }
+    this.cursor = n ? (this.cursor + k) % n : 0;
+    if (shown.some((v) => this.stale(v))) this.later();
+  }
+
+  /** One slice in the next animation frame (however often asked before it runs). */
+  private later(): void {
+    if (this.pending || this.disposed) return;
+    const run = (): void => {
+      this.pending = null;
+      if (!this.disposed) this.draw(FRAME_PLOTS);
+    };
+    if (typeof requestAnimationFrame === "function") {
+      const id = requestAnimationFrame(run);
+      this.pending = () => cancelAnimationFrame(id);
+    } else {
+      const id = setTimeout(run, 16);
+      this.pending = () => clearTimeout(id);
+    }
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.pending?.();
+    this.pending = null;
+  }
+}
