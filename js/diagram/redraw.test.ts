@@ -18,13 +18,12 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-/** A [4, 10, 10, 1] state (150 edges, every edge strong: all drawn). */
-function bigState(): Model {
-  const width = [[4, 0], [10, 0], [10, 0], [1, 0]];
+/** A [4, 10, 10, 1] state (150 edges, every edge strong: all drawn), or of `width`. */
+function bigState(width = [[4, 0], [10, 0], [10, 0], [1, 0]]): Model {
   const { nodes, edges } = network(width);
   const s = smallState();
   Object.assign(s, {
-    structure: { width, mult_arity: [[], [], [], []], nodes, edges, in_vars: [], out_vars: [] },
+    structure: { width, mult_arity: width.map(() => []), nodes, edges, in_vars: [], out_vars: [] },
     curves: edgeCurves(edges.length, 21),
     samples: edgeCurves(edges.length, 10, 0.1),
     scores: { edge: encode(edges.map(() => 0.5)) },
@@ -99,6 +98,19 @@ describe("training frames", () => {
     expect([...first].every(([k, [, d]]) => d !== before.get(k)![1])).toBe(true);
     expect([...first].filter(([k, [, d]]) => d === want.get(k))).toHaveLength(FRAME_PLOTS);
     await vi.advanceTimersByTimeAsync(100);
+    expect([...curves(el)].every(([k, [, d]]) => d === want.get(k))).toBe(true);
+  });
+
+  it("draw a tail shorter than half a slice in the same task", async () => {
+    vi.useFakeTimers();
+    const state = bigState([[4, 0], [10, 0], [2, 0], [1, 0]]); // 62 plots: 48 + a tail of 14
+    const { el, model } = mount(state);
+    expect(curves(el).size).toBe(62);
+    expect(62).toBeGreaterThan(FRAME_PLOTS);
+    const next = edgeCurves(62, 21, 0.4);
+    model.set("curves", next);
+    await vi.advanceTimersByTimeAsync(0); // no animation frame
+    const want = drawnFresh({ ...state, curves: next });
     expect([...curves(el)].every(([k, [, d]]) => d === want.get(k))).toBe(true);
   });
 
