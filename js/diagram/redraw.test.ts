@@ -144,6 +144,38 @@ describe("training frames", () => {
   });
 });
 
+describe("scores during training", () => {
+  const opacity = (el: Element, key: string) => Number(el.querySelector(`[data-edge="${key}"]`)!.getAttribute("opacity"));
+  const setScores = (model: FakeModel, score: (e: number) => number) =>
+    model.set("scores", { ...model.state.scores, edge: encode(model.state.structure.edges.map((_, e) => score(e))) });
+
+  it("write opacity to shown plots only; a plot hidden in place gets its own when shown again", async () => {
+    const { el, model } = mount(bigState()); // every score 0.5
+    setScores(model, (e) => (e % 3 === 0 ? 0.4 : 0.001)); // two in three turn faint: hidden in place
+    await flush();
+    expect(opacity(el, "0,0,0")).toBeCloseTo(Math.tanh(1.2), 3);
+    expect(el.querySelector<SVGGElement>('[data-edge="0,0,1"]')!.style.display).toBe("none");
+    expect(opacity(el, "0,0,1")).toBeCloseTo(Math.tanh(1.5), 3); // not rewritten while hidden
+    setScores(model, () => 0.2);
+    await flush();
+    expect(el.querySelector<SVGGElement>('[data-edge="0,0,1"]')!.style.display).toBe("");
+    expect(opacity(el, "0,0,1")).toBeCloseTo(Math.tanh(0.6), 3);
+    expect(Number(el.querySelector('[data-line="0,0,1"]')!.getAttribute("opacity"))).toBeCloseTo(Math.tanh(0.6), 3);
+  });
+
+  it("write an edge's tooltip when the pointer reaches it, with the score of then", async () => {
+    const { el, model } = mount(bigState());
+    const plot = el.querySelector('[data-edge="1,2,3"]')!;
+    expect(plot.querySelector("title")).toBeNull(); // no tooltip written per frame
+    setScores(model, () => 0.25);
+    await flush();
+    plot.querySelector(".kw-thumb-bg")!.dispatchEvent(new MouseEvent("pointerover", { bubbles: true }));
+    expect(plot.querySelector("title")!.textContent).toContain("edge (1,2,3)");
+    expect(plot.querySelector("title")!.textContent).toContain("score 0.250");
+    expect(plot.firstElementChild!.tagName).toBe("title");
+  });
+});
+
 describe("first layout", () => {
   it("waits for the width the page reports, then lays out once at that width", () => {
     const observers: ((entries: { contentRect: { width: number } }[]) => void)[] = [];
