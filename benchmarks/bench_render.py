@@ -261,6 +261,7 @@ def main() -> int:
     parser.add_argument("--screenshots", action="store_true", help="also write docs/img/*.png")
     parser.add_argument("--baseline", help="also time the js/ of this git revision, side by side")
     parser.add_argument("--lab", action="store_true", help="also: long tasks in JupyterLab")
+    parser.add_argument("--rounds", type=int, default=1, help="fresh pages per case (medians)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     from playwright.sync_api import sync_playwright
@@ -277,7 +278,7 @@ def main() -> int:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
                 bundles = ["entry", "base"] if args.baseline else ["entry"]
-                for name, _, _ in CASES:
+                for name, _, _ in [c for _ in range(args.rounds) for c in CASES]:
                     for b in bundles:  # interleaved, so both see the same machine load
                         page = browser.new_page(viewport={"width": 1400, "height": 1000})
                         browser.start_tracing(page=page, categories=CATEGORIES)
@@ -297,7 +298,7 @@ def main() -> int:
                 browser.close()
         finally:
             server.shutdown()
-    text = report(results, os.getloadavg()[0], lab)
+    text = report(merge(results), os.getloadavg()[0], lab, args.rounds)
     print(text)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "bench_render.md").write_text(text)
@@ -309,7 +310,26 @@ def _cpu_long(cpu: list[float]) -> str:
     return f"max {max(cpu):.0f}, {sum(t > 50 for t in cpu)} over 50" if cpu else "-"
 
 
-def report(results: list[dict], load: float, lab: dict[str, Any] | None = None) -> str:
+def merge(results: list[dict]) -> list[dict]:
+    """One row per case and bundle over the rounds: medians of the numbers, lists pooled."""
+    rows: dict[str, list[dict]] = {}
+    for r in results:
+        rows.setdefault(r["name"], []).append(r)
+    out = []
+    for runs in rows.values():
+        row = dict(runs[0])
+        for k, v in row.items():
+            if isinstance(v, list):
+                row[k] = [x for r in runs for x in r[k]]
+            elif isinstance(v, int | float) and not isinstance(v, bool):
+                row[k] = statistics.median(r[k] for r in runs)
+        out.append(row)
+    return out
+
+
+def report(
+    results: list[dict], load: float, lab: dict[str, Any] | None = None, rounds: int = 1
+) -> str:
     bundle_kb = (ROOT / "kanwidget/static/widget.js").stat().st_size / 1024
     med = statistics.median
     lines = [
@@ -317,7 +337,8 @@ def report(results: list[dict], load: float, lab: dict[str, Any] | None = None) 
         "",
         f"Headless Debian Chromium, 1400x1000 viewport, the esbuild bundle of js/ (widget.js "
         f"{bundle_kb:.1f} KB minified); states of real models from `build_payload` (48-point "
-        "curves, 48 activation samples per edge, attribution scores); a fresh page per case. "
+        "curves, 48 activation samples per edge, attribution scores); a fresh page per case "
+        f"and round ({rounds} round(s), interleaved; single values are medians over rounds). "
         "Times in ms: render = script + style + layout (forced), wall clock, and the CPU "
         "(main-thread time in Chromium's trace) of that task; first frame = until the next "
         "animation frame; update = the task of one training frame (curves + samples + "

@@ -166,10 +166,6 @@ export class Diagram {
   /** The DOM of an edge, made when it is first laid out (hidden faint edges cost nothing). */
   private create(pos: EdgePos): EdgeView {
     const view = createEdge(pos);
-    const o = edgeOpacity(this.scores?.[pos.index], this.beta).toFixed(3);
-    view.group.setAttribute("opacity", o);
-    view.line.setAttribute("opacity", o);
-    view.opacity = o;
     view.score = this.scores?.[pos.index] ?? null;
     this.views.set(pos.key, view);
     this.lines.appendChild(view.line);
@@ -253,14 +249,7 @@ export class Diagram {
     const inputsChanged = nodeScores !== this.nodeScores;
     this.nodeScores = nodeScores;
     for (const view of this.views.values()) {
-      const score = scores?.[view.index];
-      const o = edgeOpacity(score, beta).toFixed(3);
-      if (o !== view.opacity) {
-        view.group.setAttribute("opacity", o);
-        view.line.setAttribute("opacity", o);
-        view.opacity = o;
-      }
-      view.score = score ?? null;
+      view.score = scores?.[view.index] ?? null; // drawn as opacity when shown (show)
       view.titled = false;
     }
     // a structure just built is laid out with its faint set at once; during training, later
@@ -347,7 +336,14 @@ export class Diagram {
       view.group.style.display = display;
       view.line.style.display = display;
     }
-    if (on) this.shown.push(view);
+    if (!on) return; // a hidden plot's opacity is written when it is shown again
+    this.shown.push(view);
+    const o = edgeOpacity(view.score ?? undefined, this.beta).toFixed(3);
+    if (o !== view.opacity) {
+      view.group.setAttribute("opacity", o);
+      view.line.setAttribute("opacity", o);
+      view.opacity = o;
+    }
   }
 
   /** The tooltip of an edge, brought up to date when the pointer reaches it. */

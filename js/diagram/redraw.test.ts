@@ -18,13 +18,12 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-/** A [4, 10, 10, 1] state (150 edges, every edge strong: all drawn). */
-function bigState(): Model {
-  const width = [[4, 0], [10, 0], [10, 0], [1, 0]];
+/** A [4, 10, 10, 1] state (150 edges, every edge strong: all drawn), or of `width`. */
+function bigState(width = [[4, 0], [10, 0], [10, 0], [1, 0]]): Model {
   const { nodes, edges } = network(width);
   const s = smallState();
   Object.assign(s, {
-    structure: { width, mult_arity: [[], [], [], []], nodes, edges, in_vars: [], out_vars: [] },
+    structure: { width, mult_arity: width.map(() => []), nodes, edges, in_vars: [], out_vars: [] },
     curves: edgeCurves(edges.length, 21),
     samples: edgeCurves(edges.length, 10, 0.1),
     scores: { edge: encode(edges.map(() => 0.5)) },
@@ -102,6 +101,19 @@ describe("training frames", () => {
     expect([...curves(el)].every(([k, [, d]]) => d === want.get(k))).toBe(true);
   });
 
+  it("draw a tail shorter than half a slice in the same task", async () => {
+    vi.useFakeTimers();
+    const state = bigState([[4, 0], [10, 0], [2, 0], [1, 0]]); // 62 plots: 48 + a tail of 14
+    const { el, model } = mount(state);
+    expect(curves(el).size).toBe(62);
+    expect(62).toBeGreaterThan(FRAME_PLOTS);
+    const next = edgeCurves(62, 21, 0.4);
+    model.set("curves", next);
+    await vi.advanceTimersByTimeAsync(0); // no animation frame
+    const want = drawnFresh({ ...state, curves: next });
+    expect([...curves(el)].every(([k, [, d]]) => d === want.get(k))).toBe(true);
+  });
+
   it("draw the selected plot first", async () => {
     vi.useFakeTimers();
     const state = { ...bigState(), selected: [2, 9, 0] };
@@ -129,6 +141,38 @@ describe("training frames", () => {
     const plots = Array.from(el.querySelectorAll<SVGGElement>("[data-edge]"));
     expect(plots.every((g) => g.getAttribute("aria-label") === `edge ${g.dataset.edge}`)).toBe(true);
     expect(plots.filter((g) => g.tabIndex === 0).length + el.querySelectorAll('[data-node][tabindex="0"]').length).toBe(1);
+  });
+});
+
+describe("scores during training", () => {
+  const opacity = (el: Element, key: string) => Number(el.querySelector(`[data-edge="${key}"]`)!.getAttribute("opacity"));
+  const setScores = (model: FakeModel, score: (e: number) => number) =>
+    model.set("scores", { ...model.state.scores, edge: encode(model.state.structure.edges.map((_, e) => score(e))) });
+
+  it("write opacity to shown plots only; a plot hidden in place gets its own when shown again", async () => {
+    const { el, model } = mount(bigState()); // every score 0.5
+    setScores(model, (e) => (e % 3 === 0 ? 0.4 : 0.001)); // two in three turn faint: hidden in place
+    await flush();
+    expect(opacity(el, "0,0,0")).toBeCloseTo(Math.tanh(1.2), 3);
+    expect(el.querySelector<SVGGElement>('[data-edge="0,0,1"]')!.style.display).toBe("none");
+    expect(opacity(el, "0,0,1")).toBeCloseTo(Math.tanh(1.5), 3); // not rewritten while hidden
+    setScores(model, () => 0.2);
+    await flush();
+    expect(el.querySelector<SVGGElement>('[data-edge="0,0,1"]')!.style.display).toBe("");
+    expect(opacity(el, "0,0,1")).toBeCloseTo(Math.tanh(0.6), 3);
+    expect(Number(el.querySelector('[data-line="0,0,1"]')!.getAttribute("opacity"))).toBeCloseTo(Math.tanh(0.6), 3);
+  });
+
+  it("write an edge's tooltip when the pointer reaches it, with the score of then", async () => {
+    const { el, model } = mount(bigState());
+    const plot = el.querySelector('[data-edge="1,2,3"]')!;
+    expect(plot.querySelector("title")).toBeNull(); // no tooltip written per frame
+    setScores(model, () => 0.25);
+    await flush();
+    plot.querySelector(".kw-thumb-bg")!.dispatchEvent(new MouseEvent("pointerover", { bubbles: true }));
+    expect(plot.querySelector("title")!.textContent).toContain("edge (1,2,3)");
+    expect(plot.querySelector("title")!.textContent).toContain("score 0.250");
+    expect(plot.firstElementChild!.tagName).toBe("title");
   });
 });
 

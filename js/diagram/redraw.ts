@@ -1,10 +1,11 @@
 // Which plots are older than the curves, and drawing them without long tasks. A new
 // structure's first data is drawn at once; a training frame redraws at most FRAME_PLOTS
 // plots per task and the rest in the following animation frames, so a task stays short
-// however big the model (issue 14: no long task > 50 ms while training). The selected plot
-// goes first, then round robin from where the last slice stopped: a plot far down the list
-// is not starved when frames come faster than they are drawn, and every slice draws the
-// newest data. DOM nodes are reused: a redraw only rewrites the paths' `d`.
+// however big the model (issue 14: no long task > 50 ms while training); a tail shorter than
+// half a slice is drawn with it. The selected plot goes first, then round robin from where
+// the last slice stopped: a plot far down the list is not starved when frames come faster
+// than they are drawn, and every slice draws the newest data. DOM nodes are reused: a
+// redraw only rewrites the paths' `d`.
 import { drawEdge, type EdgeData, type EdgeView } from "./edges";
 
 export const FRAME_PLOTS = 48;
@@ -66,7 +67,8 @@ export class Redraw {
       this.stamps.set(v.key, this.stamp);
     };
     const shown = this.host.shown();
-    let budget = limit;
+    // a tail shorter than half a slice goes with this one (no extra frame of latency for it)
+    let budget = this.staleCount <= 1.5 * limit ? Infinity : limit;
     const sel = this.host.selected();
     if (sel && this.stale(sel) && shown.includes(sel)) {
       paint(sel);
