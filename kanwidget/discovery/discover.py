@@ -51,7 +51,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -60,16 +60,17 @@ import sympy
 from . import candidates as forms
 from . import clock
 from .clock import Phase
+from .constants import snap, tidy
 from .dataset import check_dataset
 from .monomial import separable_forms
-from .pareto import Candidate, choose_best, pareto_front
+from .pareto import Candidate, choose_best, complexity, pareto_front
 from .pool import UniversePool
 from .rational import rational_forms
 from .split import solve
 from .structure import UniverseResult, run_universe, universe_configs
 from .terms import monomial_terms
 from .termsum import term_sums
-from .verify import REFIT_TOP, verify
+from .verify import LATE_SECONDS, LATE_TOP, REFIT_TOP, verify
 from .wrapped import wrapped_forms
 
 SEARCH_SHARE = 0.75
@@ -105,6 +106,7 @@ class Discovery:
     phases : :class:`~kanwidget.discovery.clock.Phase` per phase, in order: ``'quick forms'``,
         ``'regression'``, ``'kan universes'``, ``'verify'``, each ``'done'``, ``'skipped'``
         or ``'stopped'`` with its start and duration (seconds since the call started)
+    data : the float64 ``(x_train, y_train, x_test, y_test)``; seed : the first KAN seed
     """
 
     front: list[Candidate]
@@ -117,6 +119,23 @@ class Discovery:
     elapsed: float = 0.0
     hypotheses: list[str] = field(default_factory=list)
     phases: list[Phase] = field(default_factory=list)
+    data: tuple | None = field(default=None, repr=False)  # (x_train, y_train, x_test, y_test)
+    seed: int = 0
+
+    def ensure_universe(self, seconds: float = 10.0) -> None:
+        """Train one KAN universe now if the search trained none (an early stop after the
+        quick forms), so the widget has a model and ``history`` a version; its formulas are
+        not added to the candidates.  No-op if a universe has a model already.
+
+        Parameters
+        ----------
+        seconds : wall-clock deadline of the universe's training and reading
+        """
+        if any(u.model is not None for u in self.universes) or self.data is None:
+            return
+        config = universe_configs(len(self.variables), count=1, seed=self.seed)[0]
+        self.universes.append(run_universe(config, *self.data, deadline=clock.now() + seconds))
+        self.history, _ = _history(self.universes)
 
     def widget(self) -> Any:
         """The Pareto panel and diagram for this discovery (``KANWidget.from_discovery``)."""
@@ -129,6 +148,7 @@ class Discovery:
                 "this kanwidget has no KANWidget.from_discovery (the Pareto panel); "
                 "inspect Discovery.front and Discovery.history instead"
             )
+        self.ensure_universe()  # an early stop may have skipped every universe
         return KANWidget.from_discovery(self)
 
     def __repr__(self) -> str:
@@ -206,7 +226,7 @@ def discover(
         raw = [(e, src, None) for e, src in found]
         now = clock.now()
         by = now + verify_share * budget if verify_share else max(verify_end, now + 1)
-        cands.extend(verify(raw, symbols, train, test, by, late=False))
+        cands.extend(verify(raw, symbols, train, test, by, late=1))  # the best is snapped
         log.add(name, "stopped" if clock.now() > search_end else "done", t)
         bar.update(1)
 
@@ -251,7 +271,7 @@ def discover(
     bar.close()
     if not cands:
         raise RuntimeError("no candidate could be evaluated within the budget; try a larger budget")
-    cands = _unique(cands)
+    cands = _unique(_snap_front(cands, symbols, train, test, end))
     front = pareto_front(cands)
     best = choose_best(front)
     fitted = [u for u in universes if u.model is not None]
@@ -260,7 +280,7 @@ def discover(
         structure = name_inputs(structure, names)
     return Discovery(
         front, best, cands, history, universes, structure, names, clock.now() - start,
-        hypotheses, log.phases,
+        hypotheses, log.phases, (x_tr, y_tr, x_te, y_te), seed,
     )  # fmt: skip
 
 
@@ -294,6 +314,31 @@ def exact_tolerance(label: Any, y: np.ndarray) -> float:
 def _exact_on_front(cands: list[Candidate], tol: float) -> bool:
     """An exact candidate (rel. RMSE < ``tol``) sits on the front of the verified ones."""
     return any(c.rel_rmse < tol for c in pareto_front(cands))
+
+
+def _snap_front(cands, symbols, train, test, end) -> list[Candidate]:
+    """Snap the front's candidates that still hold float constants (an earlier phase's
+    verification may have run out of time before snapping them), simplest first, until
+    ``end``; a snapped one replaces its original (as in :func:`.constants.snap`, only when
+    the held-out error allows).  Bounded like :mod:`.verify`: at most ``LATE_TOP`` snaps of
+    ``LATE_SECONDS`` each past ``end``."""
+    out = list(cands)
+    std = float(np.std(test[1])) or 1.0
+    late = LATE_TOP  # like the verification: the first few get LATE_SECONDS past ``end``
+    for c in pareto_front(cands):
+        if not c.formula.atoms(sympy.Float):
+            continue
+        if late == 0 and clock.now() > end - 0.3:
+            break
+        stop = max(end - 0.3, clock.now() + LATE_SECONDS) if late else end - 0.3
+        late = max(0, late - 1)
+        expr, err = snap(c.formula, symbols, train, test, deadline=stop)
+        if expr != c.formula and np.isfinite(err):
+            expr = tidy(expr)
+            new = replace(c, formula=expr, complexity=complexity(expr), test_rmse=err * std,
+                          r2=1.0 - err**2, rel_rmse=err)  # fmt: skip
+            out[out.index(c)] = new
+    return out
 
 
 def _unique(cands: list[Candidate]) -> list[Candidate]:

@@ -151,11 +151,7 @@ def _beam_formulas(
 
     model.forward_cache(model.cached_input())
     edges = _active_edges(model)
-    choices = {}
-    for e in edges:  # each edge's library fit: the costly part of the beam
-        if clock.now() > deadline:
-            return []
-        choices[e] = model.suggest_symbolic(*e, topk=topk)
+    choices = {e: model.suggest_symbolic(*e, topk=topk) for e in edges}
     n_in = model.width[0][0]
     names = [f"x_{i + 1}" for i in range(n_in)]
     variants: list[dict[tuple[int, int, int], Any]] = [{e: c[0] for e, c in choices.items() if c}]
@@ -169,7 +165,7 @@ def _beam_formulas(
         variants.append(v)
     formulas = []
     for variant in variants:
-        if clock.now() > deadline:
+        if clock.now() > deadline and formulas:  # the first choice is always read
             break
         trial = model.copy()
         for (l, i, j), cand in variant.items():

@@ -55,7 +55,7 @@ def verify(
     models=None,
     ids=None,
     refit_top: int = REFIT_TOP,
-    late: bool = True,
+    late: int = LATE_TOP,
 ) -> list[Candidate]:
     """Candidates from ``raw`` ``(formula, source, universe index or None)`` triples.
 
@@ -68,8 +68,8 @@ def verify(
     models : universe index -> KAN (or None), attached to its candidates
     ids : universe index -> version id in the discovery's history
     refit_top : how many of the most accurate are refitted and snapped (0: scored only)
-    late : allow the top ``LATE_TOP`` their ``LATE_SECONDS`` past ``end`` (the final
-        verification, which must return an answer); False: ``end`` is a hard stop
+    late : how many of the top may take their ``LATE_SECONDS`` past ``end`` (the final
+        verification must return an answer; 0: ``end`` is a hard stop)
 
     Returns
     -------
@@ -81,7 +81,7 @@ def verify(
     out: list[Candidate] = []
     seen: set[str] = set()
     std = float(np.std(yt)) or 1.0
-    late_top = min(LATE_TOP, refit_top) if late else 0
+    late_top = min(late, refit_top)
     for rank, (err, expr, source, k) in enumerate(score(raw, symbols, test, end)):
         if not np.isfinite(err):
             continue

@@ -225,6 +225,10 @@ def test_discover_stops_early_on_an_exact_power_law():
     assert status == {"quick forms": "done", "regression": "skipped",
                       "kan universes": "skipped", "verify": "done"}  # fmt: skip
     assert d.universes == [] and "early stop" in d.phases[1].note
+    assert len(d.history) == 0
+    d.ensure_universe(seconds=3)  # what d.widget() does first: the diagram needs a model
+    assert len(d.universes) == 1 and d.universes[0].model is not None
+    assert len(d.history) == 1 and d.best.rel_rmse < 1e-9  # the answer is unchanged
 
 
 @pytest.mark.slow
