@@ -220,7 +220,7 @@ def main(argv=None) -> int:
     p.add_argument("--start", type=int, default=0, help="first equation (index)")
     p.add_argument("--stop", type=int, default=None, help="last equation + 1 (index)")
     p.add_argument(
-        "--stride", type=int, default=1, help="every n-th equation of [start, stop) (a fixed sample)"
+        "--stride", type=int, default=1, help="every n-th equation of [start, stop): a fixed sample"
     )
     p.add_argument("--tutorial", action="store_true", help="also run the tutorial pipeline")
     p.add_argument(

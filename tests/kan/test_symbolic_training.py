@@ -38,9 +38,11 @@ def forward_and_grads(model: KAN, x: torch.Tensor):
     out, stds = model._forward(x, with_std=True)
     loss = out.square().mean() + sum(s.sum() for pair in stds for s in pair)
     grads = torch.autograd.grad(loss, params, allow_unused=True)
-    return out.detach(), [s.detach() for pair in stds for s in pair], [
-        torch.zeros_like(p) if g is None else g for p, g in zip(params, grads, strict=True)
-    ]
+    return (
+        out.detach(),
+        [s.detach() for pair in stds for s in pair],
+        [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads, strict=True)],
+    )
 
 
 def test_layer_all_symbolic_skips_numeric_branch_with_the_same_numbers(monkeypatch):

@@ -73,6 +73,10 @@ FLAG_SETS: tuple[tuple[str, ...], ...] = (
 )
 _COMMON = ("-fPIC", "-shared", "-std=c11")
 
+# seconds one compile may take: ~5 s on an idle machine, but minutes at nice 15 on a loaded
+# one (it timed out at 120 s at load ~10), and a timeout leaves the process on the torch path
+COMPILE_TIMEOUT = 600
+
 
 def library_path(flags: tuple[str, ...] | None = None) -> Path:
     """Where the library built with ``flags`` (default: the first set) is cached."""
@@ -101,7 +105,7 @@ def build(verbose: bool = False) -> Path:
         os.close(fd)
         cmd = [cc, *flags, *_COMMON, *map(str, SOURCES), "-o", tmp, "-lm"]
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=COMPILE_TIMEOUT)
             if proc.returncode != 0:
                 errors.append(f"{' '.join(cmd)} failed:\n{proc.stderr.strip()[-1000:]}")
                 continue
