@@ -79,7 +79,8 @@ class NativeLBFGS:
         self._state = _LBFGSState(
             n=n, history=history_size, max_iter=max_iter, max_eval=max_eval, lr=float(lr),
             tol_grad=float(tolerance_grad), tol_change=float(tolerance_change),
-            tol_ys=float(tolerance_ys), **{name: buf.data_ptr() for name, buf in self._bufs.items()},
+            tol_ys=float(tolerance_ys),
+            **{name: buf.data_ptr() for name, buf in self._bufs.items()},
         )  # fmt: skip
 
     @property
