@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from functools import reduce  # noqa: F401  (pykan's module names)
 
+import torch  # noqa: F401  (pykan's module names)
 from torch.optim import Optimizer  # noqa: F401
 
 from ..kan.train.lbfgs import LBFGS
