@@ -78,6 +78,69 @@ def test_lbfgs_iterates_match_torch_on_rosenbrock(kw):
         assert torch.allclose(x, torch.ones(7, dtype=f64), atol=1e-6)
 
 
+def _run(opt_cls, fn, x0, steps, **kw):
+    p = x0.clone().requires_grad_(True)
+    opt = opt_cls([p], line_search_fn="strong_wolfe", **kw)
+
+    def closure():
+        opt.zero_grad()
+        v = fn(p)
+        v.backward()
+        return v
+
+    return [(float(opt.step(closure).detach()), p.detach().clone()) for _ in range(steps)]
+
+
+def tiny_rosenbrock(x: torch.Tensor) -> torch.Tensor:
+    """Rosenbrock at 1e-12 scale: every curvature pair y.s is below torch's 1e-10."""
+    return 1e-12 * rosenbrock(x)
+
+
+def _x0():
+    return torch.randn(7, generator=torch.Generator().manual_seed(3), dtype=f64) * 1.5
+
+
+def test_lbfgs_tolerance_ys_1e10_takes_torchs_iterates():
+    from kanwidget.kan.train.lbfgs import LBFGS
+
+    for fn in (rosenbrock, tiny_rosenbrock):
+        ours = _run(LBFGS, fn, _x0(), 5, tolerance_ys=1e-10)
+        ref = _run(torch.optim.LBFGS, fn, _x0(), 5)
+        for (loss, x), (loss_t, x_t) in zip(ours, ref, strict=True):
+            assert loss == loss_t and torch.equal(x, x_t)
+
+
+def test_lbfgs_tolerance_ys_takes_pykans_iterates_on_small_curvature():
+    import warnings
+
+    from kanwidget.kan.train.lbfgs import LBFGS
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from kan.LBFGS import LBFGS as PykanLBFGS
+    kw = {"tolerance_grad": 1e-32, "tolerance_change": 1e-32, "history_size": 10}
+    ours = _run(LBFGS, tiny_rosenbrock, _x0(), 5, tolerance_ys=1e-32, **kw)
+    ref = _run(PykanLBFGS, tiny_rosenbrock, _x0(), 5, tolerance_ys=1e-32, **kw)
+    torch_ref = _run(torch.optim.LBFGS, tiny_rosenbrock, _x0(), 5, **kw)
+    for (loss, x), (loss_p, x_p) in zip(ours, ref, strict=True):
+        assert loss == pytest.approx(loss_p, rel=1e-12) and torch.allclose(x, x_p, rtol=1e-12)
+    # torch's fixed 1e-10 keeps no curvature pairs here: it ends far worse
+    assert ours[-1][0] < 0.1 * torch_ref[-1][0]
+
+
+def test_native_lbfgs_tolerance_ys_matches_python_lbfgs():
+    from kanwidget.kan.train.lbfgs import LBFGS
+
+    kw = {"tolerance_grad": 1e-32, "tolerance_change": 1e-32, "history_size": 10}
+    ref = _run(LBFGS, tiny_rosenbrock, _x0(), 4, tolerance_ys=1e-32, **kw)
+    opt = kernels.NativeLBFGS(7, tolerance_ys=1e-32, **kw)
+    x = _x0()
+    for loss_t, x_t in ref:
+        loss = opt.step(x, value_and_grad(tiny_rosenbrock))
+        assert loss == pytest.approx(loss_t, rel=1e-9, abs=1e-30)
+        assert torch.allclose(x, x_t, rtol=1e-8, atol=1e-10)
+
+
 def test_lbfgs_solves_a_quadratic_in_n_steps():
     """Strictly convex quadratic 1/2 x'Ax - b'x: minimum at A^-1 b (closed form)."""
     gen = torch.Generator().manual_seed(0)
@@ -361,7 +424,9 @@ def test_fit_hands_over_to_torch_when_an_edit_makes_the_model_non_plain(monkeypa
     objective, and the recorded losses are the model's."""
     ds = dataset(f64, 200)
     native_steps, torch_steps = [], []
-    real_native, real_torch = kernels.NativeLBFGS.step, torch.optim.LBFGS.step
+    from kanwidget.kan.train.lbfgs import LBFGS
+
+    real_native, real_torch = kernels.NativeLBFGS.step, LBFGS.step
 
     def spy_native(self, x, objective):
         native_steps.append(1)
@@ -372,7 +437,7 @@ def test_fit_hands_over_to_torch_when_an_edit_makes_the_model_non_plain(monkeypa
         return real_torch(self, closure)
 
     monkeypatch.setattr(kernels.NativeLBFGS, "step", spy_native)
-    monkeypatch.setattr(torch.optim.LBFGS, "step", spy_torch)
+    monkeypatch.setattr(LBFGS, "step", spy_torch)
     model = KAN([2, 3, 1], grid=5, seed=0, dtype=f64)
 
     def fix_at_step_1(step, record):

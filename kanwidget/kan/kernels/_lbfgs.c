@@ -18,7 +18,7 @@ typedef double (*kan_objfn)(void *ctx, const double *x, double *g);
 typedef struct {
     /* settings (torch's param_group) */
     int n, history, max_iter, max_eval;
-    double lr, tol_grad, tol_change;
+    double lr, tol_grad, tol_change, tol_ys; /* tol_ys: torch 1e-10, pykan 1e-32 */
     /* state (torch's state dict); zero-initialised before the first step */
     int n_iter, func_evals;
     int n_old, head;     /* stored curvature pairs; ring index of the oldest */
@@ -195,13 +195,13 @@ int kan_lbfgs_step(kan_lbfgs *S, kan_objfn f, void *ctx, double *x, double *orig
             for (int i = 0; i < n; i++) S->d[i] = -g[i];
             S->n_old = 0, S->head = 0, S->H_diag = 1;
         } else {
-            /* y = g - prev_g, s = d t, kept when y.s > 1e-10 (dropping the oldest) */
+            /* y = g - prev_g, s = d t, kept when y.s > tol_ys (dropping the oldest) */
             double *y = q, ys = 0.0, yy = 0.0;
             for (int i = 0; i < n; i++) {
                 y[i] = g[i] - S->prev_g[i];
                 ys += y[i] * (S->d[i] * S->t);
             }
-            if (ys > 1e-10) {
+            if (ys > S->tol_ys) {
                 int slot;
                 if (S->n_old == H) {
                     slot = S->head;

@@ -28,7 +28,7 @@ _p, _i, _d = ctypes.c_void_p, ctypes.c_int, ctypes.c_double
 class _LBFGSState(ctypes.Structure):  # kan_lbfgs in _lbfgs.c
     _fields_ = [
         ("n", _i), ("history", _i), ("max_iter", _i), ("max_eval", _i),
-        ("lr", _d), ("tol_grad", _d), ("tol_change", _d),
+        ("lr", _d), ("tol_grad", _d), ("tol_change", _d), ("tol_ys", _d),
         ("n_iter", _i), ("func_evals", _i), ("n_old", _i), ("head", _i),
         ("t", _d), ("H_diag", _d),
         ("d", _p), ("prev_g", _p), ("dirs", _p), ("stps", _p), ("ro", _p), ("al", _p),
@@ -40,7 +40,9 @@ _PYFN = ctypes.CFUNCTYPE(_d, _p, ctypes.POINTER(_d), ctypes.POINTER(_d))
 
 class NativeLBFGS:
     """``torch.optim.LBFGS(line_search_fn='strong_wolfe')`` on a flat float64 vector: same
-    arguments and defaults, state kept between :meth:`step` calls."""
+    arguments and defaults, state kept between :meth:`step` calls; ``tolerance_ys`` is the
+    curvature a step needs to join the history (torch's fixed 1e-10 by default; pykan's
+    ``fit`` uses 1e-32, :mod:`kanwidget.kan.train.lbfgs`)."""
 
     def __init__(
         self,
@@ -51,6 +53,7 @@ class NativeLBFGS:
         tolerance_grad: float = 1e-7,
         tolerance_change: float = 1e-9,
         history_size: int = 100,
+        tolerance_ys: float = 1e-10,
     ) -> None:
         if n < 1:
             raise ValueError(f"LBFGS needs at least one parameter, got n={n}")
@@ -76,6 +79,7 @@ class NativeLBFGS:
         self._state = _LBFGSState(
             n=n, history=history_size, max_iter=max_iter, max_eval=max_eval, lr=float(lr),
             tol_grad=float(tolerance_grad), tol_change=float(tolerance_change),
+            tol_ys=float(tolerance_ys),
             **{name: buf.data_ptr() for name, buf in self._bufs.items()},
         )  # fmt: skip
 

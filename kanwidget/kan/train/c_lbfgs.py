@@ -17,14 +17,20 @@ if TYPE_CHECKING:
 
 
 class CLBFGSEngine(NativeEngine):
-    """``fit(opt='LBFGS')`` on a plain KAN: history 10, tolerances 1e-32 (pykan's)."""
+    """``fit(opt='LBFGS')`` on a plain KAN: history 10, tolerances (grad, change, ys) 1e-32
+    (pykan's)."""
 
     def __init__(
         self, model: KAN, params: Sequence[nn.Parameter], penalty: Penalty, lr: float
     ) -> None:
         super().__init__(model, params, penalty)
         self.optimizer = kernels.NativeLBFGS(
-            self.n, lr=lr, history_size=10, tolerance_grad=1e-32, tolerance_change=1e-32
+            self.n,
+            lr=lr,
+            history_size=10,
+            tolerance_grad=1e-32,
+            tolerance_change=1e-32,
+            tolerance_ys=1e-32,
         )
 
     def update(self, theta: Tensor, problem: kernels.KANProblem) -> None:

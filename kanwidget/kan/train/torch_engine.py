@@ -15,6 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from .. import kernels
+from .lbfgs import LBFGS
 from .objective import (
     Penalty,
     StepLosses,
@@ -30,7 +31,8 @@ if TYPE_CHECKING:
 
 
 class TorchEngine:
-    """``opt`` ('LBFGS' with pykan's settings, or 'Adam') on ``params``."""
+    """``opt`` ('LBFGS' with pykan's settings, its ``tolerance_ys=1e-32`` too, or 'Adam') on
+    ``params``."""
 
     def __init__(
         self,
@@ -50,9 +52,9 @@ class TorchEngine:
         if opt == "Adam":  # foreach: one kernel per step for all parameters
             self.optimizer = torch.optim.Adam(params, lr=lr, foreach=True)
         else:
-            self.optimizer = torch.optim.LBFGS(
+            self.optimizer = LBFGS(
                 params, lr=lr, history_size=10, line_search_fn="strong_wolfe",
-                tolerance_grad=1e-32, tolerance_change=1e-32,
+                tolerance_grad=1e-32, tolerance_change=1e-32, tolerance_ys=1e-32,
             )  # fmt: skip
 
     def objective(self, xb: Tensor, yb: Tensor, fused: bool) -> tuple[Tensor, StepLosses]:
