@@ -12,6 +12,7 @@ import torch
 from kanwidget import KAN
 from kanwidget.kan import kernels
 from kanwidget.kan.train import regularization, update_grid_from_samples
+from kanwidget.kan.train.lbfgs import LBFGS
 
 if kernels.load() is None and os.environ.get("KANWIDGET_REQUIRE_NATIVE"):  # CI: must build
     raise RuntimeError(f"the native kernel did not load: {kernels.status()}")
@@ -98,11 +99,12 @@ def pruned(dtype=f64):
 
 def test_fit_after_prune_runs_the_c_lbfgs_with_torchs_numbers(monkeypatch):
     """The fit after prune: C LBFGS steps (no torch optimiser), and the same records and
-    parameters as torch's LBFGS on the autograd objective (float64, to rounding)."""
+    parameters as the torch engine's LBFGS (torch's algorithm with pykan's ``tolerance_ys``,
+    :mod:`kanwidget.kan.train.lbfgs`) on the autograd objective (float64, to rounding)."""
     model, ds = pruned()
     state = {k: v.clone() for k, v in model.state_dict().items()}
     native_steps, torch_steps = [], []
-    real_native, real_torch = kernels.NativeLBFGS.step, torch.optim.LBFGS.step
+    real_native, real_torch = kernels.NativeLBFGS.step, LBFGS.step
 
     def spy_native(self, x, objective):
         native_steps.append(1)
@@ -113,7 +115,7 @@ def test_fit_after_prune_runs_the_c_lbfgs_with_torchs_numbers(monkeypatch):
         return real_torch(self, closure)
 
     monkeypatch.setattr(kernels.NativeLBFGS, "step", spy_native)
-    monkeypatch.setattr(torch.optim.LBFGS, "step", spy_torch)
+    monkeypatch.setattr(LBFGS, "step", spy_torch)
     results = {}
     for flag in ("1", "0"):
         monkeypatch.setenv("KANWIDGET_NATIVE_FIT", flag)
