@@ -85,15 +85,9 @@ def symbolic_edge_acts(
     -------
     (B, out, in) tensor: ``sym_mask[i, j] * (c f(a x_i + b) + d)`` at ``[:, j, i]``.
     """
-    if not isinstance(groups, SymbolicGroups):
-        groups = SymbolicGroups.from_names(groups, device=x.device)
+    groups = _checked_groups(x, groups, params)
     batch, in_dim = x.shape
     out_dim = groups.out_dim
-    if (in_dim, out_dim) != (groups.in_dim, params.shape[1]):
-        raise ValueError(
-            f"symbolic branch shape mismatch: x has {in_dim} inputs, names are "
-            f"{groups.in_dim}x{groups.out_dim}, params are {tuple(params.shape)}"
-        )
     flat_params = params.reshape(in_dim * out_dim, 4)  # (in*out, 4)
     pieces, targets = [], []
     for name, ii, flat in zip(groups.names, groups.in_ids, groups.flat_ids, strict=True):
@@ -125,15 +119,9 @@ def symbolic_forward(
     after ``auto_symbolic`` runs this a thousand times per ``fit``, so it keeps the number
     of autograd nodes low (it is per-node overhead, not arithmetic, on small batches).
     """
-    if not isinstance(groups, SymbolicGroups):
-        groups = SymbolicGroups.from_names(groups, device=x.device)
+    groups = _checked_groups(x, groups, params)
     batch, in_dim = x.shape
     out_dim = groups.out_dim
-    if (in_dim, out_dim) != (groups.in_dim, params.shape[1]):
-        raise ValueError(
-            f"symbolic branch shape mismatch: x has {in_dim} inputs, names are "
-            f"{groups.in_dim}x{groups.out_dim}, params are {tuple(params.shape)}"
-        )
     flat_params = params.reshape(in_dim * out_dim, 4)  # (in*out, 4)
     flat_mask = sym_mask.reshape(in_dim * out_dim)
     pieces, targets = [], []
@@ -152,3 +140,19 @@ def symbolic_forward(
         consts = flat_params[zero, 3] * flat_mask[zero]
         y = y + x.new_zeros(out_dim).index_add(0, zero % max(out_dim, 1), consts)
     return y
+
+
+def _checked_groups(
+    x: Tensor, groups: SymbolicGroups | list[list[str]], params: Tensor
+) -> SymbolicGroups:
+    """``groups`` as :class:`SymbolicGroups`; ValueError unless ``x`` (B, in) and ``params``
+    (in, out, 4) match its ``in x out`` names."""
+    if not isinstance(groups, SymbolicGroups):
+        groups = SymbolicGroups.from_names(groups, device=x.device)
+    in_dim = x.shape[1]
+    if (in_dim, groups.out_dim) != (groups.in_dim, params.shape[1]):
+        raise ValueError(
+            f"symbolic branch shape mismatch: x has {in_dim} inputs, names are "
+            f"{groups.in_dim}x{groups.out_dim}, params are {tuple(params.shape)}"
+        )
+    return groups
