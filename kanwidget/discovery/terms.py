@@ -30,19 +30,24 @@ from .candidates import Deadline, _monomial, _one_sign, log_power_fit, positive_
 
 Phi = tuple[str, int, Callable[[np.ndarray], np.ndarray], Callable[[sympy.Expr], sympy.Expr]]
 
+# the trigonometric one-input factors ``(name, numpy fn, sympy fn)``, shared with :mod:`.termsum`
+TRIG_FACTORS: tuple[
+    tuple[str, Callable[[np.ndarray], np.ndarray], Callable[[sympy.Expr], sympy.Expr]], ...
+] = (
+    ("sin", np.sin, sympy.sin),
+    ("cos", np.cos, sympy.cos),
+    ("sincos", lambda v: np.sin(v) * np.cos(v), lambda s: sympy.sin(s) * sympy.cos(s)),
+    ("sin2", lambda v: np.sin(v) ** 2, lambda s: sympy.sin(s) ** 2),
+    ("cos2", lambda v: np.cos(v) ** 2, lambda s: sympy.cos(s) ** 2),
+)
+
 
 def _phis(x: np.ndarray) -> list[Phi]:
     """``(name, input, numpy fn, sympy fn)`` of the one-input factors."""
     out: list[Phi] = []
     pos = set(positive_columns(x))
     for k in range(x.shape[1]):
-        out += [
-            ("sin", k, np.sin, sympy.sin),
-            ("cos", k, np.cos, sympy.cos),
-            ("sincos", k, lambda v: np.sin(v) * np.cos(v), lambda s: sympy.sin(s) * sympy.cos(s)),
-            ("sin2", k, lambda v: np.sin(v) ** 2, lambda s: sympy.sin(s) ** 2),
-            ("cos2", k, lambda v: np.cos(v) ** 2, lambda s: sympy.cos(s) ** 2),
-        ]
+        out += [(name, k, fn, sfn) for name, fn, sfn in TRIG_FACTORS]
         if k not in pos:
             out += [("x", k, lambda v: v, lambda s: s), ("x2", k, lambda v: v**2, lambda s: s**2)]
     return out

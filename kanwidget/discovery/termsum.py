@@ -34,11 +34,10 @@ import numpy as np
 import sympy
 
 from .candidates import Deadline
+from .terms import TRIG_FACTORS
 
 EXPONENTS = (1.0, 2.0, 0.5, -1.0, -0.5, -2.0)
-PHIS = (("sin", np.sin, sympy.sin), ("cos", np.cos, sympy.cos),
-        ("sin2", lambda v: np.sin(v) ** 2, lambda s: sympy.sin(s) ** 2),
-        ("cos2", lambda v: np.cos(v) ** 2, lambda s: sympy.cos(s) ** 2))  # fmt: skip
+PHIS = tuple(f for f in TRIG_FACTORS if f[0] != "sincos")  # sin, cos, sin**2, cos**2
 POWERS = {e: sympy.Rational(e).limit_denominator(2) for e in EXPONENTS}
 MAX_SUPPORT = 2
 MAX_TERMS = 3
