@@ -180,10 +180,9 @@ export class Diagram {
   /**
    * Place the shown edges and the nodes for the current width and options.
    *
-   * @param drawLimit plots drawn in this task (redraw.ts); a relayout after training
-   *   (scores settled) draws in slices
+   * @param drawLimit plots drawn in this task, the rest in the next frames (redraw.ts)
    */
-  relayout(drawLimit = Infinity): void {
+  relayout(drawLimit = FRAME_PLOTS): void {
     if (this.settle) clearTimeout(this.settle);
     this.settle = null;
     this.waiting = false;
@@ -321,11 +320,11 @@ export class Diagram {
     }
     this.shown = [];
     for (const view of this.views.values()) this.show(view, placed.has(view.key));
-    this.redraw.draw(now ? Infinity : 0); // a training frame: its data comes next (setData)
+    this.redraw.draw(now ? FRAME_PLOTS : 0); // a training frame: its data comes next (setData)
     this.updateBar();
     if (!same) {
       if (this.settle) clearTimeout(this.settle);
-      this.settle = setTimeout(() => this.relayout(FRAME_PLOTS), SETTLE_MS);
+      this.settle = setTimeout(() => this.relayout(), SETTLE_MS);
     }
   }
 

@@ -2,6 +2,10 @@
 // hit stroke) in the lines layer, and the plot of its learned function (curve scaled to its
 // own range, real activations as faint dots) in the plots layer above every line, so no
 // line can cover a plot. The plot group carries `data-edge`, the line `data-line`.
+// A plot is four elements (group, box, dots, curve): every element costs style, layout and
+// paint on the first render of a big model, so the group itself is moved (no inner group)
+// and the paths, written in integer quarter pixels, are scaled by the stylesheet (no group
+// or attribute per path for that).
 import { dotsPath, extent, linePath, run, svg, type Run, type Scale } from "../plot";
 import type { EdgePos } from "./layout";
 
@@ -11,10 +15,8 @@ export interface EdgeView {
   key: string;
   line: SVGGElement;
   linePaths: [SVGPathElement, SVGPathElement]; // hit stroke, visible stroke
-  group: SVGGElement; // the plot: carries data-edge and the score opacity
-  thumb: SVGGElement; // moves with the box (and with the pointer while dragged)
+  group: SVGGElement; // the plot: carries data-edge, the score opacity and the box position
   bg: SVGRectElement;
-  fine: SVGGElement;
   curve: SVGPathElement;
   dots: SVGPathElement;
   title: SVGTitleElement | null; // the tooltip, made when first pointed at (setTitle)
@@ -37,7 +39,9 @@ export interface EdgeData {
 }
 
 const PAD = 2;
-const Q = 4; // plot paths are written in integer quarter pixels (see plot.ts Scale.q)
+/** Plot paths are written in integer units of 1/Q px (plot.ts Scale.q); widget.css scales
+ * `.kw-thumb-curve` and `.kw-thumb-dots` by 1/Q (keep the two equal). */
+export const Q = 4;
 
 const t1 = (v: number): number => Math.round(v * 10) / 10;
 
@@ -54,11 +58,9 @@ function template(): { line: SVGGElement; group: SVGGElement } {
   svg("path", { class: "kw-edge-hit" }, line);
   svg("path", { class: "kw-edge-line" }, line);
   const group = svg("g");
-  const thumb = svg("g", { class: "kw-thumb" }, group);
-  svg("rect", { class: "kw-thumb-bg", rx: 3 }, thumb);
-  const fine = svg("g", { transform: `scale(${1 / Q})` }, thumb);
-  svg("path", { class: "kw-thumb-dots" }, fine);
-  svg("path", { class: "kw-thumb-curve" }, fine);
+  svg("rect", { class: "kw-thumb-bg", rx: 3 }, group);
+  svg("path", { class: "kw-thumb-dots" }, group);
+  svg("path", { class: "kw-thumb-curve" }, group);
   templates = { line, group };
   return templates;
 }
@@ -78,17 +80,15 @@ export function createEdge(pos: EdgePos): EdgeView {
   const group = t.group.cloneNode(true) as SVGGElement;
   group.setAttribute("class", cls.join(" "));
   group.setAttribute("data-edge", pos.key);
-  const thumb = group.firstElementChild as SVGGElement;
-  const bg = thumb.firstElementChild as SVGRectElement;
-  const fine = bg.nextElementSibling as SVGGElement;
-  const dots = fine.firstElementChild as SVGPathElement;
+  const bg = group.firstElementChild as SVGRectElement;
+  const dots = bg.nextElementSibling as SVGPathElement;
   const curve = dots.nextElementSibling as SVGPathElement;
   if (edge.symbolic) {
-    const label = svg("text", { class: "kw-thumb-label", x: 0, y: -2 }, thumb);
+    const label = svg("text", { class: "kw-thumb-label", x: 0, y: -2 }, group);
     label.textContent = edge.symbolic;
   }
   const view: EdgeView = {
-    pos, index: pos.index, key: pos.key, line, linePaths: [hit, stroke], group, thumb, bg, fine,
+    pos, index: pos.index, key: pos.key, line, linePaths: [hit, stroke], group, bg,
     curve, dots, title: null, size: [0, 0], drawn: ["", ""], placed: "", opacity: "", score: null, titled: false,
   };  // prettier-ignore
   return view;
@@ -102,7 +102,7 @@ export function placeEdge(view: EdgeView, pos: EdgePos, bw: number, bh: number):
     // a relayout moves few edges: unchanged attributes are not written (no style work)
     view.linePaths[0].setAttribute("d", pos.d);
     view.linePaths[1].setAttribute("d", pos.d);
-    view.thumb.setAttribute("transform", transform);
+    view.group.setAttribute("transform", transform);
     view.placed = pos.d + transform;
   }
   if (view.size[0] === bw && view.size[1] === bh) return false;

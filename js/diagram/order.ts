@@ -22,30 +22,44 @@ export interface Link {
  * @param nUpper number of positions in the upper layer (pv < nUpper)
  */
 export function crossings(links: [number, number][], nUpper: number): number {
-  const sorted = links.slice().sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const keys = new Float64Array(links.length);
+  for (let k = 0; k < links.length; k++) keys[k] = links[k][0] * nUpper + links[k][1];
+  return crossingsOfKeys(keys, nUpper);
+}
+
+/**
+ * Crossings of links given as keys pu * nUpper + pv (sorted here, in place): the same count
+ * as `crossings` with no array per link (the first layout runs before V8 optimises it, where
+ * every small array costs an allocation).
+ */
+function crossingsOfKeys(keys: Float64Array, nUpper: number): number {
+  keys.sort(); // numeric: by pu, then pv
   const tree = new Float64Array(nUpper + 1);
-  let seen = 0;
   let count = 0;
-  for (const [, pv] of sorted) {
+  for (let seen = 0; seen < keys.length; seen++) {
+    const pv = keys[seen] % nUpper;
     // links seen so far (smaller pu, or equal pu and pv <= this pv) with pv' > pv cross this one
     let le = 0;
     for (let k = pv + 1; k > 0; k -= k & -k) le += tree[k];
     count += seen - le;
     for (let k = pv + 1; k <= nUpper; k += k & -k) tree[k] += 1;
-    seen++;
   }
   return count;
 }
 
 /** Total crossings of `links` when layer l's node `i` is drawn at position `pos[l][i]`. */
 export function totalCrossings(links: Link[], pos: number[][]): number {
-  const per = new Map<number, [number, number][]>();
-  for (const { l, u, v } of links) {
-    if (!per.has(l)) per.set(l, []);
-    per.get(l)!.push([pos[l][u], pos[l + 1][v]]);
-  }
+  const perLayer = new Int32Array(pos.length);
+  for (const link of links) perLayer[link.l]++;
   let total = 0;
-  per.forEach((pairs, l) => (total += crossings(pairs, pos[l + 1].length)));
+  for (let l = 0; l + 1 < pos.length; l++) {
+    if (!perLayer[l]) continue;
+    const nUpper = pos[l + 1].length;
+    const keys = new Float64Array(perLayer[l]);
+    let m = 0;
+    for (const link of links) if (link.l === l) keys[m++] = pos[l][link.u] * nUpper + pos[l + 1][link.v];
+    total += crossingsOfKeys(keys, nUpper);
+  }
   return total;
 }
 

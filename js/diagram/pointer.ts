@@ -96,7 +96,7 @@ export class DiagramPointer {
       const view = this.host.view(h.key);
       if (!view) return null;
       const edge = h.key.split(",").map(Number);
-      return { el: view.thumb, root: view.group, drop: () => this.host.pruneEdge(edge) };
+      return { el: view.group, drop: () => this.host.pruneEdge(edge) };
     }
     if (h?.kind === "node") {
       const el = this.host.nodeEl(h.key);

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 // Training frames are updates, not rebuilds: the same DOM nodes get new paths, in slices of
-// FRAME_PLOTS per task; a new structure is drawn at once; the first layout waits for the
-// width the page gives.
+// FRAME_PLOTS per task; a new structure shows its first slice at once and the rest in the
+// next frames; the first layout waits for the width the page gives.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { encode } from "../codec";
 import { FakeModel, edgeCurves, flush, network, smallState } from "../testing/fake";
@@ -41,6 +41,15 @@ function mount(state: Model, attach = true) {
   return { model, el };
 }
 
+/** Let the animation frames that draw the remaining slices run (fake or real timers). */
+async function frames(ms = 200): Promise<void> {
+  if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(ms);
+  else await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Paths drawn so far (plots with a curve). */
+const drawn = (el: Element): number => [...curves(el).values()].filter(([, d]) => d.startsWith("M")).length;
+
 /** Curve path element and its `d` of every plot, by edge key. */
 function curves(el: Element): Map<string, [Element, string]> {
   const out = new Map<string, [Element, string]>();
@@ -52,8 +61,9 @@ function curves(el: Element): Map<string, [Element, string]> {
 }
 
 /** The paths a fresh widget draws for `state` (what every plot must end up showing). */
-function drawnFresh(state: Model): Map<string, string> {
+async function drawnFresh(state: Model): Promise<Map<string, string>> {
   const { el } = mount(structuredClone(state));
+  await frames();
   const out = new Map([...curves(el)].map(([k, [, d]]) => [k, d]));
   el.remove();
   return out;
@@ -64,11 +74,12 @@ describe("training frames", () => {
     vi.useFakeTimers();
     const state = bigState();
     const { el, model } = mount(state);
+    await frames();
     const before = curves(el);
     expect(before.size).toBe(150);
     expect(150).toBeGreaterThan(2 * FRAME_PLOTS);
     const next = edgeCurves(150, 21, 0.7);
-    const want = drawnFresh({ ...state, curves: next });
+    const want = await drawnFresh({ ...state, curves: next });
 
     model.set("curves", next);
     await vi.advanceTimersByTimeAsync(0); // the coalesced update ran, no animation frame yet
@@ -87,12 +98,13 @@ describe("training frames", () => {
     vi.useFakeTimers();
     const state = bigState();
     const { el, model } = mount(state);
+    await frames();
     const before = curves(el);
+    const want = await drawnFresh({ ...state, curves: edgeCurves(150, 21, 0.5) });
     for (let f = 1; f <= 5; f++) {
       model.set("curves", edgeCurves(150, 21, 0.1 * f));
       await vi.advanceTimersByTimeAsync(0); // no animation frame between two training frames
     }
-    const want = drawnFresh({ ...state, curves: edgeCurves(150, 21, 0.5) });
     const first = curves(el);
     // each slice went on from where the previous one stopped: 5 slices reached every plot
     expect([...first].every(([k, [, d]]) => d !== before.get(k)![1])).toBe(true);
@@ -105,12 +117,13 @@ describe("training frames", () => {
     vi.useFakeTimers();
     const state = bigState([[4, 0], [10, 0], [2, 0], [1, 0]]); // 62 plots: 48 + a tail of 14
     const { el, model } = mount(state);
+    await frames();
     expect(curves(el).size).toBe(62);
     expect(62).toBeGreaterThan(FRAME_PLOTS);
     const next = edgeCurves(62, 21, 0.4);
+    const want = await drawnFresh({ ...state, curves: next });
     model.set("curves", next);
     await vi.advanceTimersByTimeAsync(0); // no animation frame
-    const want = drawnFresh({ ...state, curves: next });
     expect([...curves(el)].every(([k, [, d]]) => d === want.get(k))).toBe(true);
   });
 
@@ -118,22 +131,45 @@ describe("training frames", () => {
     vi.useFakeTimers();
     const state = { ...bigState(), selected: [2, 9, 0] };
     const { el, model } = mount(state);
+    await frames();
     const next = edgeCurves(150, 21, 0.3);
+    const want = await drawnFresh({ ...state, curves: next });
     model.set("curves", next);
     await vi.advanceTimersByTimeAsync(0);
-    expect(curves(el).get("2,9,0")![1]).toBe(drawnFresh({ ...state, curves: next }).get("2,9,0"));
+    expect(curves(el).get("2,9,0")![1]).toBe(want.get("2,9,0"));
   });
 
-  it("a new structure (a prune) is drawn at once, and its edges get keyboard stops", async () => {
+  it("a first render shows a slice of plots at once and every plot within the next frames", async () => {
+    vi.useFakeTimers();
+    const state = bigState();
+    const want = await drawnFresh(state);
+    expect([...want.values()].every((d) => d.startsWith("M"))).toBe(true);
+    const { el } = mount(state);
+    expect(curves(el).size).toBe(150); // every plot's box and line at once
+    expect(drawn(el)).toBe(FRAME_PLOTS);
+    let frame = 0;
+    while (drawn(el) < 150 && frame++ < 10) {
+      const n = drawn(el);
+      await vi.advanceTimersByTimeAsync(17); // one animation frame: one more slice
+      expect(drawn(el) - n).toBeLessThanOrEqual(1.5 * FRAME_PLOTS); // the last slice takes a short tail
+    }
+    expect(frame).toBe(2); // 48 + 48 + a tail of 54 (< 1.5 slices)
+    expect([...curves(el)].every(([k, [, d]]) => d === want.get(k))).toBe(true);
+  });
+
+  it("a new structure (a prune) is drawn in slices too, and its edges get keyboard stops", async () => {
     const state = bigState();
     const { el, model } = mount(state);
+    await frames();
     const edges = state.structure.edges.map((e, k) => ({ ...e, active: k !== 0 }));
     const pruned = { ...state.structure, edges };
     const next = edgeCurves(150, 21, 0.2);
+    const want = await drawnFresh({ ...state, structure: pruned, curves: next });
     model.set("structure", pruned);
     model.set("curves", next);
     await flush();
-    const want = drawnFresh({ ...state, structure: pruned, curves: next });
+    expect(drawn(el)).toBe(FRAME_PLOTS);
+    await frames();
     const now = curves(el);
     expect(now.size).toBe(149);
     expect(now.has("0,0,0")).toBe(false);

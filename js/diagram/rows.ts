@@ -6,6 +6,9 @@
 // (at least `pitch` apart) and rows already full; ties go to the row nearest the middle.
 // A last right-to-left pass per row keeps every box inside [lo, hi]. Uncrowded boxes sit
 // exactly on their lines; crowded ones move aside as little as this greedy finds.
+// A page draws the diagram once, mostly before V8 has optimised this code, so the loops
+// below allocate nothing per step (no destructuring, no tuples, typed arrays): unoptimised,
+// each array made in an inner loop costs an allocation and soon a garbage collection.
 
 export interface Line {
   a: [number, number]; // source node (x, y)
@@ -19,8 +22,10 @@ export interface Box {
 
 /** x of `line` at height `y` (the straight line from a to b, extended). */
 export function lineX(line: Line, y: number): number {
-  const [ax, ay] = line.a;
-  const [bx, by] = line.b;
+  const ax = line.a[0];
+  const ay = line.a[1];
+  const bx = line.b[0];
+  const by = line.b[1];
   if (ay === by) return (ax + bx) / 2;
   return ax + ((bx - ax) * (ay - y)) / (ay - by);
 }
@@ -32,25 +37,37 @@ export function lineX(line: Line, y: number): number {
  * @returns xs[m] for want[m]
  */
 export function centred(want: number[], pitch: number, lo: number, hi: number): number[] {
-  const idx = want.map((_, m) => m).sort((p, q) => want[p] - want[q] || p - q);
-  // block: first slot, count, sum of (want - offset in block)
-  const blocks: { first: number; n: number; sum: number }[] = [];
-  const start = (bk: { n: number; sum: number }): number =>
-    Math.min(Math.max(bk.sum / bk.n, lo), Math.max(lo, hi - (bk.n - 1) * pitch));
-  idx.forEach((m, slot) => {
-    let cur = { first: slot, n: 1, sum: want[m] };
-    while (blocks.length) {
-      const prev = blocks[blocks.length - 1];
-      if (start(prev) + prev.n * pitch <= start(cur) + 1e-9) break;
-      blocks.pop();
-      cur = { first: prev.first, n: prev.n + cur.n, sum: prev.sum + cur.sum - cur.n * prev.n * pitch };
+  const n = want.length;
+  const idx = new Array<number>(n);
+  for (let m = 0; m < n; m++) idx[m] = m;
+  idx.sort((p, q) => want[p] - want[q] || p - q);
+  // a stack of blocks: first slot, count, sum of (want - offset in block)
+  const first = new Int32Array(n);
+  const count = new Int32Array(n);
+  const sum = new Float64Array(n);
+  let top = 0;
+  const start = (nb: number, sb: number): number => Math.min(Math.max(sb / nb, lo), Math.max(lo, hi - (nb - 1) * pitch));
+  for (let slot = 0; slot < n; slot++) {
+    let f = slot;
+    let c = 1;
+    let sm = want[idx[slot]];
+    while (top > 0) {
+      const p = top - 1;
+      if (start(count[p], sum[p]) + count[p] * pitch <= start(c, sm) + 1e-9) break;
+      top--;
+      sm = sum[p] + sm - c * count[p] * pitch;
+      c += count[p];
+      f = first[p];
     }
-    blocks.push(cur);
-  });
-  const xs = new Array<number>(want.length);
-  for (const bk of blocks) {
-    const s0 = start(bk);
-    for (let t = 0; t < bk.n; t++) xs[idx[bk.first + t]] = s0 + t * pitch;
+    first[top] = f;
+    count[top] = c;
+    sum[top] = sm;
+    top++;
+  }
+  const xs = new Array<number>(n);
+  for (let b = 0; b < top; b++) {
+    const s0 = start(count[b], sum[b]);
+    for (let t = 0; t < count[b]; t++) xs[idx[first[b] + t]] = s0 + t * pitch;
   }
   return xs;
 }
@@ -65,22 +82,25 @@ export function centred(want: number[], pitch: number, lo: number, hi: number): 
  */
 export function placeInRows(lines: Line[], rowY: number[], pitch: number, lo: number, hi: number): Box[] {
   const nRows = Math.max(1, rowY.length);
+  const n = lines.length;
   const perRow = Math.max(1, Math.floor((hi - lo) / pitch + 1e-9) + 1);
   const midY = (rowY[0] + rowY[nRows - 1]) / 2;
   const midRow = (nRows - 1) / 2;
   // every line's x at every row, computed once (the greedy below reads each many times)
-  const at = new Float64Array(lines.length * nRows);
-  const mid = new Float64Array(lines.length);
-  lines.forEach((line, k) => {
-    for (let r = 0; r < nRows; r++) at[k * nRows + r] = lineX(line, rowY[r]);
-    mid[k] = lineX(line, midY);
-  });
-  const order = lines.map((_, k) => k).sort((p, q) => mid[p] - mid[q] || p - q);
-  const right = new Array<number>(nRows).fill(-Infinity);
-  const count = new Array<number>(nRows).fill(0);
-  const members: number[][] = Array.from({ length: nRows }, () => []);
-  const out: Box[] = lines.map(() => ({ x: 0, row: 0 }));
-  for (const k of order) {
+  const at = new Float64Array(n * nRows);
+  const mid = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    for (let r = 0; r < nRows; r++) at[k * nRows + r] = lineX(lines[k], rowY[r]);
+    mid[k] = lineX(lines[k], midY);
+  }
+  const order = new Array<number>(n);
+  for (let k = 0; k < n; k++) order[k] = k;
+  order.sort((p, q) => mid[p] - mid[q] || p - q);
+  const right = new Float64Array(nRows).fill(-Infinity);
+  const count = new Int32Array(nRows);
+  const rowOf = new Int32Array(n);
+  for (let o = 0; o < n; o++) {
+    const k = order[o];
     let best = -1;
     let bestCost = Infinity;
     let bestX = 0;
@@ -89,20 +109,35 @@ export function placeInRows(lines: Line[], rowY: number[], pitch: number, lo: nu
       const line = at[k * nRows + r];
       const x = Math.max(Math.min(hi, Math.max(lo, line)), right[r] + pitch);
       const cost = Math.abs(x - line) + 1e-3 * Math.abs(r - midRow);
-      if (cost < bestCost) [best, bestCost, bestX] = [r, cost, x];
+      if (cost < bestCost) {
+        best = r;
+        bestCost = cost;
+        bestX = x;
+      }
     }
-    if (best < 0) [best, bestX] = [nRows - 1, right[nRows - 1] + pitch]; // over capacity: the caller sized the rows
-    out[k] = { x: bestX, row: best };
+    if (best < 0) {
+      best = nRows - 1; // over capacity: the caller sized the rows
+      bestX = right[best] + pitch;
+    }
+    rowOf[k] = best;
     right[best] = bestX;
     count[best]++;
-    members[best].push(k);
   }
-  // within each row: as close to the lines as the pitch allows (least squares, bounded)
-  members.forEach((row, r) => {
-    const want = row.map((k) => at[k * nRows + r]);
+  // within each row (members left to right, as placed): as close to the lines as the pitch
+  // allows (least squares, bounded)
+  const out = new Array<Box>(n);
+  for (let r = 0; r < nRows; r++) {
+    const members: number[] = [];
+    const want: number[] = [];
+    for (let o = 0; o < n; o++) {
+      const k = order[o];
+      if (rowOf[k] !== r) continue;
+      members.push(k);
+      want.push(at[k * nRows + r]);
+    }
     const xs = centred(want, pitch, lo, hi);
-    row.forEach((k, m) => (out[k].x = xs[m]));
-  });
+    for (let m = 0; m < members.length; m++) out[members[m]] = { x: xs[m], row: r };
+  }
   return out;
 }
 
@@ -135,10 +170,11 @@ export function bandRows(
   for (let rows = fewest; rows <= fewest + extra; rows++) {
     const height = 2 * lineGap + rows * rowPitch;
     const rowY = Array.from({ length: rows }, (_, r) => -(lineGap + (r + 0.5) * rowPitch));
-    const lines: Line[] = ends.map(([ax, bx]) => ({ a: [ax, 0], b: [bx, -height] }));
+    const lines = new Array<Line>(ends.length);
+    for (let k = 0; k < ends.length; k++) lines[k] = { a: [ends[k][0], 0], b: [ends[k][1], -height] };
     const boxes = placeInRows(lines, rowY, pitch, lo, hi);
     let off = 0;
-    boxes.forEach((b, k) => (off = Math.max(off, Math.abs(b.x - lineX(lines[k], rowY[b.row])))));
+    for (let k = 0; k < boxes.length; k++) off = Math.max(off, Math.abs(boxes[k].x - lineX(lines[k], rowY[boxes[k].row])));
     if (off > 0.9 * worst) break; // a row more hardly helps (a dense band): keep the fewer rows
     out = { rows, boxes, height };
     worst = off;
