@@ -287,6 +287,7 @@ def main() -> int:
                         r = page.evaluate("() => window.__result")
                         trace = browser.stop_tracing()
                         r["coldCpu"] = (task_cpu(trace, "kw-cold") or [float("nan")])[0]
+                        r["coldRestCpu"] = task_cpu(trace, "kw-cold", "kw-cold-end")
                         r["streamCpu"] = task_cpu(trace, "kw-stream-start", "kw-stream-end")
                         r["name"] += "" if b == "entry" else f" (before, {args.baseline})"
                         results.append(r)
@@ -303,6 +304,11 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "bench_render.md").write_text(text)
     return 0
+
+
+def _long(wall: list[float]) -> str:
+    """'N (max X)' of long tasks' wall times, pooled over rounds."""
+    return f"{len(wall)} (max {max(wall):.0f})" if wall else "0"
 
 
 def _cpu_long(cpu: list[float]) -> str:
@@ -340,25 +346,30 @@ def report(
         "curves, 48 activation samples per edge, attribution scores); a fresh page per case "
         f"and round ({rounds} round(s), interleaved; single values are medians over rounds). "
         "Times in ms: render = script + style + layout (forced), wall clock, and the CPU "
-        "(main-thread time in Chromium's trace) of that task; first frame = until the next "
-        "animation frame; update = the task of one training frame (curves + samples + "
-        "scores), all plots = until its last slice of plots is drawn; stream = 30 such frames "
-        "at 10/s, with every long task (> 50 ms wall) the browser reported and the longest "
-        "task's CPU time. "
+        "(main-thread time in Chromium's trace) of that task (the state's arrays are decoded "
+        "in an earlier task, as ipywidgets does); first frame = until the next animation "
+        "frame; all plots (cold) = until the first render's last slice of plots is drawn, "
+        "with the long tasks (> 50 ms wall, the render's own included) until then and the "
+        "longest CPU of the tasks after the render's; update = the task of one training "
+        "frame (curves + samples + scores), all plots = until its last slice of plots is "
+        "drawn; stream = 30 such frames at 10/s, with every long task (> 50 ms wall) the "
+        "browser reported and the longest task's CPU time. "
         f"Load average at the end: {load:.1f} on {os.cpu_count()} cores (a shared VM: wall "
         "times grow with the load, CPU times much less; compare rows of one run, not runs).",
         "",
         "| model | plots shown of edges | first render (cold) | its CPU | first frame "
+        "| all plots (cold) | long tasks until then | later tasks: CPU max "
         "| render (warm, median) | update (median) | update, all plots (median) "
         "| hover (median) | stream: frame max | long tasks in stream | stream: task CPU ms |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
-        long = r["longTasks"]
-        lt = f"{len(long)} (max {max(long):.0f})" if long else "0"
+        lt, clt = _long(r["longTasks"]), _long(r["coldLong"])
+        rest = f"{max(r['coldRestCpu']):.1f}" if r["coldRestCpu"] else "-"
         lines.append(
             f"| {r['name']} | {r['shown']} of {r['edges']} | {r['first']:.1f} | "
-            f"{r['coldCpu']:.1f} | {r['firstFrame']:.1f} | {med(r['renders']):.1f} | "
+            f"{r['coldCpu']:.1f} | {r['firstFrame']:.1f} | {r['coldAll']:.1f} | {clt} | "
+            f"{rest} | {med(r['renders']):.1f} | "
             f"{med(r['updates']):.1f} | {med(r['settled']):.1f} | {med(r['hovers']):.1f} | "
             f"{max(r['frameScript']):.1f} | {lt} | {_cpu_long(r['streamCpu'])} |"
         )

@@ -18,6 +18,8 @@ interface Result {
   shown: number;
   first: number;
   firstFrame: number;
+  coldAll: number; // from the cold render until its last slice of plots is drawn
+  coldLong: number[]; // long tasks (wall) from the cold render until then, the render's own included
   renders: number[];
   updates: number[];
   settled: number[]; // from a training frame until its last slice of plots is drawn
@@ -47,24 +49,54 @@ function revive(v: unknown): unknown {
 const nextFrame = (): Promise<void> => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
 const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 0));
 
-function mount(c: Case): { ms: number; el: HTMLElement; model: FakeModel; t0: number } {
+/** The state as the widget receives it (arrays decoded before the render, as ipywidgets does). */
+const stateOf = (c: Case): Model => revive(structuredClone(c.state)) as Model;
+
+function mount(state: Model): { ms: number; el: HTMLElement; model: FakeModel; t0: number } {
   const el = document.createElement("div");
   document.body.appendChild(el);
-  const model = new FakeModel(revive(structuredClone(c.state)) as Model);
+  const model = new FakeModel(state);
   const t0 = performance.now();
   widget.render({ model, el } as never);
   void el.getBoundingClientRect(); // include style and layout
   return { ms: performance.now() - t0, el, model, t0 };
 }
 
+/** Wait until an animation frame passes with no plot path written; the time of the last write. */
+async function quiet(svgEl: Element, t0: number): Promise<number> {
+  let changed = true;
+  const mo = new MutationObserver(() => (changed = true));
+  mo.observe(svgEl, { attributes: true, attributeFilter: ["d"], subtree: true });
+  let last = performance.now();
+  while (changed) {
+    changed = false;
+    last = performance.now();
+    await nextFrame();
+  }
+  mo.disconnect();
+  return last - t0;
+}
+
 async function run(c: Case): Promise<Result> {
+  const state = stateOf(c);
+  await tick(); // decoding is not the render: the cold render is a task of its own
+  const coldLong: number[] = [];
+  const coldObs = new PerformanceObserver((list) => list.getEntries().forEach((e) => coldLong.push(e.duration)));
+  coldObs.observe({ type: "longtask", buffered: false });
   performance.mark("kw-cold"); // the trace's CPU time of this task is reported (trace_cpu.py)
-  const first = mount(c);
+  const first = mount(state);
   await nextFrame();
   const firstFrame = performance.now() - first.t0;
+  // the first render draws a slice of plots, the rest in the next frames (js/diagram/redraw.ts)
+  const coldAll = Math.max(firstFrame, await quiet(first.el.querySelector(".kw-svg")!, first.t0));
+  performance.mark("kw-cold-end");
+  await tick(); // the long-task observer reports after the task
+  coldObs.disconnect();
   const renders: number[] = [];
   for (let i = 0; i < 10; i++) {
-    const r = mount(c);
+    const st = stateOf(c);
+    await tick();
+    const r = mount(st);
     renders.push(r.ms);
     r.el.remove();
     await tick();
@@ -85,20 +117,10 @@ async function run(c: Case): Promise<Result> {
   const settled: number[] = [];
   const svgEl = first.el.querySelector(".kw-svg")!;
   for (let i = 0; i < 5; i++) {
-    let changed = true;
-    const mo = new MutationObserver(() => (changed = true));
-    mo.observe(svgEl, { attributes: true, attributeFilter: ["d"], subtree: true });
     const t0 = performance.now();
     apply(first.model, frames[i % frames.length]);
     await tick();
-    let last = performance.now();
-    while (changed) {
-      changed = false;
-      last = performance.now();
-      await nextFrame();
-    }
-    mo.disconnect();
-    settled.push(last - t0);
+    settled.push(await quiet(svgEl, t0));
   }
   const plots = Array.from(first.el.querySelectorAll<SVGGElement>("[data-edge]")).filter((g) => g.style.display !== "none");
   const hovers: number[] = [];
@@ -132,6 +154,8 @@ async function run(c: Case): Promise<Result> {
     shown: Array.from(first.el.querySelectorAll<SVGGElement>("[data-edge]")).filter((g) => g.style.display !== "none").length,
     first: first.ms,
     firstFrame,
+    coldAll,
+    coldLong,
     renders,
     updates,
     settled,
@@ -149,7 +173,7 @@ async function main(): Promise<void> {
   const c = cases.find((x) => x.name === params.get("case")) ?? cases[0];
   const w = window as unknown as { __result: Result; __shown: boolean };
   if (params.get("show")) {
-    mount(c);
+    mount(stateOf(c));
     w.__shown = true;
     return;
   }
