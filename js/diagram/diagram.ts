@@ -11,7 +11,7 @@ import { html, svg } from "../plot";
 import { DiagramControls } from "./controls";
 import { attachDrag } from "./drag";
 import { createEdge, placeEdge, setTitle, type EdgeData, type EdgeView } from "./edges";
-import { edgeOpacity, faintEdges, LARGE_MODEL } from "./faint";
+import { edgeOpacity, faintEdges, LARGE_MODEL, opacityMoved } from "./faint";
 import { Highlighter } from "./highlight";
 import { importance, MAX_INPUTS } from "./inputs";
 import { DEFAULT_WIDTH, layout, type EdgePos, type Layout } from "./layout";
@@ -337,10 +337,11 @@ export class Diagram {
     }
     if (!on) return; // a hidden plot's opacity is written when it is shown again
     this.shown.push(view);
-    const o = edgeOpacity(view.score ?? undefined, this.beta).toFixed(3);
-    if (o !== view.opacity) {
-      view.group.setAttribute("opacity", o);
-      view.line.setAttribute("opacity", o);
+    const o = edgeOpacity(view.score ?? undefined, this.beta);
+    if (opacityMoved(view.opacity, o)) {
+      const text = o.toFixed(3);
+      view.group.setAttribute("opacity", text);
+      view.line.setAttribute("opacity", text);
       view.opacity = o;
     }
   }

@@ -21,7 +21,7 @@ export interface EdgeView {
   dots: SVGPathElement;
   title: SVGTitleElement | null; // the tooltip, made when first pointed at (setTitle)
   size: [number, number]; // box size the paths were drawn for
-  opacity: string; // last opacity written
+  opacity: number; // last opacity written (NaN: none yet; faint.ts opacityMoved)
   score: number | null; // score shown in the tooltip (written when shown)
   titled: boolean; // tooltip up to date with `score`
   drawn: [string, string]; // last curve / dots paths written
@@ -89,7 +89,7 @@ export function createEdge(pos: EdgePos): EdgeView {
   }
   const view: EdgeView = {
     pos, index: pos.index, key: pos.key, line, linePaths: [hit, stroke], group, bg,
-    curve, dots, title: null, size: [0, 0], drawn: ["", ""], placed: "", opacity: "", score: null, titled: false,
+    curve, dots, title: null, size: [0, 0], drawn: ["", ""], placed: "", opacity: NaN, score: null, titled: false,
   };  // prettier-ignore
   return view;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { edgeOpacity, FAINT_OPACITY, faintEdges } from "./faint";
+import { edgeOpacity, FAINT_OPACITY, faintEdges, OPACITY_TOLERANCE, opacityMoved } from "./faint";
 
 describe("faintEdges", () => {
   const layer = (e: number) => (e < 4 ? 0 : 1);
@@ -22,5 +22,15 @@ describe("faintEdges", () => {
     const scores = [1, 0.05];
     expect(faintEdges(scores.keys(), scores, 3, layer).size).toBe(0); // tanh(0.15) > 0.1
     expect([...faintEdges(scores.keys(), scores, 1, layer)]).toEqual([1]); // tanh(0.05) < 0.1
+  });
+});
+
+describe("opacityMoved", () => {
+  it("redraws an edge first, then only once its opacity moved by OPACITY_TOLERANCE", () => {
+    expect(opacityMoved(NaN, 0.5)).toBe(true); // never drawn
+    expect(opacityMoved(0.5, 0.5 + 0.9 * OPACITY_TOLERANCE)).toBe(false);
+    expect(opacityMoved(0.5, 0.5 - 0.9 * OPACITY_TOLERANCE)).toBe(false);
+    expect(opacityMoved(0.5, 0.5 + OPACITY_TOLERANCE)).toBe(true);
+    expect(opacityMoved(0.5, 0.5 - 1.1 * OPACITY_TOLERANCE)).toBe(true);
   });
 });

@@ -15,6 +15,16 @@ export function edgeOpacity(score: number | undefined, beta: number): number {
   return Math.max(0.05, Math.tanh(beta * score));
 }
 
+/** How far the drawn opacity may lag the score's: a training frame rewrites (and restyles)
+ * only the edges whose opacity moved this much since it was last drawn, not every edge whose
+ * score moved a little. */
+export const OPACITY_TOLERANCE = 0.02;
+
+/** Whether an edge drawn at opacity `drawn` (NaN: never drawn) must be drawn again at `now`. */
+export function opacityMoved(drawn: number, now: number): boolean {
+  return !(Math.abs(now - drawn) < OPACITY_TOLERANCE);
+}
+
 /**
  * The faint edges among `indices` (see above); empty without scores.
  *

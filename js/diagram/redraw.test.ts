@@ -199,6 +199,22 @@ describe("scores during training", () => {
     expect(Number(el.querySelector('[data-line="0,0,1"]')!.getAttribute("opacity"))).toBeCloseTo(Math.tanh(0.6), 3);
   });
 
+  it("rewrite an edge's opacity only once it moved by OPACITY_TOLERANCE", async () => {
+    const { el, model } = mount(bigState()); // every score 0.5
+    let written = 0;
+    const writes = new MutationObserver((records) => (written += records.length));
+    writes.observe(el, { attributes: true, attributeFilter: ["opacity"], subtree: true });
+    setScores(model, () => 0.501); // tanh(1.503) - tanh(1.5) ~ 0.0003: nothing to redraw
+    await flush();
+    expect(written).toBe(0);
+    expect(opacity(el, "0,0,0")).toBeCloseTo(Math.tanh(1.5), 3);
+    setScores(model, (e) => (e === 0 ? 0.3 : 0.501)); // one edge moved: its plot and line only
+    await flush();
+    expect(written).toBe(2);
+    expect(opacity(el, "0,0,0")).toBeCloseTo(Math.tanh(0.9), 3);
+    writes.disconnect();
+  });
+
   it("write an edge's tooltip when the pointer reaches it, with the score of then", async () => {
     const { el, model } = mount(bigState());
     const plot = el.querySelector('[data-edge="1,2,3"]')!;
