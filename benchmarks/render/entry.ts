@@ -122,7 +122,7 @@ async function run(c: Case): Promise<Result> {
     await tick();
     settled.push(await quiet(svgEl, t0));
   }
-  const plots = Array.from(first.el.querySelectorAll<SVGGElement>("[data-edge]")).filter((g) => g.style.display !== "none");
+  const plots = Array.from(first.el.querySelectorAll<SVGGElement>("[data-edge]")).filter((g) => g.style.display !== "none" && g.getAttribute("opacity") !== "0.000");
   const hovers: number[] = [];
   for (let i = 0; i < 10; i++) {
     const t0 = performance.now();
@@ -151,7 +151,7 @@ async function run(c: Case): Promise<Result> {
   return {
     name: c.name,
     edges: ((c.state.structure as { edges?: unknown[] }).edges ?? []).length,
-    shown: Array.from(first.el.querySelectorAll<SVGGElement>("[data-edge]")).filter((g) => g.style.display !== "none").length,
+    shown: Array.from(first.el.querySelectorAll<SVGGElement>("[data-edge]")).filter((g) => g.style.display !== "none" && g.getAttribute("opacity") !== "0.000").length,
     first: first.ms,
     firstFrame,
     coldAll,

@@ -38,8 +38,11 @@ function mount(state = smallState()) {
   return { model, el };
 }
 
+// shown: laid out (displayed) and not hidden in place (opacity 0 while scores stream)
 const visible = (el: Element) =>
-  Array.from(el.querySelectorAll<SVGGElement>("[data-edge]")).filter((g) => g.style.display !== "none");
+  Array.from(el.querySelectorAll<SVGGElement>("[data-edge]")).filter(
+    (g) => g.style.display !== "none" && g.getAttribute("opacity") !== "0.000",
+  );
 const strong = (e: number) => (e % 3 === 0 ? 0.5 : 0.001); // tanh(3 * 0.001) < FAINT_OPACITY
 
 describe("diagram layers", () => {
@@ -87,9 +90,15 @@ describe("faint edges", () => {
     model.set("scores", { ...model.state.scores, edge: encode(model.state.structure.edges.map((_, e) => strong(e))) });
     await vi.advanceTimersByTimeAsync(0);
     expect(visible(el)).toHaveLength(50);
+    const hidden = el.querySelector<SVGGElement>('[data-edge="0,0,1"]')!; // faint: hidden in place
+    expect([hidden.style.display, hidden.getAttribute("opacity")]).toEqual(["", "0.000"]);
+    expect(el.querySelector('[data-line="0,0,1"]')!.getAttribute("opacity")).toBe("0.000");
+    hidden.querySelector(".kw-thumb-bg")!.dispatchEvent(new MouseEvent("pointerover", { bubbles: true }));
+    expect(el.querySelectorAll(".kw-hl")).toHaveLength(0); // not lit: it is not shown
     expect(el.querySelector('[data-edge="0,0,0"]')!.getAttribute("transform")).toBe(before);
     await vi.advanceTimersByTimeAsync(1000);
     expect(visible(el)).toHaveLength(50);
+    expect(hidden.style.display).toBe("none"); // laid out again without it
     expect(el.querySelector('[data-edge="0,0,0"]')!.getAttribute("transform")).not.toBe(before);
   });
 

@@ -42,7 +42,7 @@ export class Diagram {
   private controls: DiagramControls;
   private drawable = new Map<string, number>(); // key -> index of every drawable edge
   private views = new Map<string, EdgeView>(); // the drawable edges laid out so far (made on first use)
-  private shown: EdgeView[] = []; // laid out and not hidden in place
+  private shown: EdgeView[] = []; // laid out and not hidden in place (drawn, hit, lit)
   private nodeEls = new Map<string, SVGGElement>();
   private structure: Structure = {} as Structure;
   private showPruned = false;
@@ -328,17 +328,23 @@ export class Diagram {
     }
   }
 
+  /**
+   * Show or hide one edge. An edge the layout left out is not displayed; one hidden in place
+   * (turned faint while scores stream, until they settle and the diagram is laid out again) is
+   * drawn at opacity 0 and left out of `shown` (no redraw, hit, hover or highlight). A new
+   * opacity restyles the edge's two groups, while display: none would rebuild and lay out their
+   * subtrees: at the start of training 100+ edges turn faint or back per frame.
+   */
   private show(view: EdgeView, placed: boolean): void {
-    const on = placed && !this.isHiddenInPlace(view);
-    const display = on ? "" : "none";
+    const display = placed ? "" : "none";
     if (view.group.style.display !== display) {
       view.group.style.display = display;
       view.line.style.display = display;
     }
-    if (!on) return; // a hidden plot's opacity is written when it is shown again
-    this.shown.push(view);
-    const o = edgeOpacity(view.score ?? undefined, this.beta);
-    if (opacityMoved(view.opacity, o)) {
+    if (!placed) return; // its opacity is written when it is laid out again
+    const o = this.isHiddenInPlace(view) ? 0 : edgeOpacity(view.score ?? undefined, this.beta);
+    if (o > 0) this.shown.push(view);
+    if (o === 0 ? view.opacity !== 0 : opacityMoved(view.opacity, o)) {
       const text = o.toFixed(3);
       view.group.setAttribute("opacity", text);
       view.line.setAttribute("opacity", text);

@@ -81,7 +81,9 @@ export class DiagramPointer {
 
   private onOver = (e: PointerEvent): void => {
     if (this.host.el.classList.contains("kw-dragging")) return;
-    const h = this.domHit(e.target);
+    let h = this.domHit(e.target);
+    // an edge hidden in place (opacity 0, diagram.ts show) is still under the pointer
+    if (h?.kind === "edge" && !this.host.shown().some((v) => v.key === h!.key)) h = null;
     if (h?.kind === "edge") this.host.describe(h.key);
     if (!h) this.host.hover.clear();
     else this.host.hover.show(h.key, h.kind === "node", this.host.shown(), (k) => this.host.nodeEl(k));
