@@ -20,7 +20,7 @@ import { ParetoPanel } from "./panels/pareto";
 import { Toolbar } from "./panels/toolbar";
 import { html } from "./plot";
 import { markReadOnly } from "./readonly";
-import { GRACE_MS, ScrollMemory, claim, sameModel, track, untrack, type Reattachable } from "./reattach";
+import { GRACE_MS, ScrollMemory, StagedEntry, claim, sameModel, track, untrack, type Reattachable } from "./reattach";
 import { Timeline } from "./timeline/timeline";
 
 type Key = keyof Model;
@@ -47,6 +47,7 @@ class View implements Reattachable {
   private root: HTMLElement;
   private scrolls: ScrollMemory;
   private focus: FocusMemory;
+  private entry: StagedEntry | null = null; // the diagram going back into the page (reattach)
   private graceTimer: ReturnType<typeof setTimeout> | null = null;
   private linkOptions: LinkOptions;
   private banner = new Banner();
@@ -149,9 +150,13 @@ class View implements Reattachable {
     this.host = host;
     this.attached = false;
     this.listen();
-    host.appendChild(this.root);
     this.link = new Link(model, () => this.applyControls(), this.linkOptions);
     this.flush(); // changes that came while detached (kept pending by retired())
+    // out of the page, the diagram has no style left: it goes back a batch per frame
+    this.entry?.finish();
+    const layers = Array.from(this.root.querySelectorAll(".kw-svg > g"));
+    this.entry = new StagedEntry(this.root, layers, () => this.focus.restore(100));
+    host.appendChild(this.root);
     this.scrolls.restore();
     this.focus.restore(100);
     this.noteAttached();
@@ -190,6 +195,7 @@ class View implements Reattachable {
     const d = this.dirty;
     if (!d.size) return;
     this.dirty = new Set();
+    this.entry?.finish(); // the diagram redraws and lays out with all its elements
     const m = this.model;
     const rebuilt = d.has("structure") || d.has("show_pruned");
     const scores = m.get("scores");
@@ -358,6 +364,7 @@ class View implements Reattachable {
     if (this.disposed) return;
     this.disposed = true;
     untrack(this);
+    this.entry?.finish();
     if (this.graceTimer) clearTimeout(this.graceTimer);
     this.scrolls.dispose();
     for (const [ev, h] of this.handlers) this.model.off(ev, h);

@@ -208,8 +208,11 @@ def build_arrays(
             xs = sample_inputs(lo, hi, points)  # (P, in)
             cx.append(input_rows(xs, layer.out_dim))
             cy.append(edge_rows(layer.edge_activations(xs)))  # (in*out, P)
+        # y before x: ipywidgets compares each new trait value with the last one (lodash
+        # isEqual, byte by byte for binary buffers) and x (the fixed data of layer 0) is
+        # mostly unchanged from frame to frame, y never: y first ends that compare at once.
         out: dict[str, dict[str, Any]] = {
-            "curves": {"x": _np(torch.cat(cx)), "y": _np(torch.cat(cy))},
+            "curves": {"y": _np(torch.cat(cy)), "x": _np(torch.cat(cx))},
             "samples": {},
             "scores": {},
         }
@@ -218,7 +221,7 @@ def build_arrays(
         s = min(samples, trace.inputs[0].shape[0])
         sx = [input_rows(trace.inputs[l][:s], lay.out_dim) for l, lay in enumerate(model.layers)]
         sy = [edge_rows(acts[:s]) for acts in trace.edge_acts]
-        out["samples"] = {"x": _np(torch.cat(sx)), "y": _np(torch.cat(sy))}
+        out["samples"] = {"y": _np(torch.cat(sy)), "x": _np(torch.cat(sx))}
         node_scores = attribute(model, x_sub, trace=trace)
         assert model.edge_scores is not None
         # edge_scores[l] is (out, in): transpose to the (i, j) edge order

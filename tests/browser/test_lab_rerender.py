@@ -10,6 +10,7 @@ state. In real JupyterLab with Debian's Chromium.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -114,3 +115,74 @@ def test_rerendered_output_keeps_zoom_pan_and_view_and_saves_fresh_svg(
             break
         assert time.monotonic() < deadline, f"saved SVG has {_edges_in(svg)} edges, not 7"
         time.sleep(0.25)
+
+
+BIG_CELL = (
+    "import torch\n"
+    "from kanwidget import KAN, KANWidget, create_dataset\n"
+    "f = lambda x: torch.sin(torch.pi * x[:, [0]]) + x[:, [1]] ** 2\n"
+    "data = create_dataset(f, n_var=4, train_num=200, test_num=50, seed=0)\n"
+    "model = KAN([4, 10, 10, 1], grid=5, seed=0)\n"
+    "w = KANWidget(model, data)\n"
+    "w"
+)
+
+# Every batch of elements put into the diagram's layers since they were last emptied (a
+# MutationObserver's records): what the view did to go back into the re-rendered output.
+WATCH_ENTRY = """() => {
+  const root = document.querySelector('.jp-Notebook .kanwidget');
+  window.__kwRoot = root;
+  window.__kwBatches = [];
+  const count = (n) => n.nodeType === 1 ? n.getElementsByTagName('*').length + 1 : 0;
+  const obs = new MutationObserver((records) => {
+    for (const r of records) {
+      if (r.removedNodes.length) window.__kwBatches = [];
+      const added = [...r.addedNodes].reduce((a, n) => a + count(n), 0);
+      if (added) window.__kwBatches.push(added);
+    }
+  });
+  root.querySelectorAll('.kw-svg > g').forEach((g) => obs.observe(g, {childList: true}));
+  return [...root.querySelectorAll('[data-edge]')].map((g) => g.dataset.edge);
+}"""
+
+SVG_SIZE = (
+    "() => document.querySelector('.jp-Notebook .kanwidget .kw-svg').querySelectorAll('*').length"
+)
+
+
+def test_training_end_refreshes_stored_svg_and_moves_big_view_back_in_batches(
+    lab: LabPage, lab_root: Path
+) -> None:
+    """After training, the kernel refreshes the stored SVG (JupyterLab re-renders the
+    output): the saved picture is the trained model's, the live view is the same one, and
+    its 150-edge diagram goes back into the page in batches (reattach.ts StagedEntry), each
+    at most ENTRY_BATCH (600) elements plus one edge's."""
+    name = "rerender_big.ipynb"
+    write_notebook(lab_root / name, [BIG_CELL])
+    lab.open(name)
+    lab.run_all(timeout=120)
+    page = lab.page
+    page.wait_for_function("() => document.querySelectorAll('.kw-plots [data-edge]').length > 0")
+    time.sleep(1.0)  # first layout settled
+    edges = page.evaluate(WATCH_ENTRY)
+    size = page.evaluate(SVG_SIZE)
+    assert size > 2 * 600, "too small a diagram to go back in batches"
+    stored_before = page.evaluate(STORED_SVG, name)
+    lab.execute("w.fit(steps=5, opt='Adam', lr=0.05, update_grid=False); w.wait()", timeout=120)
+    svg_now = lab.execute("print(w._repr_mimebundle_()[0]['image/svg+xml'])").strip()
+    assert svg_now != stored_before.strip()  # training changed the picture
+    lab.wait_until(f"(want) => ({STORED_SVG})({json.dumps(name)}).trim() === want", svg_now)
+    page.wait_for_function(f"(n) => ({SVG_SIZE})() >= n", arg=size)
+    state = page.evaluate(
+        """() => ({
+          views: document.querySelectorAll('.jp-Notebook .kanwidget').length,
+          same: document.querySelector('.jp-Notebook .kanwidget') === window.__kwRoot,
+          edges: [...window.__kwRoot.querySelectorAll('[data-edge]')].map((g) => g.dataset.edge),
+          batches: window.__kwBatches,
+        })"""
+    )
+    assert state["views"] == 1 and state["same"], "the live view was rebuilt"
+    assert state["edges"] == edges  # every plot back, in its order
+    batches = state["batches"]
+    assert len(batches) >= 2, batches
+    assert max(batches) <= 600 + 10, batches  # one edge's plot or line: < 10 elements

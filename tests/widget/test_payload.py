@@ -171,3 +171,18 @@ def _time_payload():
         times.append(time.perf_counter() - t0)
     print(f"\npayload build [4,10,10,1] (150 edges, P=48, S=48): "
           f"median {1e3 * np.median(times):.2f} ms, min {1e3 * min(times):.2f} ms")  # fmt: skip
+
+
+def test_payload_arrays_that_change_every_frame_come_first(model, dataset):
+    """ipywidgets deep-compares each new trait value with the last (lodash isEqual, byte by
+    byte for binary buffers, in key order): y changes every training step, x of layer 0 (the
+    fixed data) never, so y must come first for that compare to stop at once."""
+    data = DataSample.from_dataset(dataset)
+    before = build_arrays(model, data)
+    model.fit(dataset, steps=2, opt="Adam", lr=0.05, update_grid=False, progress=False)
+    after = build_arrays(model, data)
+    n0 = model.width_in[0] * model.width_out[1]  # edges of layer 0
+    for key in ("curves", "samples"):
+        assert list(after[key]) == ["y", "x"]
+        np.testing.assert_array_equal(after[key]["x"][:n0], before[key]["x"][:n0])
+        assert not np.array_equal(after[key]["y"][0], before[key]["y"][0])
