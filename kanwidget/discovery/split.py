@@ -81,9 +81,10 @@ def train_surrogate(
     ``clock.now()``) or 100 LBFGS steps; returns ``f(x) -> y`` in original units (torch).
 
     The tests read derivatives off the surrogate, so an under-trained one steers nothing:
-    training goes on past ``end`` until ``MIN_STEPS`` steps are done (all 100 by default), but never past
-    ``hard_end`` (default ``end``).  On a loaded machine a step takes several times longer,
-    and a wall-clock share alone would leave the surrogate too rough to test."""
+    training goes on past ``end`` until ``MIN_STEPS`` steps are done (all 100 by default),
+    but never past ``hard_end`` (default ``end``).  On a loaded machine a step takes
+    several times longer, and a wall-clock share alone would leave the surrogate too rough
+    to test."""
     import torch
 
     from kanwidget.kan import KAN
