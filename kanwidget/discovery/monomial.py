@@ -48,6 +48,7 @@ from .onedim import search_1d
 logger = logging.getLogger(__name__)
 KNOTS = 8
 ENTRIES = (1, -1, 2, -2)
+ZERO_TOUCH = 1e-3  # min |y| / max |y| below which log|y| may have poles (zeros of g)
 REFINE_EVALS = 400  # spline fits of the local search for M2's direction
 
 
@@ -269,17 +270,22 @@ def separable_forms(
         return []  # a pure power law: power_laws has it
     # (score, M2 exponents over pos or None, raw argument column or None, a, M1's columns)
     scored: list[tuple[float, np.ndarray | None, int | None, np.ndarray, list[int]]] = []
-    if other or not (np.all(y > 0) or np.all(y < 0)):
-        # g of one input alone (an angle, a signed input; or a target that changes sign,
-        # where log|g| has poles): the factor is refitted in y's scale, an exact test
+
+    def one_input() -> None:
+        # g of one input alone (an angle, a signed input; or a target that changes sign or
+        # touches zero, where log|g| has poles): the factor is refitted in y's scale, an
+        # exact test
         for j in other or pos:
             if late():
                 break
             cols = [i for i in pos if i != j]
             lxj = np.log(x[sub][:, cols])
             _, a0 = spline_residual(ly, lxj, x[sub, j])
-            a, err = refine_factor(lxj, y[sub], x[sub, j], a0) if cols else (a0, 0.0)
+            a, err = refine_factor(lxj, y[sub], x[sub, j], a0, 24) if cols else (a0, 0.0)
             scored.append((err, None, j, a, cols))
+
+    if other or not (np.all(y > 0) or np.all(y < 0)):
+        one_input()
         limit = 1e-2
     else:
         cand = directions(len(pos), 4 if len(pos) <= 5 else 3)
@@ -309,6 +315,12 @@ def separable_forms(
             if k > (guess is not None) - 1 and err < 0.01 * base and found_support is None:
                 found_support = support
         limit = 0.05 * base  # M2 must explain nearly all of the power law's misfit
+        if float(np.min(ay)) < ZERO_TOUCH * float(np.max(ay)) and not any(
+            t[0] < limit for t in scored
+        ):  # zeros of an oscillating g: no direction explains log|y|; g of one input
+            scored.clear()
+            one_input()
+            limit = 1e-2
     scored.sort(key=lambda t: t[0])
     logger.debug("power-law misfit %.3g; best arguments %s", base,
                  [(round(t[0], 5), t[1], t[2]) for t in scored[:3]])  # fmt: skip

@@ -88,6 +88,28 @@ def test_separable_forms_argument_of_five_inputs(truth, ranges):
     assert sympy.simplify(found - truth) == 0
 
 
+P, Q, R = sympy.symbols("p q r")
+ZERO_LAWS = [  # g with zeros in the range (log|y| has poles) and a hyperbolic g
+    (3 * P * (1 - sympy.cos(Q)), [P, Q], [(1, 3), (1, 12)]),
+    (P**2 * sympy.sin(2 * Q) ** 2, [P, Q], [(1, 3), (1, 6)]),
+    (P / (sympy.exp(Q / R) + sympy.exp(-Q / R)), [P, Q, R], [(1, 3), (1, 4), (1, 3)]),
+    (P * Q / sympy.cosh(2 * Q * R), [P, Q, R], [(1, 3), (0.2, 1), (0.5, 1)]),
+]
+
+
+@pytest.mark.parametrize("truth, syms, ranges", ZERO_LAWS, ids=[str(t) for t, _, _ in ZERO_LAWS])
+def test_separable_forms_zeros_of_g_and_hyperbolic_g(truth, syms, ranges):
+    rng = np.random.default_rng(6)
+    x = np.column_stack([rng.uniform(lo, hi, 2000) for lo, hi in ranges])
+    y = evaluate(truth, syms, x)
+    exprs = separable_forms(x[:1000], y[:1000], syms)
+    assert exprs, "no candidate for a law of the family"
+    err, found = _best_verified(exprs, syms, (x[:1000], y[:1000]), (x[1000:], y[1000:]))
+    assert err < 1e-9
+    xw = np.column_stack([rng.uniform(lo - 0.1 * (hi - lo), hi, 1000) for lo, hi in ranges])
+    assert rel_rmse(evaluate(found, syms, xw), evaluate(truth, syms, xw)) < 1e-6
+
+
 def test_refine_direction_reaches_the_true_direction_from_a_rough_one():
     rng = np.random.default_rng(5)
     lx = np.log(rng.uniform(1, 4, (400, 4)))
