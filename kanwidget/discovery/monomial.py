@@ -17,10 +17,12 @@ cubic B-spline in ``s`` (:func:`spline_residual`).  Candidates are every primiti
 vector with entries in ``-2..2`` on a few inputs (exponents ``1/2`` are the same direction
 as ``1``, rescaled), plus the snapped SVD direction of gradients estimated by local linear
 fits on the log-log data (:func:`local_log_gradients`), which reaches exponents outside
-that grid.  An input that takes non-positive values (an angle around zero, a signed
-coordinate) can only be ``g``'s argument on its own (``y = M1(x) g(theta)``).  Targets that
-change sign are fitted on the rows where ``|y|`` is not small (the spline cannot follow
-``log|g|`` into a zero; the misfit depends on ``s`` only, so ``a`` stays unbiased).
+that grid (refined by a short local search on the exact test's residual when its snap
+fails the test, :func:`refine_direction`).  An input that takes non-positive values (an
+angle around zero, a signed coordinate) can only be ``g``'s argument on its own
+(``y = M1(x) g(theta)``).  Targets that change sign are fitted on the rows where ``|y|`` is
+not small (the spline cannot follow ``log|g|`` into a zero; the misfit depends on ``s``
+only, so ``a`` stays unbiased).
 
 For the best directions, ``M1``'s exponents are snapped to multiples of 1/2 or 1/3 (the
 gauge ``a + lambda b`` is fixed by zeroing one exponent, since ``g`` may absorb any power
@@ -46,6 +48,8 @@ from .onedim import search_1d
 logger = logging.getLogger(__name__)
 KNOTS = 8
 ENTRIES = (1, -1, 2, -2)
+ZERO_TOUCH = 1e-3  # min |y| / max |y| below which log|y| may have poles (zeros of g)
+REFINE_EVALS = 400  # spline fits of the local search for M2's direction
 
 
 def spline_basis(s: np.ndarray, knots: int = KNOTS) -> np.ndarray:
@@ -117,6 +121,38 @@ def affine_direction(grads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     b = vt[0]
     j = int(np.argmax(np.abs(b)))
     return b * np.sign(b[j]), sv
+
+
+def direction_residual(ly: np.ndarray, lx: np.ndarray, b: np.ndarray) -> float:
+    """:func:`spline_residual` of ``ly`` with ``g``'s argument ``s = lx @ b`` (``b`` any
+    nonzero vector; the linear part spans its orthogonal complement)."""
+    norm = float(np.linalg.norm(b))
+    if not np.isfinite(norm) or norm == 0:
+        return float("inf")
+    b = b / norm
+    q, _ = np.linalg.qr(np.column_stack([b, np.eye(len(b))]))
+    return spline_residual(ly, lx @ q[:, 1 : len(b)], lx @ b)[0]
+
+
+def refine_direction(
+    ly: np.ndarray, lx: np.ndarray, b0: np.ndarray, max_evals: int = REFINE_EVALS
+) -> np.ndarray:
+    """The direction ``b`` (unit vector) near ``b0`` that minimises
+    :func:`direction_residual` (Nelder-Mead, at most ``max_evals`` spline fits).
+
+    Gradients from local fits are noisy with many inputs (an exponent vector with five
+    entries comes out too rough to snap); the residual of the exact test is smooth in
+    ``b`` near the true direction, so a short local search makes it snappable.
+    """
+    from scipy.optimize import minimize
+
+    if len(b0) < 2:
+        return b0
+    with np.errstate(all="ignore"):
+        sol = minimize(lambda b: direction_residual(ly, lx, b), b0, method="Nelder-Mead",
+                       options={"maxfev": max_evals, "xatol": 1e-4, "fatol": 1e-10})  # fmt: skip
+    b = sol.x / (float(np.linalg.norm(sol.x)) or 1.0)
+    return b if np.all(np.isfinite(b)) else b0
 
 
 def snap_direction(b: np.ndarray, tol: float = 0.15) -> np.ndarray | None:
@@ -234,21 +270,34 @@ def separable_forms(
         return []  # a pure power law: power_laws has it
     # (score, M2 exponents over pos or None, raw argument column or None, a, M1's columns)
     scored: list[tuple[float, np.ndarray | None, int | None, np.ndarray, list[int]]] = []
-    if other or not (np.all(y > 0) or np.all(y < 0)):
-        # g of one input alone (an angle, a signed input; or a target that changes sign,
-        # where log|g| has poles): the factor is refitted in y's scale, an exact test
+
+    def one_input() -> None:
+        # g of one input alone (an angle, a signed input; or a target that changes sign or
+        # touches zero, where log|g| has poles): the factor is refitted in y's scale, an
+        # exact test
         for j in other or pos:
             if late():
                 break
             cols = [i for i in pos if i != j]
             lxj = np.log(x[sub][:, cols])
             _, a0 = spline_residual(ly, lxj, x[sub, j])
-            a, err = refine_factor(lxj, y[sub], x[sub, j], a0) if cols else (a0, 0.0)
+            a, err = refine_factor(lxj, y[sub], x[sub, j], a0, 24) if cols else (a0, 0.0)
             scored.append((err, None, j, a, cols))
+
+    if other or not (np.all(y > 0) or np.all(y < 0)):
+        one_input()
         limit = 1e-2
     else:
         cand = directions(len(pos), 4 if len(pos) <= 5 else 3)
-        guess = snap_direction(affine_direction(local_log_gradients(lx, ly))[0])
+        raw = affine_direction(local_log_gradients(lx, ly))[0]
+        guess = snap_direction(raw)
+        if guess is None or direction_residual(ly, lx, guess) > 0.01 * base:
+            refined = snap_direction(refine_direction(ly, lx, raw))  # a noisy SVD direction
+            if refined is not None and (
+                guess is None
+                or direction_residual(ly, lx, refined) < direction_residual(ly, lx, guess)
+            ):
+                guess = refined
         if guess is not None:  # the SVD direction first (it may lie outside the grid)
             rest = [c for c in cand if not np.array_equal(c, guess)]
             cand = np.array([guess, *rest]).reshape(-1, len(pos))
@@ -266,6 +315,12 @@ def separable_forms(
             if k > (guess is not None) - 1 and err < 0.01 * base and found_support is None:
                 found_support = support
         limit = 0.05 * base  # M2 must explain nearly all of the power law's misfit
+        if float(np.min(ay)) < ZERO_TOUCH * float(np.max(ay)) and not any(
+            t[0] < limit for t in scored
+        ):  # zeros of an oscillating g: no direction explains log|y|; g of one input
+            scored.clear()
+            one_input()
+            limit = 1e-2
     scored.sort(key=lambda t: t[0])
     logger.debug("power-law misfit %.3g; best arguments %s", base,
                  [(round(t[0], 5), t[1], t[2]) for t in scored[:3]])  # fmt: skip

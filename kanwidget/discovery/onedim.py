@@ -10,7 +10,8 @@ exponents with the linear coefficients solved by least squares (float64):
   shifted powers ``(a u**q + b)**p`` (``1/sqrt(1 - u**2)``, ``sqrt(1 - u**2)``,
   ``(1 - u**-2)**-2``), Moebius maps ``(1 + a u)/(1 + b u)`` and their powers.
 * **transcendental**: ``g**p = u**s * (c1 f(alpha u**q + beta) + c0)`` for ``p = +-1`` and
-  ``f`` in exp, tanh, sin, cos, log: ``exp(u) - 1``, ``1/(exp(u) - 1)``, ``u/(exp(u) - 1)``,
+  ``f`` in exp, tanh, cosh, sin, cos, log, asin: ``exp(u) - 1``, ``1/(exp(u) - 1)``,
+  ``u/(exp(u) - 1)``,
   ``tanh(u)``, ``sin(2 u)``...  ``(alpha, beta)`` are screened on a grid with ``beta = 0``
   (vectorised 2x2 normal equations) and the best few are polished by Levenberg-Marquardt
   with ``c0, c1`` solved inside (variable projection).
@@ -39,6 +40,7 @@ POWERS_S = (0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0)
 TRANSCENDENTAL: list[tuple[str, Callable, Callable]] = [
     ("exp", np.exp, sympy.exp),
     ("tanh", np.tanh, sympy.tanh),
+    ("cosh", np.cosh, sympy.cosh),
     ("sin", np.sin, sympy.sin),
     ("cos", np.cos, sympy.cos),
     ("log", np.log, sympy.log),
@@ -203,7 +205,7 @@ def transcendental(
         width = float(np.ptp(v)) or 1.0
         for fi, (name, f, _) in enumerate(TRANSCENDENTAL):
             if name in ("sin", "cos"):  # periods that fit a few times in the range
-                alphas = [k / width for k in (0.5, 1, 1.5, 2, 3, 4, 6, 8, 12)]
+                alphas = [k / width for k in (0.5, 1, 1.5, 2, 3, 4, 6, 8, 12, 16, 20, 24, 32)]
             elif name == "asin":  # inside its domain
                 alphas = [sg * k / vmax for k in (0.3, 0.6, 0.9, 1.0) for sg in (1, -1)]
             elif name == "exp":  # dynamic range exp(alpha * max|v|)

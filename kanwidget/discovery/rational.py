@@ -5,7 +5,8 @@ the denominator, ``y Q(x) = P(x)`` is *linear* in the coefficients of ``P`` and 
 ``[B_P, -y B_Q] c = 0``.  The coefficients are the right singular vector of the smallest
 singular value of that matrix (columns scaled to unit norm; total least squares, which
 fixes the common scale of ``P`` and ``Q``).  Degrees are tried lowest first,
-``(deg P, deg Q) = (1, 1), (2, 1), (1, 2), (2, 2)``; the first pair whose smallest singular
+``(deg P, deg Q) = (1, 1), (2, 1), (1, 2), (2, 2), (3, 2), (2, 3), (3, 3)`` (pairs whose
+system is wider than ``MAX_COLUMNS`` are skipped); the first pair whose smallest singular
 value is at the rounding level (the data satisfy the relation exactly) ends the search,
 because a higher pair would only repeat it times a common factor.  Coefficients below
 ``SPARSE`` of the largest are dropped and the rest re-solved on that support with the
@@ -13,7 +14,8 @@ denominator's largest coefficient fixed to 1, so ``(2 a + 3 b) / (a + b)`` comes
 coefficients near 2, 3, 1, 1 for the caller to refit, snap and verify (:mod:`.constants`).
 
 Covers weighted means (``(m1 r1 + m2 r2) / (m1 + m2)``), resistances in parallel,
-Michaelis-Menten-like and Moebius forms; nothing here knows any particular law.
+Michaelis-Menten-like and Moebius forms, and cubic ones such as ``a / (1 + a b / c**2)`` =
+``a c**2 / (c**2 + a b)``, degrees (3, 2); nothing here knows any particular law.
 Inputs that cross zero are fine (no logarithms are taken).
 """
 
@@ -26,7 +28,7 @@ import sympy
 
 from .candidates import Deadline
 
-DEGREES = ((1, 1), (2, 1), (1, 2), (2, 2))
+DEGREES = ((1, 1), (2, 1), (1, 2), (2, 2), (3, 2), (2, 3), (3, 3))
 SPARSE = 1e-7  # relative size below which a coefficient is dropped
 EXACT_SV = 1e-9  # smallest / largest singular value of an exact relation
 MAX_COLUMNS = 60  # skip degree pairs with wider systems (many inputs)

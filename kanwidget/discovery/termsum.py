@@ -19,6 +19,8 @@ a column library:
    the best *pair* of columns, all pairs at once (closed form of the two-column residual
    after projecting the first column out).
 
+The sum is fitted to ``y`` and then to ``y**2``, ``1/y``, ``1/y**2`` (``TARGETS``: square
+roots and reciprocals of such sums, e.g. a law of cosines), until one fits exactly.
 The supports are re-solved by least squares on the data and the ``TOP`` best returned as
 sympy formulas (float coefficients) for the caller to refit, snap and verify.  The library
 holds at most ``MAX_COLUMNS`` columns (inputs beyond that are left to the other families and
@@ -33,7 +35,7 @@ import itertools
 import numpy as np
 import sympy
 
-from .candidates import Deadline
+from .candidates import TRANSFORMS, Deadline
 from .terms import TRIG_FACTORS
 
 EXPONENTS = (1.0, 2.0, 0.5, -1.0, -0.5, -2.0)
@@ -44,6 +46,7 @@ MAX_TERMS = 3
 MAX_COLUMNS = 4000
 SELECT_ROWS = 400  # rows of the Gram matrix used for the selection
 BEAM, KEEP, TOP = 3, 300, 6
+TARGETS = ("y", "y^2", "1/y", "1/y^2")  # target transforms, in order
 PAIR_WORK = 6e7  # Gram entries of the pair completions: first columns = this / K**2
 
 
@@ -126,11 +129,14 @@ def _completions(m: np.ndarray, b: np.ndarray, yy: float, j: int, block: int = 5
     return best[:2]
 
 
-def select(a: np.ndarray, y: np.ndarray, expired: Deadline) -> list[tuple[int, ...]]:
+def select(
+    a: np.ndarray, y: np.ndarray, expired: Deadline, pair_work: float = PAIR_WORK
+) -> list[tuple[int, ...]]:
     """Supports of up to ``MAX_TERMS`` columns of ``a`` (B, K), lowest residual first per
     level: the beam of the module docstring, then exhaustive two-column completions of the
     columns that fit ``y`` best alone (a three-term law whose third term is
-    invisible to a greedy choice)."""
+    invisible to a greedy choice); ``pair_work`` bounds the Gram entries of those
+    completions (first columns = ``pair_work / K**2``, at least 20)."""
     norms = np.linalg.norm(a, axis=0)
     an = a / norms
     m, b = an.T @ an, an.T @ y
@@ -151,7 +157,7 @@ def select(a: np.ndarray, y: np.ndarray, expired: Deadline) -> list[tuple[int, .
         if not level or level[0][0] < 1e-24 * yy:
             return found
     triples: list[tuple[float, tuple[int, ...]]] = []
-    first = max(20, min(len(b), int(PAIR_WORK / len(b) ** 2)))
+    first = max(20, min(len(b), int(pair_work / len(b) ** 2)))
     for _, (j,) in sorted((yy - float(b[j] ** 2), (j,)) for j in range(len(b)))[:first]:
         if expired():
             break
@@ -163,20 +169,43 @@ def select(a: np.ndarray, y: np.ndarray, expired: Deadline) -> list[tuple[int, .
 def term_sums(
     x: np.ndarray, y: np.ndarray, symbols: list[sympy.Symbol], expired: Deadline
 ) -> list[sympy.Expr]:
-    """Candidates ``sum c_t M_t phi_t`` (see the module docstring), best first."""
+    """Candidates ``T^-1(sum c_t M_t phi_t)`` (see the module docstring), best first.
+
+    The sum is fitted to ``T(y)`` for the target transforms ``TARGETS`` in turn (``y`` first;
+    ``y**2`` and ``1/y**2`` hold square roots of sums, e.g. a distance from a law of
+    cosines, ``1/y`` reciprocals of sums); an exact fit ends the loop.  Errors are ranked in
+    ``y``'s own units.
+    """
     with np.errstate(all="ignore"):
         a, terms = library(x, symbols)
     if not terms or expired():
         return []
     rows = np.linspace(0, x.shape[0] - 1, min(SELECT_ROWS, x.shape[0])).astype(int)
     ystd = float(np.std(y)) or 1.0
+    sign = 1 if np.all(y > 0) else -1
     ranked = []
-    for sup in select(a[rows], y[rows], expired):
-        coef, *_ = np.linalg.lstsq(a[:, sup], y, rcond=None)
-        err = float(np.sqrt(np.mean((a[:, sup] @ coef - y) ** 2))) / ystd
-        ranked.append((max(err, 1e-13) * (1 + 0.05 * len(sup)), sup, coef))
+    for tr in [t for t in TRANSFORMS if t.name in TARGETS]:
+        if expired() or (ranked and min(r[0] for r in ranked) < 1e-11):
+            break
+        if not tr.ok(y):
+            continue
+        with np.errstate(all="ignore"):
+            t = tr.forward(y)
+        if not np.all(np.isfinite(t)):
+            continue
+        work = PAIR_WORK if tr.name == "y" else PAIR_WORK / 4  # the transforms: a quarter
+        for sup in select(a[rows], t[rows], expired, work):
+            coef, *_ = np.linalg.lstsq(a[:, sup], t, rcond=None)
+            with np.errstate(all="ignore"):
+                pred = tr.inverse_np(a[:, sup] @ coef, sign)
+            err = float(np.sqrt(np.mean((pred - y) ** 2))) / ystd
+            if np.isfinite(err):
+                ranked.append((max(err, 1e-13) * (1 + 0.05 * len(sup)), tr, sup, coef))
     ranked.sort(key=lambda r: r[0])
     return [
-        sympy.Add(*[sympy.Float(float(c)) * terms[j] for j, c in zip(sup, coef, strict=True)])
-        for _, sup, coef in ranked[:TOP]
+        tr.inverse(
+            sympy.Add(*[sympy.Float(float(c)) * terms[j] for j, c in zip(sup, coef, strict=True)]),
+            sign,
+        )
+        for _, tr, sup, coef in ranked[:TOP]
     ]

@@ -13,8 +13,10 @@ import sympy
 from kanwidget.discovery.constants import evaluate, refit, rel_rmse, snap
 from kanwidget.discovery.monomial import (
     affine_direction,
+    direction_residual,
     directions,
     local_log_gradients,
+    refine_direction,
     separable_forms,
     snap_direction,
     spline_residual,
@@ -65,6 +67,59 @@ def test_separable_forms_recovers_unseen_laws(truth, ranges):
     xw, yw = _data(truth, ranges, 1000, seed=3, widen=0.2)  # a law extrapolates
     ok = np.isfinite(yw)
     assert rel_rmse(evaluate(found, syms, xw[ok]), yw[ok]) < 1e-6
+
+
+U = list(sympy.symbols("u1:7"))
+WIDE_LAWS = [  # M2 on five inputs: beyond the enumerated grid, found by refining the SVD one
+    (U[0] * sympy.exp(-U[1] * U[2] * U[3] / (U[4] * U[5]) / 4), [(1, 5)] * 6),
+    (U[5] ** 2 * sympy.tanh(U[0] * U[2] / (U[1] * U[3] * U[4])), [(1, 3)] * 6),
+]
+
+
+@pytest.mark.parametrize("truth, ranges", WIDE_LAWS, ids=[str(t) for t, _ in WIDE_LAWS])
+def test_separable_forms_argument_of_five_inputs(truth, ranges):
+    rng = np.random.default_rng(4)
+    x = np.column_stack([rng.uniform(lo, hi, 2000) for lo, hi in ranges])
+    y = evaluate(truth, U, x)
+    exprs = separable_forms(x[:1000], y[:1000], U)
+    assert exprs, "no candidate for a law of the family"
+    err, found = _best_verified(exprs, U, (x[:1000], y[:1000]), (x[1000:], y[1000:]))
+    assert err < 1e-9
+    assert sympy.simplify(found - truth) == 0
+
+
+P, Q, R = sympy.symbols("p q r")
+ZERO_LAWS = [  # g with zeros in the range (log|y| has poles) and a hyperbolic g
+    (3 * P * (1 - sympy.cos(Q)), [P, Q], [(1, 3), (1, 12)]),
+    (P**2 * sympy.sin(2 * Q) ** 2, [P, Q], [(1, 3), (1, 6)]),
+    (P / (sympy.exp(Q / R) + sympy.exp(-Q / R)), [P, Q, R], [(1, 3), (1, 4), (1, 3)]),
+    (P * Q / sympy.cosh(2 * Q * R), [P, Q, R], [(1, 3), (0.2, 1), (0.5, 1)]),
+]
+
+
+@pytest.mark.parametrize("truth, syms, ranges", ZERO_LAWS, ids=[str(t) for t, _, _ in ZERO_LAWS])
+def test_separable_forms_zeros_of_g_and_hyperbolic_g(truth, syms, ranges):
+    rng = np.random.default_rng(6)
+    x = np.column_stack([rng.uniform(lo, hi, 2000) for lo, hi in ranges])
+    y = evaluate(truth, syms, x)
+    exprs = separable_forms(x[:1000], y[:1000], syms)
+    assert exprs, "no candidate for a law of the family"
+    err, found = _best_verified(exprs, syms, (x[:1000], y[:1000]), (x[1000:], y[1000:]))
+    assert err < 1e-9
+    xw = np.column_stack([rng.uniform(lo - 0.1 * (hi - lo), hi, 1000) for lo, hi in ranges])
+    assert rel_rmse(evaluate(found, syms, xw), evaluate(truth, syms, xw)) < 1e-6
+
+
+def test_refine_direction_reaches_the_true_direction_from_a_rough_one():
+    rng = np.random.default_rng(5)
+    lx = np.log(rng.uniform(1, 4, (400, 4)))
+    true = np.array([1.0, -1.0, 2.0, 1.0])
+    ly = 0.5 * lx[:, 0] + np.log1p(np.exp(lx @ true) / 3)  # y = sqrt(x0) (1 + M2 / 3)
+    rough = true / np.linalg.norm(true) + np.array([0.15, 0.1, -0.12, 0.08])
+    assert not np.array_equal(snap_direction(rough / np.linalg.norm(rough)), true)
+    refined = refine_direction(ly, lx, rough / np.linalg.norm(rough))
+    np.testing.assert_array_equal(snap_direction(refined), true)
+    assert direction_residual(ly, lx, refined) < 0.1 * direction_residual(ly, lx, rough)
 
 
 def test_separable_forms_snaps_to_the_exact_formula():

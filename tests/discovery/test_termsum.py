@@ -38,6 +38,29 @@ def test_term_sums_recover_unseen_sums_exactly(text):
     assert sympy.simplify(best - truth) == 0
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sqrt(u**2 + 4*v**2 + 3*u*v*sin(w))",  # a square root of a three-term sum
+        "1/sqrt(u*v + w**2)",  # a reciprocal square root (1/y**2 is the sum)
+        "2/(u + v*cos(w)**2)",  # a reciprocal of a sum
+    ],
+)
+def test_term_sums_recover_roots_and_reciprocals_of_sums(text):
+    symbols = list(sympy.symbols("u v w", positive=True))
+    truth = sympy.sympify(text, locals={str(s): s for s in symbols})
+    x, y = _data(sympy.lambdify(symbols, truth, "numpy"), 3, lo=2.0)
+    found = term_sums(x[:300], y[:300], symbols, lambda: False)
+    results = []
+    for expr in found:
+        fitted = refit(expr, symbols, x[:300], y[:300])
+        results.append(snap(fitted, symbols, (x[:300], y[:300]), (x[300:], y[300:])))
+    best, err = min(results, key=lambda t: t[1])
+    assert err < 1e-12
+    fresh, y_fresh = _data(sympy.lambdify(symbols, truth, "numpy"), 3, lo=2.0, seed=9)
+    assert rel_rmse(evaluate(best, symbols, fresh), y_fresh) < 1e-12
+
+
 def test_library_columns_match_their_terms():
     symbols = list(sympy.symbols("a b"))
     x, _ = _data(lambda a, b: a, 2, rows=50)
