@@ -5,16 +5,20 @@
 below that, the history stops growing and the steps stay those of stale curvature: pykan's
 copy of the optimizer makes the threshold an argument, ``tolerance_ys``, 1e-32 in ``fit``.
 This class is torch's algorithm (same iterations, constants, state and strong-Wolfe line
-search, :func:`torch.optim.lbfgs._strong_wolfe`) with that threshold; with
-``tolerance_ys=1e-10`` it takes torch's iterates exactly.
+search) with that threshold; with ``tolerance_ys=1e-10`` it takes torch's iterates exactly.
+Its line search (:func:`.line_search.strong_wolfe`) is torch's, made safe where a trial step
+makes the objective non-finite (it backs off instead of returning NaN parameters).
+:attr:`LBFGS.final_loss` is the objective at the parameters a step leaves.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
-from torch.optim.lbfgs import _strong_wolfe
+
+from .line_search import strong_wolfe
 
 __all__ = ["LBFGS"]
 
@@ -35,6 +39,9 @@ class LBFGS(torch.optim.LBFGS):
                 f"line_search_fn must be None or 'strong_wolfe', got {line_search_fn!r}"
             )
         self.param_groups[0]["tolerance_ys"] = float(tolerance_ys)
+        #: the objective at the parameters the last ``step`` left (its accepted point; NaN
+        #: where the step did not evaluate it: no line search, last iteration)
+        self.final_loss = math.nan
 
     @property
     def tolerance_ys(self) -> float:
@@ -58,6 +65,7 @@ class LBFGS(torch.optim.LBFGS):
         current_evals = 1
         state["func_evals"] += 1
         flat_grad = self._gather_flat_grad()
+        self.final_loss = loss
         if flat_grad.abs().max() <= tol_grad:
             return orig_loss
         d, t = state.get("d"), state.get("t")
@@ -113,7 +121,7 @@ class LBFGS(torch.optim.LBFGS):
                 def obj_func(x, t, d):
                     return self._directional_evaluate(closure, x, t, d)
 
-                loss, flat_grad, t, ls_func_evals = _strong_wolfe(
+                loss, flat_grad, t, ls_func_evals = strong_wolfe(
                     obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals
                 )
                 self._add_grad(t, d)
@@ -121,6 +129,7 @@ class LBFGS(torch.optim.LBFGS):
             else:
                 self._add_grad(t, d)
                 opt_cond = False
+                loss = math.nan if n_iter == max_iter else loss  # not evaluated there
                 if n_iter != max_iter:
                     with torch.enable_grad():
                         loss = float(closure())
@@ -134,6 +143,7 @@ class LBFGS(torch.optim.LBFGS):
             if d.mul(t).abs().max() <= tol_change or abs(loss - prev_loss) < tol_change:
                 break
 
+        self.final_loss = loss
         state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
                      prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)  # fmt: skip
         return orig_loss
