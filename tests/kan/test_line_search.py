@@ -130,3 +130,41 @@ def test_fit_symbolic_overflowing_first_trial_completes(exp_data):
     # the recorded loss is the accepted point's, not the last (rejected) trial's
     assert hist["train_loss"][-1] == pytest.approx(after, rel=1e-4)
     assert len(model.history) == n_versions + 1
+
+
+def _lbfgs_step(optimizer_class, x0, **kw):
+    p = x0.clone().requires_grad_(True)
+    opt = optimizer_class([p], line_search_fn="strong_wolfe", **kw)
+
+    def closure():
+        opt.zero_grad()
+        v = _nan_beyond_3(p)
+        v.backward()
+        return v
+
+    opt.step(closure)
+    return p.detach()
+
+
+def test_native_lbfgs_backs_off_like_the_python_lbfgs():
+    """The C engine's line search (kernels/_lbfgs.c) has the same back-off: one step with
+    lr=10 from x = (0, 0.5) first tries x = (7.6, 7.1), outside the domain."""
+    from kanwidget.kan import kernels
+
+    if kernels.load() is None:
+        pytest.skip(f"no native kernel: {kernels.status()}")
+    x0 = torch.tensor([0.0, 0.5], dtype=f64)
+    ref = _lbfgs_step(lbfgs.LBFGS, x0, lr=10.0, tolerance_ys=1e-10)
+    assert torch.allclose(ref, torch.full((2,), 2.0, dtype=f64))  # the minimum
+    torch_end = _lbfgs_step(torch.optim.LBFGS, x0, lr=10.0)
+    assert torch.isnan(_nan_beyond_3(torch_end))  # torch's ends outside the domain
+
+    def value_and_grad(x):
+        x = x.detach().clone().requires_grad_(True)
+        v = _nan_beyond_3(x)
+        (g,) = torch.autograd.grad(v, x)
+        return float(v.detach()), g
+
+    x = x0.clone()
+    kernels.NativeLBFGS(2, lr=10.0).step(x, value_and_grad)
+    torch.testing.assert_close(x, ref, rtol=1e-9, atol=1e-12)
