@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 
 def _run(code: str) -> str:
@@ -37,3 +38,38 @@ def test_unknown_attribute_raises_attribute_error():
 
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         kanwidget.nope  # noqa: B018
+
+
+def test_symbolic_fit_does_not_import_torch_dynamo():
+    """fit's torch LBFGS (a symbolic model's fit, the last fit of every sweep universe)
+    leaves ``torch._dynamo`` unimported: torch.optim's wrappers import it (seconds per
+    worker process); the fit itself still trains."""
+    code = (
+        "import sys, torch\n"
+        "from kanwidget import KAN, create_dataset\n"
+        "data = create_dataset(lambda x: torch.sin(x[:, :1]), 1, train_num=50, test_num=20)\n"
+        "model = KAN([1, 1], grid=3, seed=0)\n"
+        "model.fix_symbolic(0, 0, 0, 'sin', fit_params_bool=False, params=(0.8, 0.1, 1.2, 0.0))\n"
+        "x, y = data['train_input'], data['train_label']\n"
+        "before = float(((model(x) - y) ** 2).mean().sqrt())\n"
+        "h = model.fit(data, steps=3, progress=False)\n"
+        "print(before > 0.05, h['train_loss'][-1] < 1e-4,"
+        " 'torch._dynamo' in sys.modules)"
+    )
+    assert _run(code) == "True True False"
+
+
+def test_fit_lbfgs_param_groups_and_zero_grad_work_without_torchs_wrappers():
+    from kanwidget.kan.train.lbfgs import LBFGS
+
+    a, b = torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(3))
+    opt = LBFGS([a], lr=0.5)
+    assert opt.param_groups[0]["lr"] == 0.5 and opt.param_groups[0]["params"] == [a]
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [a]})  # torch's own checks still run
+    with pytest.raises(ValueError, match="per-parameter options"):
+        LBFGS([{"params": [a]}, {"params": [b]}])
+    (a.sum() * 2).backward()
+    assert torch.equal(a.grad, torch.full((2,), 2.0))
+    opt.zero_grad()
+    assert a.grad is None

@@ -93,6 +93,8 @@ def kanpiler(
     expr: str | sympy.Expr | Sequence[str | sympy.Expr],
     grid: int = 5,
     k: int = 3,
+    *,
+    model_class: type[KAN] | None = None,
     **kan_args: Any,
 ) -> KAN:
     """Compile a formula into a KAN whose edges are symbolic and compute it exactly.
@@ -104,6 +106,8 @@ def kanpiler(
     expr : a sympy expression, formula text (parsed by the whitelist parser, never
         evaluated), or a list of them for several outputs
     grid, k : spline grid and order of the (switched off) numeric branch
+    model_class : the class built, :class:`KAN` (default) or a subclass such as
+        ``kanwidget.pykan.KAN``
     kan_args : passed to :class:`KAN` (``grid_range``, ``base_fun``, ``seed``, ...; pykan's
         ``auto_save`` is accepted and ignored); ``dtype`` defaults to float64 so the model
         matches the formula to ~1e-12
@@ -142,7 +146,7 @@ def kanpiler(
         width.append([len(sums), len(mults)])
         arity.append([len(n.subnodes) for n in mults])
     kan_args.setdefault("dtype", torch.float64)
-    model = KAN(width, grid=grid, k=k, mult_arity=arity, **kan_args)
+    model = (model_class or KAN)(width, grid=grid, k=k, mult_arity=arity, **kan_args)
     arguments = {"variables": [s.name for s in symbols], "expr": [str(e) for e in parsed]}
     with model.operation("kanpiler", arguments):
         model.input_names = [s.name for s in symbols]

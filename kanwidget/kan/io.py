@@ -4,10 +4,16 @@ The file is one ``torch.save`` of plain containers and tensors, so it loads with
 ``torch.load(weights_only=True)`` (no pickled code).  Writes are atomic (temporary file in
 the same folder, fsync, rename), so an interrupted save leaves the previous file intact.
 Tensors are saved as contiguous copies, never views of larger buffers.
+
+Each snapshot names its model class (``config["model_class"]``, e.g. ``kanwidget.pykan.KAN``,
+whose ``fit`` follows pykan's step-0 grid rule); loading looks the name up in the fixed table
+:data:`MODEL_CLASSES` (never an import path read from the file) and rebuilds that class.
+Files written before the name was recorded load as :class:`kanwidget.KAN`.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +28,14 @@ if TYPE_CHECKING:
 
 FORMAT = "kanwidget.model"
 FORMAT_VERSION = 1
+
+#: the model classes a file may name: name -> (module, attribute).  A subclass not listed
+#: here is saved under its nearest listed base's name (its ``model_class_name``).
+MODEL_CLASSES: dict[str, tuple[str, str]] = {
+    "kanwidget.KAN": ("kanwidget.kan.network", "KAN"),
+    "kanwidget.pykan.KAN": ("kanwidget.pykan.MultKAN", "KAN"),
+}
+DEFAULT_MODEL_CLASS = "kanwidget.KAN"  # files that name no class
 
 
 def _library_state() -> list[dict[str, Any]]:
@@ -93,11 +107,30 @@ def load(path: str | os.PathLike[str], map_location: Any = "cpu") -> KAN:
     return model
 
 
+def model_class(name: str) -> type[KAN]:
+    """The class a saved ``config["model_class"]`` names.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a key of :data:`MODEL_CLASSES`.
+    """
+    if not isinstance(name, str) or name not in MODEL_CLASSES:
+        raise ValueError(f"unknown model class {name!r}: a file may name {sorted(MODEL_CLASSES)}")
+    module, attribute = MODEL_CLASSES[name]
+    return getattr(importlib.import_module(module), attribute)
+
+
 def _build(config: dict[str, Any], tensors: dict[str, torch.Tensor]) -> KAN:
-    """A model with the structure and tensors of a snapshot."""
+    """A model of the class the snapshot names, with its structure and tensors."""
     from .network import KAN
 
-    model = KAN(
+    cls = model_class(config.get("model_class", DEFAULT_MODEL_CLASS))
+    # kanwidget's constructor, not the subclass's: loading never seeds the global RNGs (the
+    # pykan class's __init__ does, as pykan's MultKAN(seed=...) does)
+    model = cls.__new__(cls)
+    KAN.__init__(
+        model,
         config["width"],
         grid=config["grid"][0],
         k=config["k"],

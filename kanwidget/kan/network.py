@@ -92,6 +92,8 @@ class KAN(PykanCompat, Versioned, nn.Module):
     #: ``fit``'s first grid update (step 0) adapts only the input layer; later ones all
     #: layers (README: deliberate change).  ``kanwidget.pykan.KAN`` sets it False (pykan's).
     first_grid_update_input_only: bool = True
+    #: the name a saved file records for this class (``io.MODEL_CLASSES`` maps it back)
+    model_class_name: str = "kanwidget.KAN"
     layers: list[KANLayer]  # an nn.ModuleList at run time; typed by its items
     node_scale: list[nn.Parameter]
     node_bias: list[nn.Parameter]
@@ -334,6 +336,7 @@ class KAN(PykanCompat, Versioned, nn.Module):
             "input_ids": list(self.input_ids),
             "input_names": None if self.input_names is None else list(self.input_names),
             "dtype": str(self.dtype).replace("torch.", ""),
+            "model_class": self.model_class_name,  # io.load rebuilds this class
         }
         tensors = {name: t.detach() for name, t in self.state_dict().items()}
         for key, values in self.loss_log.items():  # each branch keeps its own loss curve
@@ -357,10 +360,11 @@ class KAN(PykanCompat, Versioned, nn.Module):
         names = config.get("input_names")
         self.input_names = None if names is None else list(names)
         device = self.device
+        scratch = torch.Generator()  # the initial draws are overwritten: keep the global RNG
         self.layers = nn.ModuleList(  # type: ignore[assignment]
             KANLayer(self.n_nodes(l), self.n_subnodes(l + 1), config["grid"][l], self.k,
                      base_fun=self.base_fun_name, grid_eps=self.grid_eps, dtype=dtype,
-                     device=device)
+                     device=device, generator=scratch)
             for l in range(self.depth)
         )  # fmt: skip
         self._init_affine(dtype, device)

@@ -47,6 +47,7 @@ class KAN(_KAN):
     """
 
     first_grid_update_input_only = False
+    model_class_name = "kanwidget.pykan.KAN"  # saved files reload as this class
 
     def __init__(self, width: Any, *args: Any, seed: Any = 1, **kwargs: Any) -> None:
         super().__init__(width, *args, seed=seed, **kwargs)

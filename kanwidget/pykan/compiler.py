@@ -16,9 +16,10 @@ from .MultKAN import MultKAN, seed_globals_as_pykan
 
 
 def kanpiler(*args: Any, **kwargs: Any) -> _KAN:
-    """:func:`kanwidget.kan.compiler.kanpiler`; afterwards the global RNGs are as after
-    pykan's ``kanpiler`` (seeded with 1, pykan's ``MultKAN`` default)."""
-    model = _compiler.kanpiler(*args, **kwargs)
+    """:func:`kanwidget.kan.compiler.kanpiler` building this namespace's :class:`KAN` (pykan's
+    grid schedule in ``fit``, as pykan's ``kanpiler`` builds a ``MultKAN``); afterwards the
+    global RNGs are as after pykan's ``kanpiler`` (seeded with 1, ``MultKAN``'s default)."""
+    model = _compiler.kanpiler(*args, model_class=MultKAN, **kwargs)
     seed_globals_as_pykan(model, 1)
     return model
 

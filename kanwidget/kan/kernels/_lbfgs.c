@@ -43,12 +43,15 @@ static double absmax(const double *a, int n) {
     return m;
 }
 
+/* torch's _cubic_interpolate; the bounds' midpoint (bisection) where an input or the
+ * minimiser is not finite (kan/train/line_search.py: a non-finite trial is "too far") */
 static double cubic_interpolate(double x1, double f1, double g1, double x2, double f2,
                                 double g2, const double *bounds) {
     double lo, hi;
     if (bounds) lo = bounds[0], hi = bounds[1];
     else if (x1 <= x2) lo = x1, hi = x2;
     else lo = x2, hi = x1;
+    if (!isfinite(f1) || !isfinite(g1) || !isfinite(f2) || !isfinite(g2)) return (lo + hi) / 2.0;
     const double d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2);
     const double d2_square = d1 * d1 - g1 * g2;
     if (d2_square >= 0) {
@@ -56,6 +59,7 @@ static double cubic_interpolate(double x1, double f1, double g1, double x2, doub
         double min_pos;
         if (x1 <= x2) min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2));
         else min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2));
+        if (!isfinite(min_pos)) return (lo + hi) / 2.0;
         /* torch: min(max(min_pos, lo), hi) with Python's min/max (NaN-unaware) */
         double v = min_pos;
         if (lo > v) v = lo; /* max(min_pos, lo): returns min_pos unless lo > min_pos */
@@ -73,10 +77,14 @@ typedef struct {
     int n;
 } direction;
 
-/* the objective at x + t d (torch's _directional_evaluate) */
-static double eval_at(direction *D, double t, double *g) {
+/* the objective at x + t d (torch's _directional_evaluate) and its slope along d; a
+ * non-finite trial reads as loss and slope +inf (too far: it bounds the bracket) */
+static double eval_at(direction *D, double t, double *g, double *gtd) {
     for (int i = 0; i < D->n; i++) D->xt[i] = D->x[i] + t * D->d[i];
-    return D->f(D->ctx, D->xt, g);
+    double f = D->f(D->ctx, D->xt, g);
+    *gtd = dot(g, D->d, D->n);
+    if (!isfinite(f) || !isfinite(*gtd)) f = INFINITY, *gtd = INFINITY;
+    return f;
 }
 
 /* torch's _strong_wolfe (c1 1e-4, c2 0.9, tolerance_change 1e-9).  On entry g is the
@@ -90,9 +98,9 @@ static int strong_wolfe(direction *D, double *t_io, double f, const double *g, d
     double *bg[2] = {bg0, bg1};
     double t = *t_io;
     const double d_norm = absmax(D->d, n);
-    double f_new = eval_at(D, t, g_new);
+    double gtd_new;
+    double f_new = eval_at(D, t, g_new, &gtd_new);
     int evals = 1;
-    double gtd_new = dot(g_new, D->d, n);
     double t_prev = 0, f_prev = f, gtd_prev = gtd;
     memcpy(g_prev, g, sizeof(double) * n);
     int done = 0, ls_iter = 0, nb = 0; /* nb: bracket entries */
@@ -118,9 +126,8 @@ static int strong_wolfe(direction *D, double *t_io, double f, const double *g, d
         t = cubic_interpolate(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, bounds);
         t_prev = tmp, f_prev = f_new, gtd_prev = gtd_new;
         memcpy(g_prev, g_new, sizeof(double) * n);
-        f_new = eval_at(D, t, g_new);
+        f_new = eval_at(D, t, g_new, &gtd_new);
         evals++;
-        gtd_new = dot(g_new, D->d, n);
         ls_iter++;
     }
     if (ls_iter == max_ls) { /* torch leaves bracket_gtd as it was; the zoom does not run */
@@ -146,9 +153,8 @@ static int strong_wolfe(direction *D, double *t_io, double f, const double *g, d
         } else {
             insuf_progress = 0;
         }
-        f_new = eval_at(D, t, g_new);
+        f_new = eval_at(D, t, g_new, &gtd_new);
         evals++;
-        gtd_new = dot(g_new, D->d, n);
         ls_iter++;
         if (f_new > (f + c1 * t * gtd) || f_new >= bf[low]) {
             br[high] = t, bf[high] = f_new, bgtd[high] = gtd_new;

@@ -5,23 +5,40 @@
 below that, the history stops growing and the steps stay those of stale curvature: pykan's
 copy of the optimizer makes the threshold an argument, ``tolerance_ys``, 1e-32 in ``fit``.
 This class is torch's algorithm (same iterations, constants, state and strong-Wolfe line
-search, :func:`torch.optim.lbfgs._strong_wolfe`) with that threshold; with
-``tolerance_ys=1e-10`` it takes torch's iterates exactly.
+search) with that threshold; with ``tolerance_ys=1e-10`` it takes torch's iterates exactly.
+Its line search (:func:`.line_search.strong_wolfe`) is torch's, made safe where a trial step
+makes the objective non-finite (it backs off instead of returning NaN parameters).
+:attr:`LBFGS.final_loss` is the objective at the parameters a step leaves.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
-from torch.optim.lbfgs import _strong_wolfe
+
+from .line_search import strong_wolfe
 
 __all__ = ["LBFGS"]
+
+
+def _undecorated(method: Any) -> Any:
+    """``method`` without torch's ``torch._disable_dynamo`` wrapper (``functools.wraps``
+    keeps the body as ``__wrapped__``); ``method`` itself if torch stops wrapping it."""
+    return getattr(method, "__wrapped__", method)
 
 
 class LBFGS(torch.optim.LBFGS):
     """``torch.optim.LBFGS`` plus ``tolerance_ys``: a step joins the history when its
     curvature ``y . s`` exceeds it (torch: fixed 1e-10; pykan's ``fit``: 1e-32)."""
+
+    # torch.optim.Optimizer wraps add_param_group (called by __init__) and zero_grad in
+    # torch._disable_dynamo, whose first call imports torch._dynamo: 1.5-5 s once per process
+    # (each sweep worker's first symbolic fit).  Nothing here runs under torch.compile, so
+    # the plain bodies do the same work without that import.
+    add_param_group = _undecorated(torch.optim.Optimizer.add_param_group)
+    zero_grad = _undecorated(torch.optim.Optimizer.zero_grad)
 
     def __init__(self, params: Any, lr: float = 1, max_iter: int = 20,
                  max_eval: int | None = None, tolerance_grad: float = 1e-7,
@@ -35,6 +52,9 @@ class LBFGS(torch.optim.LBFGS):
                 f"line_search_fn must be None or 'strong_wolfe', got {line_search_fn!r}"
             )
         self.param_groups[0]["tolerance_ys"] = float(tolerance_ys)
+        #: the objective at the parameters the last ``step`` left (its accepted point; NaN
+        #: where the step did not evaluate it: no line search, last iteration)
+        self.final_loss = math.nan
 
     @property
     def tolerance_ys(self) -> float:
@@ -58,6 +78,7 @@ class LBFGS(torch.optim.LBFGS):
         current_evals = 1
         state["func_evals"] += 1
         flat_grad = self._gather_flat_grad()
+        self.final_loss = loss
         if flat_grad.abs().max() <= tol_grad:
             return orig_loss
         d, t = state.get("d"), state.get("t")
@@ -113,7 +134,7 @@ class LBFGS(torch.optim.LBFGS):
                 def obj_func(x, t, d):
                     return self._directional_evaluate(closure, x, t, d)
 
-                loss, flat_grad, t, ls_func_evals = _strong_wolfe(
+                loss, flat_grad, t, ls_func_evals = strong_wolfe(
                     obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=max_eval - current_evals
                 )
                 self._add_grad(t, d)
@@ -121,6 +142,7 @@ class LBFGS(torch.optim.LBFGS):
             else:
                 self._add_grad(t, d)
                 opt_cond = False
+                loss = math.nan if n_iter == max_iter else loss  # not evaluated there
                 if n_iter != max_iter:
                     with torch.enable_grad():
                         loss = float(closure())
@@ -134,6 +156,7 @@ class LBFGS(torch.optim.LBFGS):
             if d.mul(t).abs().max() <= tol_change or abs(loss - prev_loss) < tol_change:
                 break
 
+        self.final_loss = loss
         state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
                      prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)  # fmt: skip
         return orig_loss

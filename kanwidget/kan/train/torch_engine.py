@@ -82,21 +82,25 @@ class TorchEngine:
         coef = self.penalty.lamb > 0 and any(self.coef_penalty)  # not in the C objective
         fused = (self.loss_fn is mse and self.pred_fn is None and not coef
                  and plain(self.model, xb))  # fmt: skip
-        last: list[StepLosses] = []  # the losses of the last evaluation
+        evaluated: list[tuple[float, StepLosses]] = []  # (objective, its parts) per call
 
         def closure() -> Tensor:
             self.optimizer.zero_grad()
             obj, losses = self.objective(xb, yb, fused)
             obj.backward()
-            last.append(losses)
+            evaluated.append((float(obj.detach()), losses))
             return obj
 
-        if self.opt == "LBFGS":
+        if isinstance(self.optimizer, LBFGS):
             self.optimizer.step(closure)  # type: ignore[arg-type]
-        else:
-            closure()
-            self.optimizer.step()
-        return last[-1]
+            # the losses where the step ended: the line search's accepted point, which need
+            # not be its last trial (that one may have been rejected, even non-finite)
+            final = self.optimizer.final_loss
+            accepted = [losses for value, losses in evaluated if value == final]
+            return accepted[-1] if accepted else evaluated[-1][1]
+        closure()
+        self.optimizer.step()
+        return evaluated[-1][1]
 
     def test_loss(self, xt: Tensor, yt: Tensor) -> Tensor:
         if self.pred_fn is None:
