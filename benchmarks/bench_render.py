@@ -11,7 +11,8 @@ docs/img/ (big model in light and dark, a 30-input model).
 ``--lab`` also trains a 515-edge model in a real JupyterLab (tests/browser/harness.py) with
 a 'longtask' PerformanceObserver in the page and a trace, and reports every long task (and
 the tasks' CPU times) while the training frames are drawn.
-Usage: ``python benchmarks/bench_render.py [--screenshots] [--lab] [--baseline REV]``.
+Usage: ``python benchmarks/bench_render.py [--screenshots] [--lab | --lab-only] [--baseline REV]``
+(``--lab-only``: only the JupyterLab run, printed, the results file left as it is).
 """
 
 from __future__ import annotations
@@ -278,12 +279,15 @@ def main() -> int:
     parser.add_argument("--screenshots", action="store_true", help="also write docs/img/*.png")
     parser.add_argument("--baseline", help="also time the js/ of this git revision, side by side")
     parser.add_argument("--lab", action="store_true", help="also: long tasks in JupyterLab")
+    parser.add_argument("--lab-only", action="store_true", help="only the JupyterLab run")
     parser.add_argument("--rounds", type=int, default=1, help="fresh pages per case (medians)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     from playwright.sync_api import sync_playwright
 
-    cases = [case(n, w, s) for n, w, s in CASES]
+    args.lab |= args.lab_only
+    run = [] if args.lab_only else CASES
+    cases = [case(n, w, s) for n, w, s in run]
     if args.screenshots:
         cases.append(case("[30,5,1] long input names", [30, 5, 1], 40, 1, LONG_NAMES))
     results = []
@@ -295,7 +299,7 @@ def main() -> int:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
                 bundles = ["entry", "base"] if args.baseline else ["entry"]
-                for name, _, _ in [c for _ in range(args.rounds) for c in CASES]:
+                for name, _, _ in [c for _ in range(args.rounds) for c in run]:
                     for b in bundles:  # interleaved, so both see the same machine load
                         page = browser.new_page(viewport={"width": 1400, "height": 1000})
                         browser.start_tracing(page=page, categories=CATEGORIES)
@@ -317,6 +321,8 @@ def main() -> int:
             server.shutdown()
     text = report(merge(results), os.getloadavg()[0], lab, args.rounds)
     print(text)
+    if args.lab_only:
+        return 0  # the results file keeps the full table
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "bench_render.md").write_text(text)
     return 0
