@@ -139,9 +139,10 @@ class View implements Reattachable {
     this.listen();
     this.link = new Link(model, () => this.applyControls(), this.linkOptions);
     this.flush(); // changes that came while detached (kept pending by retired())
-    // out of the page, the diagram has no style left: it goes back a batch per frame
+    // out of the page, the diagram has no style left: its edges go back a batch per frame
+    // (not its nodes: a relayout replaces the node layer's children; edge views persist)
     this.entry?.finish();
-    const layers = Array.from(this.root.querySelectorAll(".kw-svg > g"));
+    const layers = Array.from(this.root.querySelectorAll(".kw-svg > .kw-lines, .kw-svg > .kw-plots"));
     this.entry = new StagedEntry(this.root, layers, () => this.focus.restore(100));
     host.appendChild(this.root);
     this.scrolls.restore();
