@@ -1,6 +1,7 @@
 // Binary arrays on the wire: `{view, dtype, shape}` (mirror of kanwidget/widget/codec.py).
 // `view` is a DataView from the kernel or from saved widget state; plain lists are accepted too.
-import type { Arr } from "./model";
+import type { EdgeData } from "./diagram/edges";
+import type { Arr, WidgetModel } from "./model";
 
 export interface Decoded {
   data: Float32Array;
@@ -38,4 +39,18 @@ export function decode(arr: Arr | null | undefined): Decoded | null {
 export function encode(values: ArrayLike<number>, shape?: number[]): Arr {
   const data = Float32Array.from(values);
   return { view: new DataView(data.buffer), dtype: "float32", shape: shape ?? [data.length] };
+}
+
+/** Decode curves and samples into the (E, P) / (E, S) rows the diagram draws. */
+export function edgeData(model: WidgetModel): EdgeData {
+  const nEdges = model.get("structure")?.edges?.length ?? 0;
+  const c = model.get("curves") ?? {};
+  const s = model.get("samples") ?? {};
+  const cx = decode(c.x);
+  const cy = decode(c.y);
+  const sx = decode(s.x);
+  const sy = decode(s.y);
+  const cols = (d: typeof cx): number =>
+    !d ? 0 : d.shape.length > 1 ? d.shape[d.shape.length - 1] : nEdges ? Math.floor(d.data.length / nEdges) : 0;
+  return { cx: cx?.data, cy: cy?.data, p: cols(cx), sx: sx?.data, sy: sy?.data, s: cols(sx) };
 }

@@ -93,12 +93,13 @@ const INPUT_EVENTS = ["pointerdown", "keydown", "wheel"] as const;
 
 /** Puts the children of `layers` (e.g. the diagram's SVG layers) back into the page a batch
  * of at most `batch` elements (descendants counted) per animation frame, in their order,
- * once `root` is in the page. Layers of `batch` elements or fewer in all go back at once.
+ * from the second frame `root` is in the page. Layers of `batch` elements or fewer in all go back at once.
  * `finish()` puts everything back now: the owner calls it before it redraws, and user
  * input inside `root` (pointer, key, wheel) does too. `done` runs when all are back. */
 export class StagedEntry {
   private queue: [Element, Element[]][] = [];
   private frame: number | null = null;
+  private placed = false; // `root` was in the page at the last frame
 
   constructor(
     private root: HTMLElement,
@@ -132,9 +133,13 @@ export class StagedEntry {
     });
   }
 
-  /** One batch (only once `root` is in the page: the host may be placed a task later). */
+  /** One batch, from the second frame `root` is in the page (the host may be placed a task
+   * later; the first frame styles the rest of the view). */
   private step(): void {
-    if (!this.root.isConnected) return this.schedule();
+    if (!this.root.isConnected || !this.placed) {
+      this.placed = this.root.isConnected;
+      return this.schedule();
+    }
     let left = this.batch;
     while (this.queue.length && left > 0) {
       const [layer, kids] = this.queue[0];

@@ -83,6 +83,26 @@ describe("render", () => {
     expect(all(el, "[data-node]")).toHaveLength(6);
   });
 
+  it("draws a training frame's curves in a task after its scores; an idle frame's at once", async () => {
+    const { el, model } = mount();
+    const d = (): string | null => q(el, '[data-edge="0,0,0"] .kw-thumb-curve').getAttribute("d");
+    const opacity = (): string | null => q(el, '[data-edge="0,0,0"]').getAttribute("opacity");
+    const first = [d(), opacity()];
+    model.set("training", { state: "running", step: 1, steps: 50 });
+    model.set("curves", edgeCurves(8, 21, 1.0));
+    model.set("scores", { ...model.get("scores"), edge: encode(Array.from({ length: 8 }, () => 0.5)) });
+    await Promise.resolve(); // the trait batch is applied in a microtask
+    expect(opacity()).not.toBe(first[1]); // scores: now
+    expect(d()).toBe(first[0]); // curves: in the next task
+    await flush();
+    const drawn = d();
+    expect(drawn).not.toBe(first[0]);
+    model.set("training", { state: "idle", step: 50, steps: 50 });
+    model.set("curves", edgeCurves(8, 21, 2.0));
+    await Promise.resolve();
+    expect(d()).not.toBe(drawn);
+  });
+
   it("shows pruned edges when the toggle is on, and syncs the trait", async () => {
     const { el, model } = mount();
     const box = q(el, ".kw-show-pruned-toggle") as unknown as HTMLInputElement;

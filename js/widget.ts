@@ -1,13 +1,13 @@
 // anywidget entry: wires the synced traits (model.ts) to the diagram, the panels and the
 // timeline. Trait changes are coalesced in a microtask, so a batch sent with hold_sync()
-// costs one update; only `structure` / `show_pruned` rebuild the diagram. UI-only state
+// costs one update (a training frame's curves are drawn in the task after it, so neither
+// task is long); only `structure` / `show_pruned` rebuild the diagram. UI-only state
 // (the locally selected edge, a pending Fit) lives here; without a kernel, send() does
 // nothing. Which controls work is decided in one place (panels/controls.ts) from the
 // kernel link (panels/link.ts), the training state, the data and the model.
-import { decode } from "./codec";
+import { decode, edgeData } from "./codec";
 import { Diagram } from "./diagram/diagram";
 import { showFrame } from "./frames";
-import type { EdgeData } from "./diagram/edges";
 import { FocusMemory } from "./focus";
 import { DiagramKeys } from "./keyboard";
 import { TRAIT_NAMES, type Action, type Model, type WidgetModel } from "./model";
@@ -27,20 +27,6 @@ type Key = keyof Model;
 // `frames` is read on demand (frames.ts), never drawn directly.
 const KEYS = TRAIT_NAMES.filter((k) => k !== "frames");
 
-/** Decode curves and samples into the (E, P) / (E, S) rows the diagram draws. */
-export function edgeData(model: WidgetModel): EdgeData {
-  const nEdges = model.get("structure")?.edges?.length ?? 0;
-  const c = model.get("curves") ?? {};
-  const s = model.get("samples") ?? {};
-  const cx = decode(c.x);
-  const cy = decode(c.y);
-  const sx = decode(s.x);
-  const sy = decode(s.y);
-  const cols = (d: typeof cx): number =>
-    !d ? 0 : d.shape.length > 1 ? d.shape[d.shape.length - 1] : nEdges ? Math.floor(d.data.length / nEdges) : 0;
-  return { cx: cx?.data, cy: cy?.data, p: cols(cx), sx: sx?.data, sy: sy?.data, s: cols(sx) };
-}
-
 const keyOf = (e: number[] | undefined): string | null => (e && e.length === 3 ? e.join(",") : null);
 
 class View implements Reattachable {
@@ -48,6 +34,7 @@ class View implements Reattachable {
   private scrolls: ScrollMemory;
   private focus: FocusMemory;
   private entry: StagedEntry | null = null; // the diagram going back into the page (reattach)
+  private dataTimer: ReturnType<typeof setTimeout> | null = null; // a training frame's curves, next task
   private graceTimer: ReturnType<typeof setTimeout> | null = null;
   private linkOptions: LinkOptions;
   private banner = new Banner();
@@ -152,9 +139,10 @@ class View implements Reattachable {
     this.listen();
     this.link = new Link(model, () => this.applyControls(), this.linkOptions);
     this.flush(); // changes that came while detached (kept pending by retired())
-    // out of the page, the diagram has no style left: it goes back a batch per frame
+    // out of the page, the diagram has no style left: its edges go back a batch per frame
+    // (not its nodes: a relayout replaces the node layer's children; edge views persist)
     this.entry?.finish();
-    const layers = Array.from(this.root.querySelectorAll(".kw-svg > g"));
+    const layers = Array.from(this.root.querySelectorAll(".kw-svg > .kw-lines, .kw-svg > .kw-plots"));
     this.entry = new StagedEntry(this.root, layers, () => this.focus.restore(100));
     host.appendChild(this.root);
     this.scrolls.restore();
@@ -207,7 +195,12 @@ class View implements Reattachable {
       this.toolbar.setShowPruned(!!m.get("show_pruned"));
     }
     if (rebuilt || d.has("scores") || d.has("beta")) this.diagram.setScores(edgeScores, m.get("beta") ?? 3, nodeScores);
-    if (rebuilt || d.has("curves") || d.has("samples")) this.diagram.setData(edgeData(m));
+    if (rebuilt || d.has("curves") || d.has("samples")) {
+      // A training frame's new curves are drawn in a task of their own, after the scores
+      // (faint set, opacity) and ipywidgets' decoding of the message: two short tasks.
+      if (!rebuilt && m.get("training")?.state === "running" && typeof setTimeout === "function") this.deferData();
+      else this.setData();
+    }
     // The kernel's selection wins when it changes; a local click without a kernel stays.
     if (d.has("selected")) this.selected = keyOf(m.get("selected")) ?? null;
     if (d.has("training") || d.has("error")) this.setFitPending(false); // the kernel answered
@@ -229,6 +222,21 @@ class View implements Reattachable {
     if (d.has("error")) this.banner.update(m.get("error"));
     if (this.link.state === "static" || this.link.state === "offline") markReadOnly(this.root); // panels re-enable their buttons on update
     if (this.root.isConnected) this.focus.restore(0); // a redrawn row or edge had focus
+  }
+
+  private setData(): void {
+    if (this.dataTimer) clearTimeout(this.dataTimer);
+    this.dataTimer = null;
+    this.diagram.setData(edgeData(this.model));
+  }
+
+  /** setData in the next task (once, however many frames came before it runs). */
+  private deferData(): void {
+    if (this.dataTimer) return;
+    this.dataTimer = setTimeout(() => {
+      this.dataTimer = null;
+      if (!this.disposed) this.diagram.setData(edgeData(this.model));
+    }, 0);
   }
 
   private computeControls(): Record<ControlName, Control> {
@@ -371,6 +379,7 @@ class View implements Reattachable {
     this.link.dispose();
     this.keys.dispose();
     if (this.fitPending) clearTimeout(this.fitPending);
+    if (this.dataTimer) clearTimeout(this.dataTimer);
     this.root.removeEventListener("keydown", this.onKey);
     this.focus.dispose();
     this.diagram.dispose();

@@ -141,8 +141,10 @@ WATCH_ENTRY = """() => {
       if (added) window.__kwBatches.push(added);
     }
   });
-  root.querySelectorAll('.kw-svg > g').forEach((g) => obs.observe(g, {childList: true}));
-  return [...root.querySelectorAll('[data-edge]')].map((g) => g.dataset.edge);
+  root.querySelectorAll('.kw-svg > .kw-lines, .kw-svg > .kw-plots')
+    .forEach((g) => obs.observe(g, {childList: true}));
+  return [[...root.querySelectorAll('[data-edge]')].map((g) => g.dataset.edge),
+          [...root.querySelectorAll('[data-node]')].map((g) => g.dataset.node)];
 }"""
 
 SVG_SIZE = (
@@ -164,7 +166,7 @@ def test_training_end_refreshes_stored_svg_and_moves_big_view_back_in_batches(
     page = lab.page
     page.wait_for_function("() => document.querySelectorAll('.kw-plots [data-edge]').length > 0")
     time.sleep(1.0)  # first layout settled
-    edges = page.evaluate(WATCH_ENTRY)
+    edges, nodes = page.evaluate(WATCH_ENTRY)
     size = page.evaluate(SVG_SIZE)
     assert size > 2 * 600, "too small a diagram to go back in batches"
     stored_before = page.evaluate(STORED_SVG, name)
@@ -178,11 +180,13 @@ def test_training_end_refreshes_stored_svg_and_moves_big_view_back_in_batches(
           views: document.querySelectorAll('.jp-Notebook .kanwidget').length,
           same: document.querySelector('.jp-Notebook .kanwidget') === window.__kwRoot,
           edges: [...window.__kwRoot.querySelectorAll('[data-edge]')].map((g) => g.dataset.edge),
+          nodes: [...window.__kwRoot.querySelectorAll('[data-node]')].map((g) => g.dataset.node),
           batches: window.__kwBatches,
         })"""
     )
     assert state["views"] == 1 and state["same"], "the live view was rebuilt"
     assert state["edges"] == edges  # every plot back, in its order
+    assert state["nodes"] == nodes
     batches = state["batches"]
     assert len(batches) >= 2, batches
     assert max(batches) <= 600 + 10, batches  # one edge's plot or line: < 10 elements
