@@ -347,7 +347,8 @@ export class Diagram {
     if (o === 0 ? view.opacity !== 0 : opacityMoved(view.opacity, o)) {
       const text = o.toFixed(3);
       view.group.setAttribute("opacity", text);
-      view.line.setAttribute("opacity", text);
+      // the line's stroke, not its group: a group's opacity starts a paint chunk of its own
+      view.linePaths[1].setAttribute("stroke-opacity", text);
       view.opacity = o;
     }
   }

@@ -195,14 +195,15 @@ describe("scores during training", () => {
     setScores(model, () => 0.2);
     await flush();
     expect(opacity(el, "0,0,1")).toBeCloseTo(Math.tanh(0.6), 3);
-    expect(Number(el.querySelector('[data-line="0,0,1"]')!.getAttribute("opacity"))).toBeCloseTo(Math.tanh(0.6), 3);
+    const line = el.querySelector('[data-line="0,0,1"] .kw-edge-line')!;
+    expect(Number(line.getAttribute("stroke-opacity"))).toBeCloseTo(Math.tanh(0.6), 3);
   });
 
   it("rewrite an edge's opacity only once it moved by OPACITY_TOLERANCE", async () => {
     const { el, model } = mount(bigState()); // every score 0.5
     let written = 0;
     const writes = new MutationObserver((records) => (written += records.length));
-    writes.observe(el, { attributes: true, attributeFilter: ["opacity"], subtree: true });
+    writes.observe(el, { attributes: true, attributeFilter: ["opacity", "stroke-opacity"], subtree: true });
     setScores(model, () => 0.501); // tanh(1.503) - tanh(1.5) ~ 0.0003: nothing to redraw
     await flush();
     expect(written).toBe(0);
