@@ -180,6 +180,28 @@ describe("training frames", () => {
   });
 });
 
+describe("plot paths", () => {
+  it("are written in the plot box's own pixels with one decimal, spanning the box inside its padding", async () => {
+    const { el } = mount(bigState());
+    await frames();
+    for (const g of el.querySelectorAll<SVGGElement>("[data-edge]")) {
+      const bg = g.querySelector(".kw-thumb-bg")!;
+      const [bw, bh] = [Number(bg.getAttribute("width")), Number(bg.getAttribute("height"))];
+      const d = g.querySelector(".kw-thumb-curve")!.getAttribute("d")!;
+      const xy = d.split(/[ML]/).filter(Boolean).map((p) => p.split(" ").map(Number));
+      expect(xy).toHaveLength(21); // one vertex per curve point
+      expect(d.match(/\d+\.\d{2,}/)).toBeNull(); // at most one decimal
+      const xs = xy.map(([x]) => x);
+      const ys = xy.map(([, y]) => y);
+      expect(Math.min(...xs)).toBeCloseTo(2, 1); // PAD
+      expect(Math.max(...xs)).toBeCloseTo(bw - 2, 1);
+      expect(Math.min(...ys)).toBeGreaterThanOrEqual(2 - 0.05);
+      expect(Math.max(...ys)).toBeLessThanOrEqual(bh - 2 + 0.05);
+    }
+    expect(el.querySelector("[data-edge] g")).toBeNull(); // no inner group: one transform per plot
+  });
+});
+
 describe("scores during training", () => {
   const opacity = (el: Element, key: string) => Number(el.querySelector(`[data-edge="${key}"]`)!.getAttribute("opacity"));
   const setScores = (model: FakeModel, score: (e: number) => number) =>
