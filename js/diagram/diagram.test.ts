@@ -91,14 +91,14 @@ describe("faint edges", () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(visible(el)).toHaveLength(50);
     const hidden = el.querySelector<SVGGElement>('[data-edge="0,0,1"]')!; // faint: hidden in place
-    expect([hidden.style.display, hidden.getAttribute("opacity")]).toEqual(["", "0.000"]);
-    expect(el.querySelector('[data-line="0,0,1"]')!.getAttribute("opacity")).toBe("0.000");
+    expect([hidden.isConnected, hidden.getAttribute("opacity")]).toEqual([true, "0.000"]);
+    expect(el.querySelector('[data-line="0,0,1"] .kw-edge-line')!.getAttribute("stroke-opacity")).toBe("0.000");
     hidden.querySelector(".kw-thumb-bg")!.dispatchEvent(new MouseEvent("pointerover", { bubbles: true }));
     expect(el.querySelectorAll(".kw-hl")).toHaveLength(0); // not lit: it is not shown
     expect(el.querySelector('[data-edge="0,0,0"]')!.getAttribute("transform")).toBe(before);
     await vi.advanceTimersByTimeAsync(1000);
     expect(visible(el)).toHaveLength(50);
-    expect(hidden.style.display).toBe("none"); // laid out again without it
+    expect(hidden.isConnected).toBe(false); // laid out again without it
     expect(el.querySelector('[data-edge="0,0,0"]')!.getAttribute("transform")).not.toBe(before);
   });
 

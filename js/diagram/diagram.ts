@@ -329,17 +329,22 @@ export class Diagram {
   }
 
   /**
-   * Show or hide one edge. An edge the layout left out is not displayed; one hidden in place
-   * (turned faint while scores stream, until they settle and the diagram is laid out again) is
-   * drawn at opacity 0 and left out of `shown` (no redraw, hit, hover or highlight). A new
-   * opacity restyles the edge's two groups, while display: none would rebuild and lay out their
-   * subtrees: at the start of training 100+ edges turn faint or back per frame.
+   * Show or hide one edge. An edge the layout left out is taken out of the DOM (no style to
+   * recompute, unlike display: none); one hidden in place (turned faint while scores stream,
+   * until they settle and the diagram is laid out again) is drawn at opacity 0 and left out of
+   * `shown` (no redraw, hit, hover or highlight): a new opacity restyles two elements, while
+   * hiding would rebuild and lay out their subtrees, and at the start of training 100+ edges
+   * turn faint or back per frame.
    */
   private show(view: EdgeView, placed: boolean): void {
-    const display = placed ? "" : "none";
-    if (view.group.style.display !== display) {
-      view.group.style.display = display;
-      view.line.style.display = display;
+    if (placed !== (view.group.parentNode === this.plots)) {
+      if (placed) {
+        this.lines.appendChild(view.line);
+        this.plots.appendChild(view.group);
+      } else {
+        view.line.remove();
+        view.group.remove();
+      }
     }
     if (!placed) return; // its opacity is written when it is laid out again
     const o = this.isHiddenInPlace(view) ? 0 : edgeOpacity(view.score ?? undefined, this.beta);
@@ -347,7 +352,8 @@ export class Diagram {
     if (o === 0 ? view.opacity !== 0 : opacityMoved(view.opacity, o)) {
       const text = o.toFixed(3);
       view.group.setAttribute("opacity", text);
-      view.line.setAttribute("opacity", text);
+      // the line's stroke, not its group: a group's opacity starts a paint chunk of its own
+      view.linePaths[1].setAttribute("stroke-opacity", text);
       view.opacity = o;
     }
   }

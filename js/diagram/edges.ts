@@ -1,11 +1,12 @@
 // One edge of the diagram, drawn as two parts: its connecting line (with a wider invisible
-// hit stroke) in the lines layer, and the plot of its learned function (curve scaled to its
+// hit stroke; the score's opacity is the visible stroke's stroke-opacity) in the lines layer, and the plot of its learned function (curve scaled to its
 // own range, real activations as faint dots) in the plots layer above every line, so no
 // line can cover a plot. The plot group carries `data-edge`, the line `data-line`.
-// A plot is four elements (group, box, dots, curve): every element costs style, layout and
-// paint on the first render of a big model, so the group itself is moved (no inner group)
-// and the paths, written in integer quarter pixels, are scaled by the stylesheet (no group
-// or attribute per path for that).
+// A plot is four elements (group, box, dots, curve) under one transform: every element, and
+// every transform or opacity (each starts a paint chunk of its own), costs style, layout,
+// paint and layerization on the first render of a big model and on every training frame, so
+// the group itself is moved (no inner group) and the paths are written in its own pixels
+// (one decimal, no scale of their own).
 import { dotsPath, extent, linePath, run, svg, type Run, type Scale } from "../plot";
 import type { EdgePos } from "./layout";
 
@@ -39,9 +40,6 @@ export interface EdgeData {
 }
 
 const PAD = 2;
-/** Plot paths are written in integer units of 1/Q px (plot.ts Scale.q); widget.css scales
- * `.kw-thumb-curve` and `.kw-thumb-dots` by 1/Q (keep the two equal). */
-export const Q = 4;
 
 const t1 = (v: number): number => Math.round(v * 10) / 10;
 
@@ -146,7 +144,6 @@ export function drawEdge(view: EdgeView, data: EdgeData): void {
     top: PAD,
     width: bw - 2 * PAD,
     height: bh - 2 * PAD,
-    q: Q,
   };
   // Skip unchanged paths: re-parsing a path attribute costs more than comparing strings.
   const curve = linePath(cx, cy, scale);

@@ -180,6 +180,28 @@ describe("training frames", () => {
   });
 });
 
+describe("plot paths", () => {
+  it("are written in the plot box's own pixels with one decimal, spanning the box inside its padding", async () => {
+    const { el } = mount(bigState());
+    await frames();
+    for (const g of el.querySelectorAll<SVGGElement>("[data-edge]")) {
+      const bg = g.querySelector(".kw-thumb-bg")!;
+      const [bw, bh] = [Number(bg.getAttribute("width")), Number(bg.getAttribute("height"))];
+      const d = g.querySelector(".kw-thumb-curve")!.getAttribute("d")!;
+      const xy = d.split(/[ML]/).filter(Boolean).map((p) => p.split(" ").map(Number));
+      expect(xy).toHaveLength(21); // one vertex per curve point
+      expect(d.match(/\d+\.\d{2,}/)).toBeNull(); // at most one decimal
+      const xs = xy.map(([x]) => x);
+      const ys = xy.map(([, y]) => y);
+      expect(Math.min(...xs)).toBeCloseTo(2, 1); // PAD
+      expect(Math.max(...xs)).toBeCloseTo(bw - 2, 1);
+      expect(Math.min(...ys)).toBeGreaterThanOrEqual(2 - 0.05);
+      expect(Math.max(...ys)).toBeLessThanOrEqual(bh - 2 + 0.05);
+    }
+    expect(el.querySelector("[data-edge] g")).toBeNull(); // no inner group: one transform per plot
+  });
+});
+
 describe("scores during training", () => {
   const opacity = (el: Element, key: string) => Number(el.querySelector(`[data-edge="${key}"]`)!.getAttribute("opacity"));
   const setScores = (model: FakeModel, score: (e: number) => number) =>
@@ -190,19 +212,20 @@ describe("scores during training", () => {
     setScores(model, (e) => (e % 3 === 0 ? 0.4 : 0.001)); // two in three turn faint: hidden in place
     await flush();
     expect(opacity(el, "0,0,0")).toBeCloseTo(Math.tanh(1.2), 3);
-    expect(el.querySelector<SVGGElement>('[data-edge="0,0,1"]')!.style.display).toBe(""); // still laid out
+    expect(el.querySelector<SVGGElement>('[data-edge="0,0,1"]')!.isConnected).toBe(true); // still laid out
     expect(opacity(el, "0,0,1")).toBe(0);
     setScores(model, () => 0.2);
     await flush();
     expect(opacity(el, "0,0,1")).toBeCloseTo(Math.tanh(0.6), 3);
-    expect(Number(el.querySelector('[data-line="0,0,1"]')!.getAttribute("opacity"))).toBeCloseTo(Math.tanh(0.6), 3);
+    const line = el.querySelector('[data-line="0,0,1"] .kw-edge-line')!;
+    expect(Number(line.getAttribute("stroke-opacity"))).toBeCloseTo(Math.tanh(0.6), 3);
   });
 
   it("rewrite an edge's opacity only once it moved by OPACITY_TOLERANCE", async () => {
     const { el, model } = mount(bigState()); // every score 0.5
     let written = 0;
     const writes = new MutationObserver((records) => (written += records.length));
-    writes.observe(el, { attributes: true, attributeFilter: ["opacity"], subtree: true });
+    writes.observe(el, { attributes: true, attributeFilter: ["opacity", "stroke-opacity"], subtree: true });
     setScores(model, () => 0.501); // tanh(1.503) - tanh(1.5) ~ 0.0003: nothing to redraw
     await flush();
     expect(written).toBe(0);

@@ -68,7 +68,8 @@ def show_all(lab: LabPage, n: int) -> None:
 def shown_keys(lab: LabPage, n: int) -> list[str]:
     return lab.page.evaluate(
         "(n) => [...document.querySelectorAll('.jp-Notebook .kanwidget')[n]"
-        ".querySelectorAll('[data-edge]')].filter((g) => g.style.display !== 'none')"
+        ".querySelectorAll('[data-edge]')].filter((g) => g.style.display !== 'none'"
+        " && g.getAttribute('opacity') !== '0.000')"  # hidden in place while scores stream
         ".map((g) => g.dataset.edge)",
         n,
     )
@@ -179,7 +180,7 @@ def geometry(lab: LabPage, n: int) -> dict[str, Any]:
             return [r.left + r.width / 2, r.top + r.height / 2, r.width]; };
           const node = (l, i) => w.querySelector(`[data-node="${l},${i}"] .kw-node-shape`);
           const plots = [...w.querySelectorAll('[data-edge]')]
-            .filter((g) => g.style.display !== 'none')
+            .filter((g) => g.style.display !== 'none' && g.getAttribute('opacity') !== '0.000')
             .map((g) => { const [l, i, j] = g.dataset.edge.split(',').map(Number);
               return {key: g.dataset.edge, box: centre(g.querySelector('.kw-thumb-bg')),
                       a: centre(node(l, i)), b: centre(node(l + 1, j))}; });
@@ -201,9 +202,11 @@ def test_big_model_plots_sit_on_their_edges(big: LabPage) -> None:
     box = widget(big, 1).locator(".kw-hide-faint")
     if not box.is_checked():
         box.check()  # the trained [8, 16, 16, 1] as it is shown by default: faint edges hidden
-    big.wait_until(
-        "() => [...document.querySelectorAll('.jp-Notebook .kanwidget')[1]"
-        ".querySelectorAll('[data-edge]')].some((g) => g.style.display === 'none')"
+    n_edges = len(kernel_json(big, "w8.structure['edges']"))
+    big.wait_until(  # an edge left out of the layout has no DOM (js/diagram/diagram.ts show)
+        "(n) => document.querySelectorAll('.jp-Notebook .kanwidget')[1]"
+        ".querySelectorAll('[data-edge]').length < n",
+        n_edges,
     )
     time.sleep(1.0)  # a relayout after the switch settles
     g = geometry(big, 1)
