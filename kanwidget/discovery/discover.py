@@ -9,7 +9,8 @@ The search runs two kinds of strategy side by side (KAN 2.0, sec. 4):
 * **Direct regression over candidate forms** (:mod:`.candidates`, :mod:`.terms`,
   :mod:`.wrapped`, :mod:`.rational`, :mod:`.termsum`): power laws from a fit on
   logarithms, ratios of two sums of monomials (``y Q = P``, linear in the coefficients),
-  sums of up to three monomials each times a function of one input, sparse sums of
+  sums of up to three monomials each times a function of one input (of ``y``, ``y**2``,
+  ``1/y`` or ``1/y**2``), sparse sums of
   products of simple factors under target transforms (``y, 1/y, y**2, 1/y**2, log|y|,
   sin y``), one or two power-law terms with free exponents times a function of one input,
   and ``M1 * (c1 g(a M2 + b) + c2)``.  They are listed in ``FAMILIES``, simplest first, and

@@ -49,6 +49,8 @@ logger = logging.getLogger(__name__)
 KNOTS = 8
 ENTRIES = (1, -1, 2, -2)
 ZERO_TOUCH = 1e-3  # min |y| / max |y| below which log|y| may have poles (zeros of g)
+ZERO_LIMIT = 0.05  # spline misfit in y's scale that passes the screen (many periods)
+ZERO_DIRECTIONS = 80  # grid directions tested in y's scale when y touches zero
 REFINE_EVALS = 400  # spline fits of the local search for M2's direction
 
 
@@ -317,10 +319,19 @@ def separable_forms(
         limit = 0.05 * base  # M2 must explain nearly all of the power law's misfit
         if float(np.min(ay)) < ZERO_TOUCH * float(np.max(ay)) and not any(
             t[0] < limit for t in scored
-        ):  # zeros of an oscillating g: no direction explains log|y|; g of one input
+        ):  # zeros of an oscillating g: no direction explains log|y|; tests in y's scale
             scored.clear()
             one_input()
-            limit = 1e-2
+            for b in directions(len(pos), 3)[:ZERO_DIRECTIONS]:
+                if late() or min(t[0] for t in scored) < ZERO_LIMIT:
+                    break  # simplest first: the first direction that passes the screen
+                if np.count_nonzero(b) < 2:
+                    continue  # g of one input: one_input has it
+                q, _ = np.linalg.qr(np.column_stack([b, np.eye(len(pos))]))
+                perp = q[:, 1 : len(pos)]  # M1's exponents off b (g absorbs powers of M2)
+                c, err = refine_factor(lx @ perp, y[sub], lx @ b, np.zeros(len(pos) - 1), 36)
+                scored.append((err, b, None, perp @ c, pos))
+            limit = ZERO_LIMIT  # a screen: the 1-D search and the caller test exactly
     scored.sort(key=lambda t: t[0])
     logger.debug("power-law misfit %.3g; best arguments %s", base,
                  [(round(t[0], 5), t[1], t[2]) for t in scored[:3]])  # fmt: skip

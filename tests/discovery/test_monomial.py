@@ -94,6 +94,8 @@ ZERO_LAWS = [  # g with zeros in the range (log|y| has poles) and a hyperbolic g
     (P**2 * sympy.sin(2 * Q) ** 2, [P, Q], [(1, 3), (1, 6)]),
     (P / (sympy.exp(Q / R) + sympy.exp(-Q / R)), [P, Q, R], [(1, 3), (1, 4), (1, 3)]),
     (P * Q / sympy.cosh(2 * Q * R), [P, Q, R], [(1, 3), (0.2, 1), (0.5, 1)]),
+    (2 * P * (1 - sympy.cos(Q * R)), [P, Q, R], [(1, 5), (1, 5), (1, 5)]),  # zeros, M2 = q r
+    (sympy.sin(P * Q / R) ** 2, [P, Q, R], [(1, 2), (1, 2), (0.3, 1)]),
 ]
 
 

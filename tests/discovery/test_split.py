@@ -222,3 +222,26 @@ def test_log_power_fit_is_the_one_log_fit_of_the_families():
     assert log_fit(x, y * np.sign(x[:, 1] - 2), [0, 2]) is None  # a sign change: no log fit
     _, bent = log_power_fit(np.log(x), y + x[:, 1] ** 3)
     assert bent > 1e-2
+
+
+def test_train_surrogate_trains_past_its_soft_deadline(monkeypatch):
+    """A surrogate whose wall-clock share is already spent (a loaded machine) still takes
+    its steps before the hard deadline, and is then good enough to test separability on
+    an unseen law: a power-law factor times a sum of squares."""
+    from kanwidget.discovery import clock
+    from kanwidget.discovery.split import train_surrogate
+    from kanwidget.kan.hypothesis import detect_separability
+
+    ticks = iter(range(10**7))
+    monkeypatch.setattr(clock, "now", lambda: 1000.0 + 0.01 * next(ticks))
+    x, y = _data(lambda r, a, b: 0.7 * r**2 * (a**2 + 2 * b**2), [(1, 3), (1, 4), (1, 4)])
+    soft = clock.now()  # already over at the first step
+    f = train_surrogate(x, y, soft, hard_end=soft + 1e6)
+    xt = torch.tensor(x, dtype=torch.float64)
+    pred = f(xt).detach().numpy()
+    assert np.std(pred - y) / np.std(y) < 0.02
+    groups = detect_separability(f, xt[:300], "mul", threshold=2e-2)
+    assert sorted(map(sorted, groups)) == [[0], [1, 2]]
+    rough = train_surrogate(x, y, soft)  # no hard deadline beyond the soft one: one step
+    rough_err = np.std(rough(xt).detach().numpy() - y) / np.std(y)
+    assert rough_err > 5 * np.std(pred - y) / np.std(y)
