@@ -175,3 +175,41 @@ describe("re-rendered output of a big model", () => {
     expect(root.getElementsByTagName("*").length).toBe(n);
   });
 });
+
+describe("re-rendered output while the diagram changes", () => {
+  it("an edge the diagram takes out during the staged entry stays out", async () => {
+    const state = bigState();
+    const nEdges = state.structure.edges.length;
+    // every 3rd edge faint (score 1e-4 against 0.5 in its layer)
+    const faint = new Set(Array.from({ length: nEdges }, (_, e) => e).filter((e) => e % 3 === 0));
+    state.scores = { edge: encode(Array.from({ length: nEdges }, (_, e) => (faint.has(e) ? 1e-4 : 0.5))) };
+    const model = new FakeModel(state);
+    const out = document.createElement("div");
+    const el = document.createElement("div");
+    out.appendChild(el);
+    document.body.appendChild(out);
+    widget.render({ model: proxy(model), el });
+    await new Promise((r) => setTimeout(r, 60));
+    const root = el.querySelector(".kanwidget")!;
+    const box = root.querySelector<HTMLInputElement>(".kw-hide-faint")!;
+    const plots = (): string[] => Array.from(root.querySelectorAll("[data-edge]"), (g) => g.getAttribute("data-edge")!);
+    expect(box.checked).toBe(true); // a large model hides its faint edges by default
+    const strong = plots();
+    expect(strong).toHaveLength(nEdges - faint.size);
+    box.click(); // show them: every edge drawn
+    expect(plots()).toHaveLength(nEdges);
+    const raf = frames();
+    out.textContent = "Loading widget...";
+    const next = document.createElement("div");
+    widget.render({ model: proxy(model), el: next });
+    out.textContent = "";
+    out.appendChild(next);
+    raf.frame();
+    raf.frame();
+    expect(plots().length).toBeLessThan(nEdges); // still going back
+    box.click(); // hide them again while the entry is staged (no pointer event: e.g. a script)
+    for (let k = 0; k < 20; k++) raf.frame();
+    expect(plots().sort()).toEqual([...strong].sort());
+    expect(root.querySelectorAll(".kw-lines > *").length).toBe(strong.length);
+  });
+});

@@ -71,6 +71,8 @@ class View implements Reattachable {
       pruneEdge: (edge) => this.edit({ action: "prune_edge", edge }),
       pruneNode: (node) => this.edit({ action: "prune_node", node }),
       laidOut: () => this.keys.refresh(this.selected),
+      // a staged re-entry (reattach) holds the edges out of their layers: put them back first
+      beforeChange: () => this.entry?.finish(),
     });
     this.keys = new DiagramKeys(this.diagram.el, {
       select: (edge) => this.select(edge),

@@ -27,6 +27,7 @@ export interface DiagramEvents {
   pruneEdge(edge: number[]): void;
   pruneNode(node: number[]): void;
   laidOut?(): void; // edges or nodes were (re)made or moved (keyboard stops follow)
+  beforeChange?(): void; // edges are about to be added to, moved in or taken out of the layers
 }
 
 const SETTLE_MS = 800; // scores unchanged this long (e.g. training ended): lay faint edges out again
@@ -183,6 +184,7 @@ export class Diagram {
    * @param drawLimit plots drawn in this task, the rest in the next frames (redraw.ts)
    */
   relayout(drawLimit = FRAME_PLOTS): void {
+    this.events.beforeChange?.();
     if (this.settle) clearTimeout(this.settle);
     this.settle = null;
     this.waiting = false;
@@ -319,6 +321,7 @@ export class Diagram {
       return;
     }
     this.shown = [];
+    this.events.beforeChange?.();
     for (const view of this.views.values()) this.show(view, placed.has(view.key));
     this.redraw.draw(now ? FRAME_PLOTS : 0); // a training frame: its data comes next (setData)
     this.updateBar();
