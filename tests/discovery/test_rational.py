@@ -94,3 +94,21 @@ def test_discover_finds_a_weighted_mean_in_the_quick_phase():
     assert d.best.source == "rational"
     status = {ph.name: ph.status for ph in d.phases}
     assert status["regression"] == "skipped" and status["kan universes"] == "skipped"
+
+
+def test_rational_forms_keep_no_spurious_terms_with_unequal_scales():
+    """Inputs on very different scales (a degree pair above the law's, (2, 1) and up, is
+    tried only if (1, 1) fails): the exact ratio comes back with the law's terms only."""
+    symbols = list(sympy.symbols("p q r"))
+    truth = (symbols[0] * symbols[1] + 3 * symbols[2]) / (symbols[0] + 20)
+    rng = np.random.default_rng(3)
+    x = np.column_stack(
+        [rng.uniform(50, 400, 600), rng.uniform(0.5, 2, 600), rng.uniform(1, 4, 600)]
+    )
+    y = evaluate(truth, symbols, x)
+    found = rational_forms(x[:300], y[:300], symbols, lambda: False)
+    _, err = min((_exact(e, symbols, x, y) for e in found), key=lambda t: t[1])
+    assert err < 1e-12
+    num, den = sympy.fraction(sympy.together(found[-1]))
+    assert len(sympy.Add.make_args(sympy.expand(num))) == 2
+    assert len(sympy.Add.make_args(sympy.expand(den))) == 2
