@@ -2,9 +2,9 @@
 // After JupyterLab re-renders an output, the moved view's diagram goes back into the page a
 // batch per animation frame (reattach.ts StagedEntry): no single task restyles all of it.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { Model, WidgetModel } from "./model";
+import type { WidgetModel } from "./model";
 import { ENTRY_BATCH, StagedEntry } from "./reattach";
-import { FakeModel, edgeCurves, network, smallState } from "./testing/fake";
+import { FakeModel, bigState } from "./testing/fake";
 import { encode } from "./codec";
 import widget from "./widget";
 
@@ -126,20 +126,6 @@ function proxy(m: FakeModel): WidgetModel {
     get: m.get.bind(m), set: m.set.bind(m), on: m.on.bind(m), off: m.off.bind(m),
     send: m.send.bind(m), save_changes: m.save_changes.bind(m),
   } as WidgetModel;
-}
-
-/** A [4, 10, 10, 1] model: 150 edges, ~1400 diagram elements. */
-function bigState(): Model {
-  const width = [[4, 0], [10, 0], [10, 0], [1, 0]];
-  const { nodes, edges } = network(width);
-  return Object.assign(smallState(), {
-    structure: { width, mult_arity: width.map(() => []), nodes, edges, in_vars: [], out_vars: [] },
-    curves: edgeCurves(edges.length, 21),
-    samples: edgeCurves(edges.length, 10, 0.1),
-    scores: { edge: encode(edges.map(() => 0.5)) },
-    selected: [],
-    candidates: [],
-  });
 }
 
 describe("re-rendered output of a big model", () => {

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { encode } from "../codec";
-import { FakeModel, edgeCurves, flush, network, smallState } from "../testing/fake";
+import { FakeModel, bigState, flush, network, smallState } from "../testing/fake";
 import widget from "../widget";
 import { Diagram } from "./diagram";
 import { FAINT_OPACITY, LARGE_MODEL } from "./faint";
@@ -13,22 +13,6 @@ afterEach(() => {
   document.body.replaceChildren();
   vi.useRealTimers();
 });
-
-/** A [4, 10, 10, 1] state (150 edges): edge e gets score `score(e)`. */
-function bigState(score: (e: number) => number) {
-  const width = [[4, 0], [10, 0], [10, 0], [1, 0]];
-  const { nodes, edges } = network(width);
-  const s = smallState();
-  Object.assign(s, {
-    structure: { width, mult_arity: [[], [], [], []], nodes, edges, in_vars: [], out_vars: [] },
-    curves: edgeCurves(edges.length, 21),
-    samples: edgeCurves(edges.length, 10, 0.1),
-    scores: { edge: encode(edges.map((_, e) => score(e))), node: encode(nodes.map((_, k) => (k < 4 ? k + 1 : 1))) },
-    selected: [],
-    candidates: [],
-  });
-  return s;
-}
 
 function mount(state = smallState()) {
   const model = new FakeModel(state);

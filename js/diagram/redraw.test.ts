@@ -4,7 +4,7 @@
 // next frames; the first layout waits for the width the page gives.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { encode } from "../codec";
-import { FakeModel, edgeCurves, flush, network, smallState } from "../testing/fake";
+import { FakeModel, bigState, edgeCurves, flush } from "../testing/fake";
 import type { Model } from "../model";
 import widget from "../widget";
 import { FRAME_PLOTS } from "./redraw";
@@ -17,21 +17,6 @@ afterEach(() => {
   vi.useRealTimers();
   vi.unstubAllGlobals();
 });
-
-/** A [4, 10, 10, 1] state (150 edges, every edge strong: all drawn), or of `width`. */
-function bigState(width = [[4, 0], [10, 0], [10, 0], [1, 0]]): Model {
-  const { nodes, edges } = network(width);
-  const s = smallState();
-  Object.assign(s, {
-    structure: { width, mult_arity: width.map(() => []), nodes, edges, in_vars: [], out_vars: [] },
-    curves: edgeCurves(edges.length, 21),
-    samples: edgeCurves(edges.length, 10, 0.1),
-    scores: { edge: encode(edges.map(() => 0.5)) },
-    selected: [],
-    candidates: [],
-  });
-  return s;
-}
 
 function mount(state: Model, attach = true) {
   const model = new FakeModel(state);
@@ -115,7 +100,7 @@ describe("training frames", () => {
 
   it("draw a tail shorter than half a slice in the same task", async () => {
     vi.useFakeTimers();
-    const state = bigState([[4, 0], [6, 0], [2, 0], [1, 0]]); // 38 plots: 32 + a tail of 6
+    const state = bigState(undefined, [[4, 0], [6, 0], [2, 0], [1, 0]]); // 38 plots: 32 + a tail of 6
     const { el, model } = mount(state);
     await frames();
     expect(curves(el).size).toBe(38);

@@ -133,3 +133,18 @@ export function smallState(): Model {
     pareto: {},
   };
 }
+
+/** State of a layered model, [4, 10, 10, 1] by default (150 edges): edge e gets score
+ * `score(e)` (all strong by default), input k node score k + 1. */
+export function bigState(score: (e: number) => number = () => 0.5, width = [[4, 0], [10, 0], [10, 0], [1, 0]]): Model {
+  const { nodes, edges } = network(width);
+  const nIn = width[0][0];
+  return Object.assign(smallState(), {
+    structure: { width, mult_arity: width.map(() => []), nodes, edges, in_vars: [], out_vars: [] },
+    curves: edgeCurves(edges.length, 21),
+    samples: edgeCurves(edges.length, 10, 0.1),
+    scores: { edge: encode(edges.map((_, e) => score(e))), node: encode(nodes.map((_, k) => (k < nIn ? k + 1 : 1))) },
+    selected: [],
+    candidates: [],
+  });
+}

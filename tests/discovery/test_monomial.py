@@ -69,6 +69,19 @@ def test_separable_forms_recovers_unseen_laws(truth, ranges):
     assert rel_rmse(evaluate(found, syms, xw[ok]), yw[ok]) < 1e-6
 
 
+def _recover_exactly(truth, syms, ranges, seed):
+    """separable_forms on 1000 points uniform in `ranges`; asserts the best candidate is
+    within 1e-9 on 1000 more. Returns (that candidate, the generator for further points)."""
+    rng = np.random.default_rng(seed)
+    x = np.column_stack([rng.uniform(lo, hi, 2000) for lo, hi in ranges])
+    y = evaluate(truth, syms, x)
+    exprs = separable_forms(x[:1000], y[:1000], syms)
+    assert exprs, "no candidate for a law of the family"
+    err, found = _best_verified(exprs, syms, (x[:1000], y[:1000]), (x[1000:], y[1000:]))
+    assert err < 1e-9
+    return found, rng
+
+
 U = list(sympy.symbols("u1:7"))
 WIDE_LAWS = [  # M2 on five inputs: beyond the enumerated grid, found by refining the SVD one
     (U[0] * sympy.exp(-U[1] * U[2] * U[3] / (U[4] * U[5]) / 4), [(1, 5)] * 6),
@@ -78,13 +91,7 @@ WIDE_LAWS = [  # M2 on five inputs: beyond the enumerated grid, found by refinin
 
 @pytest.mark.parametrize("truth, ranges", WIDE_LAWS, ids=[str(t) for t, _ in WIDE_LAWS])
 def test_separable_forms_argument_of_five_inputs(truth, ranges):
-    rng = np.random.default_rng(4)
-    x = np.column_stack([rng.uniform(lo, hi, 2000) for lo, hi in ranges])
-    y = evaluate(truth, U, x)
-    exprs = separable_forms(x[:1000], y[:1000], U)
-    assert exprs, "no candidate for a law of the family"
-    err, found = _best_verified(exprs, U, (x[:1000], y[:1000]), (x[1000:], y[1000:]))
-    assert err < 1e-9
+    found, _ = _recover_exactly(truth, U, ranges, seed=4)
     assert sympy.simplify(found - truth) == 0
 
 
@@ -101,13 +108,7 @@ ZERO_LAWS = [  # g with zeros in the range (log|y| has poles) and a hyperbolic g
 
 @pytest.mark.parametrize("truth, syms, ranges", ZERO_LAWS, ids=[str(t) for t, _, _ in ZERO_LAWS])
 def test_separable_forms_zeros_of_g_and_hyperbolic_g(truth, syms, ranges):
-    rng = np.random.default_rng(6)
-    x = np.column_stack([rng.uniform(lo, hi, 2000) for lo, hi in ranges])
-    y = evaluate(truth, syms, x)
-    exprs = separable_forms(x[:1000], y[:1000], syms)
-    assert exprs, "no candidate for a law of the family"
-    err, found = _best_verified(exprs, syms, (x[:1000], y[:1000]), (x[1000:], y[1000:]))
-    assert err < 1e-9
+    found, rng = _recover_exactly(truth, syms, ranges, seed=6)
     xw = np.column_stack([rng.uniform(lo - 0.1 * (hi - lo), hi, 1000) for lo, hi in ranges])
     assert rel_rmse(evaluate(found, syms, xw), evaluate(truth, syms, xw)) < 1e-6
 

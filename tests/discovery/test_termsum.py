@@ -16,6 +16,16 @@ def _data(fn, n, lo=1.0, hi=4.0, rows=600, seed=2):
     return x, fn(*x.T)
 
 
+def _best_term_sum(symbols, x, y):
+    """The term sum (fitted on the first 300 points, snapped) closest on the rest: (expr, err)."""
+    found = term_sums(x[:300], y[:300], symbols, lambda: False)
+    results = []
+    for expr in found:
+        fitted = refit(expr, symbols, x[:300], y[:300])
+        results.append(snap(fitted, symbols, (x[:300], y[:300]), (x[300:], y[300:])))
+    return min(results, key=lambda t: t[1])
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -28,12 +38,7 @@ def test_term_sums_recover_unseen_sums_exactly(text):
     symbols = list(sympy.symbols("u v w", positive=True))  # the data's range
     truth = sympy.sympify(text, locals={str(s): s for s in symbols})
     x, y = _data(sympy.lambdify(symbols, truth, "numpy"), 3)
-    found = term_sums(x[:300], y[:300], symbols, lambda: False)
-    results = []
-    for expr in found:
-        fitted = refit(expr, symbols, x[:300], y[:300])
-        results.append(snap(fitted, symbols, (x[:300], y[:300]), (x[300:], y[300:])))
-    best, err = min(results, key=lambda t: t[1])
+    best, err = _best_term_sum(symbols, x, y)
     assert err < 1e-12
     assert sympy.simplify(best - truth) == 0
 
@@ -50,12 +55,7 @@ def test_term_sums_recover_roots_and_reciprocals_of_sums(text):
     symbols = list(sympy.symbols("u v w", positive=True))
     truth = sympy.sympify(text, locals={str(s): s for s in symbols})
     x, y = _data(sympy.lambdify(symbols, truth, "numpy"), 3, lo=2.0)
-    found = term_sums(x[:300], y[:300], symbols, lambda: False)
-    results = []
-    for expr in found:
-        fitted = refit(expr, symbols, x[:300], y[:300])
-        results.append(snap(fitted, symbols, (x[:300], y[:300]), (x[300:], y[300:])))
-    best, err = min(results, key=lambda t: t[1])
+    best, err = _best_term_sum(symbols, x, y)
     assert err < 1e-12
     fresh, y_fresh = _data(sympy.lambdify(symbols, truth, "numpy"), 3, lo=2.0, seed=9)
     assert rel_rmse(evaluate(best, symbols, fresh), y_fresh) < 1e-12
