@@ -122,7 +122,7 @@ BIG_CELL = (
     "from kanwidget import KAN, KANWidget, create_dataset\n"
     "f = lambda x: torch.sin(torch.pi * x[:, [0]]) + x[:, [1]] ** 2\n"
     "data = create_dataset(f, n_var=4, train_num=200, test_num=50, seed=0)\n"
-    "model = KAN([4, 10, 10, 1], grid=5, seed=0)\n"
+    "model = KAN([4, 16, 16, 1], grid=5, seed=0)\n"
     "w = KANWidget(model, data)\n"
     "w"
 )
@@ -157,7 +157,7 @@ def test_training_end_refreshes_stored_svg_and_moves_big_view_back_in_batches(
 ) -> None:
     """After training, the kernel refreshes the stored SVG (JupyterLab re-renders the
     output): the saved picture is the trained model's, the live view is the same one, and
-    its 150-edge diagram goes back into the page in batches (reattach.ts StagedEntry), each
+    its 336-edge diagram goes back into the page in batches (reattach.ts StagedEntry), each
     at most ENTRY_BATCH (600) elements plus one edge's."""
     name = "rerender_big.ipynb"
     write_notebook(lab_root / name, [BIG_CELL])
