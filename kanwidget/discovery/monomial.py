@@ -125,6 +125,13 @@ def affine_direction(grads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return b * np.sign(b[j]), sv
 
 
+def complement(b: np.ndarray) -> np.ndarray:
+    """(n, n - 1) orthonormal basis of the complement of ``b`` (n,): ``M1``'s exponents off
+    ``M2``'s direction (``g`` absorbs powers of ``M2``)."""
+    q, _ = np.linalg.qr(np.column_stack([b, np.eye(len(b))]))
+    return q[:, 1 : len(b)]
+
+
 def direction_residual(ly: np.ndarray, lx: np.ndarray, b: np.ndarray) -> float:
     """:func:`spline_residual` of ``ly`` with ``g``'s argument ``s = lx @ b`` (``b`` any
     nonzero vector; the linear part spans its orthogonal complement)."""
@@ -132,8 +139,7 @@ def direction_residual(ly: np.ndarray, lx: np.ndarray, b: np.ndarray) -> float:
     if not np.isfinite(norm) or norm == 0:
         return float("inf")
     b = b / norm
-    q, _ = np.linalg.qr(np.column_stack([b, np.eye(len(b))]))
-    return spline_residual(ly, lx @ q[:, 1 : len(b)], lx @ b)[0]
+    return spline_residual(ly, lx @ complement(b), lx @ b)[0]
 
 
 def refine_direction(
@@ -293,11 +299,11 @@ def separable_forms(
         cand = directions(len(pos), 4 if len(pos) <= 5 else 3)
         raw = affine_direction(local_log_gradients(lx, ly))[0]
         guess = snap_direction(raw)
-        if guess is None or direction_residual(ly, lx, guess) > 0.01 * base:
+        guess_err = None if guess is None else direction_residual(ly, lx, guess)
+        if guess_err is None or guess_err > 0.01 * base:
             refined = snap_direction(refine_direction(ly, lx, raw))  # a noisy SVD direction
             if refined is not None and (
-                guess is None
-                or direction_residual(ly, lx, refined) < direction_residual(ly, lx, guess)
+                guess_err is None or direction_residual(ly, lx, refined) < guess_err
             ):
                 guess = refined
         if guess is not None:  # the SVD direction first (it may lie outside the grid)
@@ -310,8 +316,7 @@ def separable_forms(
                 break  # the SVD direction already explains the misfit: no enumeration
             if found_support is not None and support > found_support:
                 break  # directions come simplest first: a simpler M2 already fits
-            q, _ = np.linalg.qr(np.column_stack([b, np.eye(len(pos))]))
-            perp = q[:, 1 : len(pos)]  # orthonormal basis of b's complement
+            perp = complement(b)
             err, coef = spline_residual(ly, lx @ perp, lx @ b)
             scored.append((err, b, None, perp @ coef, pos))
             if k > (guess is not None) - 1 and err < 0.01 * base and found_support is None:
@@ -327,8 +332,7 @@ def separable_forms(
                     break  # simplest first: the first direction that passes the screen
                 if np.count_nonzero(b) < 2:
                     continue  # g of one input: one_input has it
-                q, _ = np.linalg.qr(np.column_stack([b, np.eye(len(pos))]))
-                perp = q[:, 1 : len(pos)]  # M1's exponents off b (g absorbs powers of M2)
+                perp = complement(b)
                 c, err = refine_factor(lx @ perp, y[sub], lx @ b, np.zeros(len(pos) - 1), 36)
                 scored.append((err, b, None, perp @ c, pos))
             limit = ZERO_LIMIT  # a screen: the 1-D search and the caller test exactly
