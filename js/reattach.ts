@@ -91,6 +91,9 @@ export class ScrollMemory {
 
 const INPUT_EVENTS = ["pointerdown", "keydown", "wheel"] as const;
 
+/** Elements `el` puts into the page: itself and its descendants. */
+const weight = (el: Element): number => el.getElementsByTagName("*").length + 1;
+
 /** Puts the children of `layers` (e.g. the diagram's SVG layers) back into the page a batch
  * of at most `batch` elements (descendants counted) per animation frame, in their order,
  * from the second frame `root` is in the page. Layers of `batch` elements or fewer in all go back at once.
@@ -120,7 +123,7 @@ export class StagedEntry {
 
   /** Elements still out of the page (their subtrees counted). */
   get waiting(): number {
-    return this.queue.reduce((n, [, kids]) => n + kids.reduce((m, k) => m + k.getElementsByTagName("*").length + 1, 0), 0);
+    return this.queue.reduce((n, [, kids]) => n + kids.reduce((m, k) => m + weight(k), 0), 0);
   }
 
   private finishNow = (): void => this.finish();
@@ -144,7 +147,7 @@ export class StagedEntry {
     while (this.queue.length && left > 0) {
       const [layer, kids] = this.queue[0];
       let k = 0;
-      while (k < kids.length && left > 0) left -= kids[k++].getElementsByTagName("*").length + 1;
+      while (k < kids.length && left > 0) left -= weight(kids[k++]);
       layer.append(...kids.splice(0, k));
       if (!kids.length) this.queue.shift();
     }

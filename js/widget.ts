@@ -237,7 +237,7 @@ class View implements Reattachable {
     if (this.dataTimer) return;
     this.dataTimer = setTimeout(() => {
       this.dataTimer = null;
-      if (!this.disposed) this.diagram.setData(edgeData(this.model));
+      if (!this.disposed) this.setData();
     }, 0);
   }
 
