@@ -14,6 +14,7 @@ from kanwidget.kan import kernels
 from kanwidget.kan.kernels.objective import BLOCK_MAX_NB
 from kanwidget.kan.train import regularization, update_grid_from_samples
 from kanwidget.kan.train.c_adam import FlatAdam
+from tests.kan.lbfgs_runs import lbfgs_run, value_and_grad
 
 if kernels.load() is None and os.environ.get("KANWIDGET_REQUIRE_NATIVE"):  # CI: must build
     raise RuntimeError(f"the native kernel did not load: {kernels.status()}")
@@ -25,16 +26,6 @@ f64 = torch.float64
 
 def rosenbrock(x: torch.Tensor) -> torch.Tensor:
     return (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
-
-
-def value_and_grad(fn):
-    def f(x):
-        x = x.detach().clone().requires_grad_(True)
-        v = fn(x)
-        (g,) = torch.autograd.grad(v, x)
-        return float(v.detach()), g
-
-    return f
 
 
 def torch_run(fn, x0, steps, **kw):
@@ -78,19 +69,6 @@ def test_lbfgs_iterates_match_torch_on_rosenbrock(kw):
         assert torch.allclose(x, torch.ones(7, dtype=f64), atol=1e-6)
 
 
-def _run(opt_cls, fn, x0, steps, **kw):
-    p = x0.clone().requires_grad_(True)
-    opt = opt_cls([p], line_search_fn="strong_wolfe", **kw)
-
-    def closure():
-        opt.zero_grad()
-        v = fn(p)
-        v.backward()
-        return v
-
-    return [(float(opt.step(closure).detach()), p.detach().clone()) for _ in range(steps)]
-
-
 def tiny_rosenbrock(x: torch.Tensor) -> torch.Tensor:
     """Rosenbrock at 1e-12 scale: every curvature pair y.s is below torch's 1e-10."""
     return 1e-12 * rosenbrock(x)
@@ -104,8 +82,8 @@ def test_lbfgs_tolerance_ys_1e10_takes_torchs_iterates():
     from kanwidget.kan.train.lbfgs import LBFGS
 
     for fn in (rosenbrock, tiny_rosenbrock):
-        ours = _run(LBFGS, fn, _x0(), 5, tolerance_ys=1e-10)
-        ref = _run(torch.optim.LBFGS, fn, _x0(), 5)
+        ours = lbfgs_run(LBFGS, fn, _x0(), 5, tolerance_ys=1e-10)
+        ref = lbfgs_run(torch.optim.LBFGS, fn, _x0(), 5)
         for (loss, x), (loss_t, x_t) in zip(ours, ref, strict=True):
             assert loss == loss_t and torch.equal(x, x_t)
 
@@ -119,9 +97,9 @@ def test_lbfgs_tolerance_ys_takes_pykans_iterates_on_small_curvature():
         warnings.simplefilter("ignore")
         from kan.LBFGS import LBFGS as PykanLBFGS
     kw = {"tolerance_grad": 1e-32, "tolerance_change": 1e-32, "history_size": 10}
-    ours = _run(LBFGS, tiny_rosenbrock, _x0(), 5, tolerance_ys=1e-32, **kw)
-    ref = _run(PykanLBFGS, tiny_rosenbrock, _x0(), 5, tolerance_ys=1e-32, **kw)
-    torch_ref = _run(torch.optim.LBFGS, tiny_rosenbrock, _x0(), 5, **kw)
+    ours = lbfgs_run(LBFGS, tiny_rosenbrock, _x0(), 5, tolerance_ys=1e-32, **kw)
+    ref = lbfgs_run(PykanLBFGS, tiny_rosenbrock, _x0(), 5, tolerance_ys=1e-32, **kw)
+    torch_ref = lbfgs_run(torch.optim.LBFGS, tiny_rosenbrock, _x0(), 5, **kw)
     for (loss, x), (loss_p, x_p) in zip(ours, ref, strict=True):
         assert loss == pytest.approx(loss_p, rel=1e-12) and torch.allclose(x, x_p, rtol=1e-12)
     # torch's fixed 1e-10 keeps no curvature pairs here: it ends far worse
@@ -132,7 +110,7 @@ def test_native_lbfgs_tolerance_ys_matches_python_lbfgs():
     from kanwidget.kan.train.lbfgs import LBFGS
 
     kw = {"tolerance_grad": 1e-32, "tolerance_change": 1e-32, "history_size": 10}
-    ref = _run(LBFGS, tiny_rosenbrock, _x0(), 4, tolerance_ys=1e-32, **kw)
+    ref = lbfgs_run(LBFGS, tiny_rosenbrock, _x0(), 4, tolerance_ys=1e-32, **kw)
     opt = kernels.NativeLBFGS(7, tolerance_ys=1e-32, **kw)
     x = _x0()
     for loss_t, x_t in ref:

@@ -14,6 +14,7 @@ from torch.optim.lbfgs import _strong_wolfe as torch_strong_wolfe
 from kanwidget import KAN, create_dataset
 from kanwidget.kan.train import lbfgs
 from kanwidget.kan.train.line_search import _cubic_interpolate, strong_wolfe
+from tests.kan.lbfgs_runs import lbfgs_run, value_and_grad
 
 f64 = torch.float64
 
@@ -133,17 +134,8 @@ def test_fit_symbolic_overflowing_first_trial_completes(exp_data):
 
 
 def _lbfgs_step(optimizer_class, x0, **kw):
-    p = x0.clone().requires_grad_(True)
-    opt = optimizer_class([p], line_search_fn="strong_wolfe", **kw)
-
-    def closure():
-        opt.zero_grad()
-        v = _nan_beyond_3(p)
-        v.backward()
-        return v
-
-    opt.step(closure)
-    return p.detach()
+    """The parameters after one step of ``optimizer_class`` on ``_nan_beyond_3``."""
+    return lbfgs_run(optimizer_class, _nan_beyond_3, x0, 1, **kw)[-1][1]
 
 
 def test_native_lbfgs_backs_off_like_the_python_lbfgs():
@@ -159,12 +151,6 @@ def test_native_lbfgs_backs_off_like_the_python_lbfgs():
     torch_end = _lbfgs_step(torch.optim.LBFGS, x0, lr=10.0)
     assert torch.isnan(_nan_beyond_3(torch_end))  # torch's ends outside the domain
 
-    def value_and_grad(x):
-        x = x.detach().clone().requires_grad_(True)
-        v = _nan_beyond_3(x)
-        (g,) = torch.autograd.grad(v, x)
-        return float(v.detach()), g
-
     x = x0.clone()
-    kernels.NativeLBFGS(2, lr=10.0).step(x, value_and_grad)
+    kernels.NativeLBFGS(2, lr=10.0).step(x, value_and_grad(_nan_beyond_3))
     torch.testing.assert_close(x, ref, rtol=1e-9, atol=1e-12)
