@@ -59,6 +59,40 @@ def test_symbolic_fit_does_not_import_torch_dynamo():
     assert _run(code) == "True True False"
 
 
+def test_symbolic_fit_adam_does_not_import_torch_dynamo():
+    """fit(opt='Adam') on a symbolic model (the torch engine's Adam) leaves
+    ``torch._dynamo`` unimported too; the fit still trains."""
+    code = (
+        "import sys, torch\n"
+        "from kanwidget import KAN, create_dataset\n"
+        "data = create_dataset(lambda x: torch.sin(x[:, :1]), 1, train_num=50, test_num=20)\n"
+        "model = KAN([1, 1], grid=3, seed=0)\n"
+        "model.fix_symbolic(0, 0, 0, 'sin', fit_params_bool=False, params=(0.8, 0.1, 1.2, 0.0))\n"
+        "h = model.fit(data, opt='Adam', lr=0.05, steps=60, progress=False)\n"
+        "print(h['train_loss'][-1] < 0.5 * h['train_loss'][0], 'torch._dynamo' in sys.modules)"
+    )
+    assert _run(code) == "True False"
+
+
+def test_fit_adam_matches_torch_adam_bit_for_bit():
+    """The undecorated Adam takes torch.optim.Adam's iterates exactly (same update,
+    foreach on), over several steps on two parameters."""
+    from kanwidget.kan.train.adam import Adam
+
+    torch.manual_seed(0)
+    ours = [torch.nn.Parameter(torch.randn(7)), torch.nn.Parameter(torch.randn(3, 2))]
+    ref = [torch.nn.Parameter(p.detach().clone()) for p in ours]
+    start = [p.detach().clone() for p in ours]
+    for params, opt in ((ours, Adam(ours, lr=0.05, foreach=True)),
+                        (ref, torch.optim.Adam(ref, lr=0.05, foreach=True))):  # fmt: skip
+        for _ in range(6):
+            opt.zero_grad()
+            sum((p**3 - p).sum() for p in params).backward()
+            opt.step()
+    assert all(torch.equal(a, b) for a, b in zip(ours, ref, strict=True))
+    assert not any(torch.equal(a, b) for a, b in zip(ours, start, strict=True))  # moved
+
+
 def test_fit_lbfgs_param_groups_and_zero_grad_work_without_torchs_wrappers():
     from kanwidget.kan.train.lbfgs import LBFGS
 

@@ -19,26 +19,18 @@ from typing import Any
 import torch
 
 from .line_search import strong_wolfe
+from .undecorated import undecorated
 
 __all__ = ["LBFGS"]
-
-
-def _undecorated(method: Any) -> Any:
-    """``method`` without torch's ``torch._disable_dynamo`` wrapper (``functools.wraps``
-    keeps the body as ``__wrapped__``); ``method`` itself if torch stops wrapping it."""
-    return getattr(method, "__wrapped__", method)
 
 
 class LBFGS(torch.optim.LBFGS):
     """``torch.optim.LBFGS`` plus ``tolerance_ys``: a step joins the history when its
     curvature ``y . s`` exceeds it (torch: fixed 1e-10; pykan's ``fit``: 1e-32)."""
 
-    # torch.optim.Optimizer wraps add_param_group (called by __init__) and zero_grad in
-    # torch._disable_dynamo, whose first call imports torch._dynamo: 1.5-5 s once per process
-    # (each sweep worker's first symbolic fit).  Nothing here runs under torch.compile, so
-    # the plain bodies do the same work without that import.
-    add_param_group = _undecorated(torch.optim.Optimizer.add_param_group)
-    zero_grad = _undecorated(torch.optim.Optimizer.zero_grad)
+    # without torch's wrappers that import torch._dynamo (see .undecorated)
+    add_param_group = undecorated(torch.optim.Optimizer.add_param_group)
+    zero_grad = undecorated(torch.optim.Optimizer.zero_grad)
 
     def __init__(self, params: Any, lr: float = 1, max_iter: int = 20,
                  max_eval: int | None = None, tolerance_grad: float = 1e-7,

@@ -15,6 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from .. import kernels
+from .adam import Adam
 from .lbfgs import LBFGS
 from .objective import (
     Penalty,
@@ -50,7 +51,7 @@ class TorchEngine:
         self.coef_penalty = coef_penalty  # pykan's lamb_coef, lamb_coefdiff
         self.optimizer: torch.optim.Optimizer
         if opt == "Adam":  # foreach: one kernel per step for all parameters
-            self.optimizer = torch.optim.Adam(params, lr=lr, foreach=True)
+            self.optimizer = Adam(params, lr=lr, foreach=True)
         else:
             self.optimizer = LBFGS(
                 params, lr=lr, history_size=10, line_search_fn="strong_wolfe",
