@@ -23,6 +23,7 @@ import traitlets
 from ..kan.network import KAN
 from ..kan.pruning import check_edge, check_node
 from ..kan.train import check_dataset
+from ..kan.train.options import check_names, fit_options
 from .actions import FIT_DEFAULTS, BrowserActions, fit_args
 from .codec import ArrayDict, ArrayList
 from .frames import FrameStore
@@ -224,10 +225,16 @@ class KANWidget(BrowserActions, WidgetOutputs, anywidget.AnyWidget):
             )
         if self.model.n_edges() == 0:
             raise ValueError("nothing to train: every edge is pruned (check out an older version)")
-        check_dataset(self.model, dataset)  # refuse bad data now, not in the thread
+        # refuse bad options and data now, in the caller's cell, not in the thread
+        check_names(fit_kwargs, extra=("callback", "progress"))
+        options = fit_options(
+            steps=steps, **{k: v for k, v in fit_kwargs.items() if k not in ("callback", "progress")}
+        )
+        check_dataset(self.model, dataset, label_width=options.pred_fn is None)
+        shown = fit_args(steps, fit_kwargs)
         self.trainer.start(steps, dataset, **fit_kwargs)
         self._fit_kwargs = dict(fit_kwargs)
-        self.fit_args = fit_args(steps, fit_kwargs)
+        self.fit_args = shown
 
     def stop(self) -> None:
         """End training after the current step."""

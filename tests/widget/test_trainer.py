@@ -137,10 +137,35 @@ def test_trainer_refuses_second_fit(widget):
 
 
 def test_trainer_exception_in_thread_goes_to_error(widget, model):
-    widget.fit(steps=5, opt="SGD")
+    def loss_fn(pred, label):
+        raise ValueError("a loss that fails")
+
+    widget.fit(steps=5, loss_fn=loss_fn)
     assert widget.wait(timeout=30)
-    assert "training failed" in widget.error["message"] and "opt" in widget.error["message"]
+    assert widget.error["message"] == "training failed: ValueError: a loss that fails"
     assert widget.training["state"] == "idle" and len(model.history) == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"opt": "SGD"}, ValueError, "opt must be 'LBFGS' or 'Adam', got 'SGD'"),
+        ({"lr": -1}, ValueError, "lr must be a finite number >= 0, got -1"),
+        ({"lamb": "a"}, ValueError, "lamb must be a finite number >= 0, got 'a'"),
+        ({"batch": 0}, ValueError, "batch must be -1 or a positive int, got 0"),
+        ({"step": 5}, TypeError, "fit got an unknown argument 'step' (did you mean 'steps'?)"),
+    ],
+    ids=repr,
+)
+def test_trainer_fit_bad_options_raise_in_the_cell(widget, model, options, error, message):
+    # a typo or a bad value is the caller's mistake: raised by w.fit itself, before any
+    # thread starts, and the toolbar keeps showing the last good options
+    shown = dict(widget.fit_args)
+    with pytest.raises(error) as info:
+        widget.fit(steps=3, **options)
+    assert str(info.value).startswith(message)
+    assert not widget.trainer.running and widget.training["state"] == "idle"
+    assert widget.fit_args == shown and widget.error == {} and len(model.history) == 1
 
 
 def test_trainer_frames_are_throttled(model, dataset):
