@@ -226,10 +226,9 @@ class KANWidget(BrowserActions, WidgetOutputs, anywidget.AnyWidget):
         if self.model.n_edges() == 0:
             raise ValueError("nothing to train: every edge is pruned (check out an older version)")
         # refuse bad options and data now, in the caller's cell, not in the thread
-        check_names(fit_kwargs, extra=("callback", "progress"))
-        options = fit_options(
-            steps=steps, **{k: v for k, v in fit_kwargs.items() if k not in ("callback", "progress")}
-        )
+        own = ("callback", "progress")  # the trainer's, not fit_options'
+        check_names(fit_kwargs, extra=own)
+        options = fit_options(steps=steps, **{k: v for k, v in fit_kwargs.items() if k not in own})
         check_dataset(self.model, dataset, label_width=options.pred_fn is None)
         shown = fit_args(steps, fit_kwargs)
         self.trainer.start(steps, dataset, **fit_kwargs)
