@@ -249,7 +249,9 @@ class KANWidget(BrowserActions, WidgetOutputs, anywidget.AnyWidget):
         """Block until training (and edits queued during it) has finished.
 
         Returns None without ``timeout`` (so ``w.wait()`` as a cell's last line prints
-        nothing); with one, True if training has finished in time.
+        nothing); with one, True if training has finished in time.  Ctrl-C (interrupting
+        the cell) stops the training after the current step, keeps the steps made as the
+        ``fit`` version, and raises ``KeyboardInterrupt`` once the model is idle.
         """
         done = self.trainer.wait(timeout)
         if done:

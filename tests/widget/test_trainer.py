@@ -3,6 +3,8 @@ edits requested during training are applied between optimiser steps, frames are 
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 
@@ -66,6 +68,24 @@ def test_trainer_pause_blocks_and_resume_continues(widget):
     assert widget.training["state"] == "running"
     widget.stop()
     assert widget.wait(timeout=30)
+
+
+def test_trainer_ctrl_c_in_wait_stops_training_and_keeps_the_run(widget, model):
+    # Ctrl-C on a cell blocked in w.wait(): training ends after the current step, its steps
+    # are kept as the fit version, and the next cell finds the model idle (before, training
+    # went on in the background while a second wait() returned at once: CPython marks a
+    # thread whose join() was interrupted as finished)
+    widget.fit(steps=FOREVER, **FAST)
+    until(lambda: widget.trainer.step >= 2, what="2 steps")
+    threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        widget.wait()
+    assert not widget.trainer.running and widget.training["state"] == "idle"
+    assert [v.operation for v in model.history] == ["init", "fit"]
+    assert len(model.loss_log["train_loss"]) == widget.training["step"] >= 2
+    assert widget.wait(timeout=0) is True
+    model.prune()  # the next cell's verb: no "changed by another thread"
+    assert [v.operation for v in model.history] == ["init", "fit", "prune"]
 
 
 def test_trainer_stop_while_paused(widget):
