@@ -34,7 +34,10 @@ def check_dataset(dataset: Any, variables: Sequence[str] | None) -> tuple[np.nda
     """
     if not isinstance(dataset, dict):
         raise ValueError(
-            "dataset must be pykan's dict with train_input, train_label, test_input, test_label"
+            "dataset must be pykan's dict with train_input, train_label, test_input, "
+            f"test_label (arrays or tensors), got a {type(dataset).__name__}; from a table: "
+            "kanwidget.pykan.create_dataset_from_data(df[inputs], df[target]) splits it "
+            "(80% train), then discover(dataset, variables=inputs)"
         )
     require_dataset_keys(dataset)
     out = []
