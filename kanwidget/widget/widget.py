@@ -23,8 +23,8 @@ import traitlets
 from ..kan.network import KAN
 from ..kan.pruning import check_edge, check_node
 from ..kan.train import check_dataset
-from ..kan.train.options import check_names, fit_options
 from .actions import FIT_DEFAULTS, BrowserActions, fit_args
+from .arguments import check_beta, check_fit, check_labels, model_columns
 from .codec import ArrayDict, ArrayList
 from .frames import FrameStore
 from .inspect import edge_candidates, edge_is_active
@@ -58,8 +58,9 @@ class KANWidget(BrowserActions, WidgetOutputs, anywidget.AnyWidget):
     model : KAN (edited in place by the actions)
     dataset : pykan dataset dict (``train_input``, ...) or None; needed for ``fit``,
         activation samples and attribution scores
-    in_vars, out_vars : names of the inputs / outputs (default ``x1..``, ``y1..``)
-    beta : edge opacity is ``tanh(beta * score)`` (pykan)
+    in_vars, out_vars : names of the inputs (of the original columns, after ``prune_input``)
+        / outputs, one per node (default pykan's ``x_1 ..``, ``y_1 ..``)
+    beta : edge opacity is ``tanh(beta * score)`` (pykan), > 0
     fps : frames per second pushed while training
     """
 
@@ -116,7 +117,7 @@ class KANWidget(BrowserActions, WidgetOutputs, anywidget.AnyWidget):
         if not isinstance(model, KAN):
             raise TypeError(f"KANWidget needs a kanwidget KAN, got {type(model).__name__}")
         if dataset is not None:
-            check_dataset(model, dataset)
+            check_dataset(model, model_columns(model, dataset))
         if self._esm is _FALLBACK_ESM:
             warnings.warn(
                 "kanwidget/static/widget.js is missing: the widget shows a placeholder. "
@@ -125,8 +126,9 @@ class KANWidget(BrowserActions, WidgetOutputs, anywidget.AnyWidget):
             )
         self.model = model
         self.dataset = dataset
-        self.in_vars = list(in_vars) if in_vars is not None else None
-        self.out_vars = list(out_vars) if out_vars is not None else None
+        self.in_vars = check_labels(model, in_vars, "in_vars")
+        self.out_vars = check_labels(model, out_vars, "out_vars")
+        beta = check_beta(beta)
         self._data = DataSample.from_dataset(dataset)
         self._lock = threading.RLock()  # model access outside the training thread
         self._error_seq = 0
@@ -225,11 +227,8 @@ class KANWidget(BrowserActions, WidgetOutputs, anywidget.AnyWidget):
             )
         if self.model.n_edges() == 0:
             raise ValueError("nothing to train: every edge is pruned (check out an older version)")
-        # refuse bad options and data now, in the caller's cell, not in the thread
-        own = ("callback", "progress")  # the trainer's, not fit_options'
-        check_names(fit_kwargs, extra=own)
-        options = fit_options(steps=steps, **{k: v for k, v in fit_kwargs.items() if k not in own})
-        check_dataset(self.model, dataset, label_width=options.pred_fn is None)
+        dataset = model_columns(self.model, dataset)  # after prune_input: the model's columns
+        check_fit(self.model, dataset, steps, fit_kwargs)  # raised here, not in the thread
         shown = fit_args(steps, fit_kwargs)
         self.trainer.start(steps, dataset, **fit_kwargs)
         self._fit_kwargs = dict(fit_kwargs)
