@@ -53,16 +53,20 @@ def _load_library_state(state: list[dict[str, Any]]) -> None:
 def save(model: KAN, path: str | os.PathLike[str]) -> None:
     """Write ``model`` to ``path`` atomically (the folder must exist; ``FileNotFoundError``
     otherwise). An error or a crash during the write leaves a previous file at ``path``
-    intact."""
-    config, tensors = model.snapshot()
-    payload = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "config": config,
-        "tensors": {k: v.detach().cpu().clone().contiguous() for k, v in tensors.items()},
-        "history": model.history.to_state(),
-        "library": _library_state(),
-    }
+    intact. Refused (``RuntimeError``) while another thread, e.g. a widget's training,
+    changes the model: the file would hold half-trained parameters."""
+    from .transaction import held
+
+    with held(model, "save the model"):
+        config, tensors = model.snapshot()
+        payload = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "config": config,
+            "tensors": {k: v.detach().cpu().clone().contiguous() for k, v in tensors.items()},
+            "history": model.history.to_state(),
+            "library": _library_state(),
+        }
     history_format.write(payload, path)
 
 

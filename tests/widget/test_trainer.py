@@ -88,6 +88,26 @@ def test_trainer_ctrl_c_in_wait_stops_training_and_keeps_the_run(widget, model):
     assert [v.operation for v in model.history] == ["init", "fit", "prune"]
 
 
+def test_trainer_model_save_while_training_refused(widget, model, tmp_path):
+    # the file would hold the half-trained parameters under the last committed version's id
+    path = tmp_path / "model.pt"
+    model.save(path)
+    before = path.read_bytes()
+    widget.fit(steps=FOREVER, **FAST)
+    until(lambda: widget.trainer.step >= 2, what="2 steps")
+    with pytest.raises(RuntimeError) as info:
+        model.save(path)
+    assert str(info.value).startswith("cannot save the model while another thread changes it")
+    assert path.read_bytes() == before
+    widget.stop()
+    assert widget.wait(timeout=30)
+    model.save(path)
+    loaded = type(model).load(path)
+    assert [v.operation for v in loaded.history] == ["init", "fit"] and loaded.version == "0.1"
+    x = widget.dataset["test_input"]
+    torch.testing.assert_close(loaded(x), model(x), rtol=0, atol=0)
+
+
 def test_trainer_stop_while_paused(widget):
     widget.fit(steps=FOREVER, **FAST)
     until(lambda: widget.trainer.step >= 1, what="1 step")
