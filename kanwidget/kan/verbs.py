@@ -123,11 +123,16 @@ class PykanVerbs:
 
     @atomic
     def auto_symbolic(
-        self: Any, lib=None, weight_simple: float = 0.8, r2_threshold: float = 0.0, **pykan_args
+        self: Any,
+        lib=None,
+        weight_simple: float = 0.8,
+        r2_threshold: float = 0.0,
+        progress: bool = True,
+        **pykan_args,
     ) -> KAN:
         from .symbolic.ops import auto_symbolic
 
-        return auto_symbolic(self, lib, weight_simple, r2_threshold, **pykan_args)
+        return auto_symbolic(self, lib, weight_simple, r2_threshold, progress, **pykan_args)
 
     def symbolic_formula(self: Any, var=None, round_digits: int | None = None, **kwargs):
         from .symbolic.formula import symbolic_formula
