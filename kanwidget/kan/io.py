@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import pickle
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -70,6 +71,19 @@ def save(model: KAN, path: str | os.PathLike[str]) -> None:
     history_format.write(payload, path)
 
 
+def _why(exc: Exception) -> str:
+    """One line on why ``torch.load`` failed, without torch's advice to retry with
+    ``weights_only=False`` (that would run code from an untrusted file)."""
+    text = str(exc)
+    if isinstance(exc, pickle.UnpicklingError) and "weights_only" in text:
+        if "Unsupported global" in text:
+            objects = "it holds Python objects, which kanwidget never unpickles"
+            return f"(not a kanwidget file): {objects}"
+        return "(truncated or corrupted?): not a file torch.save wrote"
+    first = (text.strip().splitlines() or [type(exc).__name__])[0]
+    return f"(truncated or corrupted?): {first}"
+
+
 def load(path: str | os.PathLike[str], map_location: Any = "cpu") -> KAN:
     """Read a model written by :func:`save`, or the version history written by
     ``model.history.save`` (the model is then the history's current version).
@@ -87,9 +101,7 @@ def load(path: str | os.PathLike[str], map_location: Any = "cpu") -> KAN:
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises many types for bad bytes
-        raise ValueError(
-            f"{path!r} is not a readable kanwidget model (truncated or corrupted?): {exc}"
-        ) from exc
+        raise ValueError(f"{path!r} is not a readable kanwidget model {_why(exc)}") from exc
     tag = obj.get("format") if isinstance(obj, dict) else None
     if tag not in (FORMAT, HISTORY_FORMAT):
         raise ValueError(f"{path!r} is not a kanwidget model file (format tag missing)")
