@@ -239,9 +239,11 @@ class KANWidget(BrowserActions, WidgetOutputs, anywidget.AnyWidget):
         self.trainer.stop()
 
     def pause(self) -> None:
+        """Hold training after the current step (edits still apply); ``resume`` continues."""
         self.trainer.pause()
 
     def resume(self) -> None:
+        """Continue a paused training."""
         self.trainer.resume()
 
     def wait(self, timeout: float | None = None) -> bool | None:
