@@ -316,6 +316,13 @@ describe("timeline", () => {
     await flush();
     expect(q(el, ".kw-timeline .kw-loss-which").textContent).toBe("test RMSE (* train)");
     expect(q(el, '[data-version="0.0"] .kw-version-loss').textContent).toMatch(/\*$/);
+    // a version made before any data has no loss at all: a dash, not a starred dash
+    model.set("history", { ...h, versions: h.versions.map((x) => (x.id === "0.0" ? { ...x, test_loss: null, train_loss: null } : x)) });
+    await flush();
+    const none = q(el, '[data-version="0.0"] .kw-version-loss') as HTMLElement;
+    expect(none.textContent).toBe("–");
+    expect(none.title).toBe("no loss recorded (made before any data)");
+    expect(q(el, ".kw-timeline .kw-loss-which").textContent).toBe("test RMSE"); // no row starred
   });
 });
 

@@ -247,12 +247,32 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _unreadable(path: Path) -> str:
+    """Why ``path`` is not a notebook nbformat can read ("" if it is one)."""
+    import nbformat
+    from nbformat import ValidationError
+    from nbformat.reader import NotJSONError
+
+    try:
+        nbformat.read(str(path), as_version=4)
+    except NotJSONError:
+        return "it is not JSON"
+    except (ValidationError, KeyError, TypeError, AttributeError) as exc:
+        return f"it is not a valid notebook ({exc})"
+    except UnicodeDecodeError:
+        return "it is not UTF-8 text"
+    return ""
+
+
 def run_export(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
     """`kanwidget export` with parsed ``args``; user mistakes exit through ``parser``."""
     if args.output is not None and args.out_positional is not None:
         parser.error("give the output once: either OUT or -o OUT")
     if not args.notebook.is_file():
         parser.error(f"{args.notebook}: no such notebook")
+    why = _unreadable(args.notebook)
+    if why:
+        parser.exit(1, f"{parser.prog}: {args.notebook}: cannot read the notebook: {why}\n")
     out = args.output or args.out_positional or args.notebook.with_suffix(".html")
     source = args.notebook
     if args.execute:

@@ -107,3 +107,17 @@ def test_fit_lbfgs_param_groups_and_zero_grad_work_without_torchs_wrappers():
     assert torch.equal(a.grad, torch.full((2,), 2.0))
     opt.zero_grad()
     assert a.grad is None
+
+
+def test_result_widget_after_plain_import_kanwidget():
+    # README: `kanwidget.sweep(...).widget()` shows the Pareto panel; with the lazy import
+    # the widget package had not registered its viewer yet, so this raised
+    # "no widget is registered: `import kanwidget.widget` first"
+    code = (
+        "import kanwidget\n"
+        "from kanwidget.discovery.sweep import SweepResult\n"
+        "model = kanwidget.KAN([2, 2, 1], grid=3, seed=0)\n"
+        "w = SweepResult([], model.history, None).widget()\n"
+        "print(type(w).__name__, w.history['current'], w.pareto == {})\n"
+    )
+    assert _run(code) == "KANWidget 0.0 True"  # no universe: an empty Pareto panel

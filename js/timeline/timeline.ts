@@ -77,7 +77,7 @@ export class Timeline {
     this.head.textContent = versions.length ? `history · version ${this.current}` : "history";
     this.head.title = "each row: version, operation, test RMSE (train RMSE if no test set), edges";
     const tests = versions.filter((v) => v.test_loss != null).length;
-    const mixed = tests > 0 && tests < versions.length;
+    const mixed = tests > 0 && versions.some((v) => v.test_loss == null && v.train_loss != null);
     this.which.textContent = !versions.length ? "" : tests ? `test RMSE${mixed ? " (* train)" : ""}` : "train RMSE";
     this.which.title = "the loss each row shows: RMSE on the test set (train set when a version has no test loss)";
     const graphW = 2 * PAD + (lanes - 1) * LANE_W;
@@ -98,8 +98,9 @@ export class Timeline {
       html("span", "kw-version-id", v.id, row);
       html("span", "kw-version-op", v.operation, row);
       const loss = v.test_loss ?? v.train_loss;
-      const which = v.test_loss != null ? "test" : "train";
-      html("span", "kw-version-loss", fmtLoss(loss) + (mixed && which === "train" ? "*" : ""), row).title = `${which} RMSE`;
+      const which = v.test_loss != null ? "test" : v.train_loss != null ? "train" : null;
+      const cell = html("span", "kw-version-loss", fmtLoss(loss) + (mixed && which === "train" ? "*" : ""), row);
+      cell.title = which ? `${which} RMSE` : "no loss recorded (made before any data)";
       html("span", "kw-version-edges", `${v.n_edges}e`, row);
       row.dataset.tip = versionTooltip(v);
       row.title = this.rowTitle(row);

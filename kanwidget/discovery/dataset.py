@@ -30,11 +30,15 @@ def check_dataset(dataset: Any, variables: Sequence[str] | None) -> tuple[np.nda
     ------
     ValueError
         missing keys, wrong shapes, NaN/inf, fewer than 10 rows, a constant target, or
-        ``variables`` whose length differs from the number of inputs.
+        ``variables`` whose length differs from the number of inputs, or that are not
+        distinct non-empty strings.
     """
     if not isinstance(dataset, dict):
         raise ValueError(
-            "dataset must be pykan's dict with train_input, train_label, test_input, test_label"
+            "dataset must be pykan's dict with train_input, train_label, test_input, "
+            f"test_label (arrays or tensors), got a {type(dataset).__name__}; from a table: "
+            "kanwidget.pykan.create_dataset_from_data(df[inputs], df[target]) splits it "
+            "(80% train), then discover(dataset, variables=inputs)"
         )
     require_dataset_keys(dataset)
     out = []
@@ -74,4 +78,16 @@ def check_dataset(dataset: Any, variables: Sequence[str] | None) -> tuple[np.nda
     n = out[0].shape[1]
     if variables is not None and len(list(variables)) != n:
         raise ValueError(f"variables has {len(list(variables))} names for {n} inputs")
+    if variables is not None:
+        names = list(variables)
+        for k, name in enumerate(names):
+            if not isinstance(name, str):
+                raise ValueError(f"variables[{k}] must be a str, got {name!r}")
+            if not name.strip():
+                raise ValueError(f"variables[{k}] must be a non-empty str, got {name!r}")
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(
+                    f"variables must be distinct: {name!r} names {names.count(name)} inputs"
+                )
     return tuple(out)

@@ -2,12 +2,14 @@
 
 ``kanwidget.discovery`` never imports ``kanwidget.widget`` (the wall in DESIGN.md): the
 widget package registers its viewer here when it is imported (``kanwidget/widget/__init__.py``),
-and ``result.widget()`` calls it.  ``import kanwidget`` imports both, so in a notebook
+and ``result.widget()`` calls it.  ``import kanwidget`` loads the widget package lazily, so
+``show`` imports it by name on first use (which registers the viewer): in a notebook
 ``result.widget()`` just works.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -26,8 +28,10 @@ def show(result: Any, **kwargs: Any) -> Any:
     Raises
     ------
     RuntimeError
-        If no viewer is registered (``kanwidget.widget`` was not imported).
+        If no viewer is registered even after importing ``kanwidget.widget``.
     """
+    if _viewer is None:
+        importlib.import_module("kanwidget.widget")  # registers its viewer (lazy import)
     if _viewer is None:
         raise RuntimeError("no widget is registered: `import kanwidget.widget` first")
     return _viewer(result, **kwargs)

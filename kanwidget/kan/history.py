@@ -346,7 +346,7 @@ class VersionTree:
         return [version.as_dict() for version in self]
 
     def to_dataframe(self) -> Any:
-        """The metadata as a ``pandas.DataFrame`` indexed by id (needs pandas)."""
+        """The metadata as a ``pandas.DataFrame`` by id, ``time`` in UTC (needs pandas)."""
         try:
             pandas = importlib.import_module("pandas")
         except ImportError as exc:
@@ -354,7 +354,9 @@ class VersionTree:
                 "VersionTree.to_dataframe() needs pandas: `pip install pandas`, "
                 "or use VersionTree.as_dicts()"
             ) from exc
-        return pandas.DataFrame(self.as_dicts(), columns=history_format.METADATA).set_index("id")
+        frame = pandas.DataFrame(self.as_dicts(), columns=history_format.METADATA)
+        frame["time"] = pandas.to_datetime(frame["time"], unit="s", utc=True)
+        return frame.set_index("id")
 
     def nbytes(self) -> int:
         """Total bytes of the unique tensors stored (shared tensors count once)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import pickle
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -53,17 +54,34 @@ def _load_library_state(state: list[dict[str, Any]]) -> None:
 def save(model: KAN, path: str | os.PathLike[str]) -> None:
     """Write ``model`` to ``path`` atomically (the folder must exist; ``FileNotFoundError``
     otherwise). An error or a crash during the write leaves a previous file at ``path``
-    intact."""
-    config, tensors = model.snapshot()
-    payload = {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "config": config,
-        "tensors": {k: v.detach().cpu().clone().contiguous() for k, v in tensors.items()},
-        "history": model.history.to_state(),
-        "library": _library_state(),
-    }
+    intact. Refused (``RuntimeError``) while another thread, e.g. a widget's training,
+    changes the model: the file would hold half-trained parameters."""
+    from .transaction import held
+
+    with held(model, "save the model"):
+        config, tensors = model.snapshot()
+        payload = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "config": config,
+            "tensors": {k: v.detach().cpu().clone().contiguous() for k, v in tensors.items()},
+            "history": model.history.to_state(),
+            "library": _library_state(),
+        }
     history_format.write(payload, path)
+
+
+def _why(exc: Exception) -> str:
+    """One line on why ``torch.load`` failed, without torch's advice to retry with
+    ``weights_only=False`` (that would run code from an untrusted file)."""
+    text = str(exc)
+    if isinstance(exc, pickle.UnpicklingError) and "weights_only" in text:
+        if "Unsupported global" in text:
+            objects = "it holds Python objects, which kanwidget never unpickles"
+            return f"(not a kanwidget file): {objects}"
+        return "(truncated or corrupted?): not a file torch.save wrote"
+    first = (text.strip().splitlines() or [type(exc).__name__])[0]
+    return f"(truncated or corrupted?): {first}"
 
 
 def load(path: str | os.PathLike[str], map_location: Any = "cpu") -> KAN:
@@ -83,9 +101,7 @@ def load(path: str | os.PathLike[str], map_location: Any = "cpu") -> KAN:
     try:
         obj = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises many types for bad bytes
-        raise ValueError(
-            f"{path!r} is not a readable kanwidget model (truncated or corrupted?): {exc}"
-        ) from exc
+        raise ValueError(f"{path!r} is not a readable kanwidget model {_why(exc)}") from exc
     tag = obj.get("format") if isinstance(obj, dict) else None
     if tag not in (FORMAT, HISTORY_FORMAT):
         raise ValueError(f"{path!r} is not a kanwidget model file (format tag missing)")

@@ -171,9 +171,12 @@ class KAN(PykanCompat, Versioned, nn.Module):
         return len(self.width) - 1
 
     def n_nodes(self, l: int) -> int:
+        """Nodes in node layer ``l`` (0 = inputs): sum nodes + multiplication nodes."""
         return sum(self.width[l])
 
     def n_subnodes(self, l: int) -> int:
+        """Subnodes of node layer ``l`` (what layer ``l - 1``'s edges feed): one per sum
+        node and ``arity`` per multiplication node (KAN 2.0 section 2.1)."""
         return self.width[l][0] + sum(self.mult_arity[l])
 
     def subnode_to_node(self, l: int, j: int) -> int:

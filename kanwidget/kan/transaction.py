@@ -22,7 +22,8 @@ the background) raises ``RuntimeError`` at once and changes nothing, instead of 
 optimiser or waiting for a paused training that only the (blocked) kernel could resume.
 
 Public: :func:`transaction` (context manager), :func:`atomic` (method decorator),
-:func:`new_level` (used by ``separate_versions``).
+:func:`new_level` (used by ``separate_versions``), :func:`held` (a read that must not see
+a model another thread is changing, e.g. ``save``).
 """
 
 from __future__ import annotations
@@ -161,6 +162,27 @@ def _state(model: nn.Module) -> _ModelState:
         if state is None:
             state = _STATES[model] = _ModelState()
         return state
+
+
+@contextlib.contextmanager
+def held(model: KAN, what: str) -> Iterator[None]:
+    """Keep other threads from changing ``model`` while the body reads it (e.g. ``save``).
+
+    Raises
+    ------
+    RuntimeError
+        If another thread is changing the model (a widget training it).
+    """
+    state = _state(model)
+    if not state.lock.acquire(blocking=False):
+        raise RuntimeError(
+            f"cannot {what} while another thread changes it (a widget training it?): "
+            "call widget.stop() / widget.wait() first"
+        )
+    try:
+        yield
+    finally:
+        state.lock.release()
 
 
 def _history_ids(model: KAN) -> list[str]:

@@ -7,6 +7,7 @@ pykan notebook (``model.prune()``, ``model = model.refine(10)``) runs unchanged.
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from .transaction import atomic
@@ -123,11 +124,16 @@ class PykanVerbs:
 
     @atomic
     def auto_symbolic(
-        self: Any, lib=None, weight_simple: float = 0.8, r2_threshold: float = 0.0, **pykan_args
+        self: Any,
+        lib=None,
+        weight_simple: float = 0.8,
+        r2_threshold: float = 0.0,
+        progress: bool = True,
+        **pykan_args,
     ) -> KAN:
         from .symbolic.ops import auto_symbolic
 
-        return auto_symbolic(self, lib, weight_simple, r2_threshold, **pykan_args)
+        return auto_symbolic(self, lib, weight_simple, r2_threshold, progress, **pykan_args)
 
     def symbolic_formula(self: Any, var=None, round_digits: int | None = None, **kwargs):
         from .symbolic.formula import symbolic_formula
@@ -175,3 +181,33 @@ class PykanVerbs:
         from .plot import plot
 
         return plot(self, **kwargs)
+
+
+#: each forwarding method -> the function it calls, whose docstring it shows
+FORWARDS = {
+    "update_grid_from_samples": "train:update_grid_from_samples",
+    "refine": "train:refine",
+    "attribute": "attribution:attribute",
+    **{v: f"pruning:{v}" for v in ("prune", "prune_node", "prune_edge", "prune_input",
+                                    "remove_edge", "remove_node", "swap")},
+    **{v: f"symbolic.ops:{v}" for v in ("suggest_symbolic", "fix_symbolic", "unfix_symbolic",
+                                         "auto_symbolic")},
+    "symbolic_formula": "symbolic.formula:symbolic_formula",
+    **{v: f"expansion:{v}" for v in ("expand_width", "expand_depth", "perturb")},
+    "save": "io:save",
+    "load": "io:load",
+    "plot": "plot:plot",
+}  # fmt: skip
+
+
+def borrow_docs() -> None:
+    """Give each forwarding method without a docstring the docstring of the function it
+    calls, so ``model.prune?`` in a notebook says what pruning does, its arguments and
+    errors (run once the implementation modules are importable: ``kanwidget/kan/__init__``)."""
+    for name, target in FORWARDS.items():
+        module, function = target.split(":")
+        method = PykanVerbs.__dict__[name]
+        method = getattr(method, "__func__", method)  # classmethod (load)
+        if not method.__doc__:
+            source = getattr(importlib.import_module(f"{__package__}.{module}"), function)
+            method.__doc__ = source.__doc__

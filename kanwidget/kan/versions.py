@@ -64,6 +64,7 @@ class Versioned:
         self._listeners.append(callback)
 
     def remove_listener(self: Any, callback: Callable[[str], None]) -> None:
+        """Stop calling ``callback`` (added by ``add_listener``); unknown ones are ignored."""
         if callback in self._listeners:
             self._listeners.remove(callback)
 

@@ -104,12 +104,18 @@ def augment_input(orig_vars: Sequence[sympy.Symbol], aux_vars: Sequence[sympy.Ex
     return torch.cat(aux + [x], dim=1)
 
 
+def _as_tensor(values: Any) -> Tensor:
+    """A tensor as is; anything array-like (numpy, pandas) copied through ``numpy.array``."""
+    return values if isinstance(values, Tensor) else torch.as_tensor(np.array(values))
+
+
 def create_dataset_from_data(inputs: Tensor, labels: Tensor, train_ratio: float = 0.8,
                              device="cpu", seed: int = 0) -> dict[str, Tensor]:  # fmt: skip
     """Split ``inputs``/``labels`` at random into train (``train_ratio``) and test parts
     (pykan's function; the split comes from ``seed``, not numpy's global generator).
-    Numpy arrays are taken too (as ``get_fun``'s, pykan 0.2.8 fails on them), as tensors."""
-    inputs, labels = torch.as_tensor(inputs), torch.as_tensor(labels)
+    Numpy arrays and pandas DataFrames / Series are taken too (as ``get_fun``'s, pykan
+    0.2.8 fails on them), as tensors."""
+    inputs, labels = _as_tensor(inputs), _as_tensor(labels)
     n = inputs.shape[0]
     if labels.shape[0] != n:
         raise ValueError(f"inputs have {n} rows but labels {labels.shape[0]}")

@@ -66,8 +66,23 @@ class DataSample:
         return cls(x[ids].clone(), x.min(0).values, x.max(0).values)
 
     def for_model(self, model: KAN) -> tuple[Tensor, Tensor, Tensor]:
-        """The subsample and ranges restricted to the model's (possibly pruned) inputs."""
+        """The subsample and ranges restricted to the model's (possibly pruned) inputs.
+
+        Raises
+        ------
+        ValueError
+            the data has fewer columns than the model's original inputs (a dataset cut to
+            the inputs kept by ``prune_input``, for a version from before it)
+        """
         cols = list(model.input_ids)
+        if self.x.shape[1] == len(cols):
+            cols = list(range(len(cols)))  # already the model's columns
+        elif max(cols, default=-1) >= self.x.shape[1]:
+            raise ValueError(
+                f"the dataset has {self.x.shape[1]} input columns but version {model.version} "
+                f"of the model takes the original columns {list(model.input_ids)}: pass the "
+                "dataset with all the original columns (model.input_ids lists the kept ones)"
+            )
         dtype, device = model.dtype, model.device
         return (
             self.x[:, cols].to(device=device, dtype=dtype),

@@ -85,6 +85,11 @@ class Trainer:
         self._paused = False
         self._stop = False
         self._thread: threading.Thread | None = None
+        # set when no run is in progress: the end of _run, after its queued commands and
+        # last redraw (Thread.join is not used: CPython marks a thread whose join() a Ctrl-C
+        # interrupted as finished while it still runs)
+        self._done = threading.Event()
+        self._done.set()
         self._last_frame = 0.0
 
     # ------------------------------------------------------------------ control
@@ -102,6 +107,7 @@ class Trainer:
             if self._active:
                 raise RuntimeError("the widget is already training: call stop() or wait() first")
             self._active, self._paused, self._stop = True, False, False
+            self._done.clear()
         self.state, self.step, self.steps, self.frames = "running", 0, steps, 0
         self.frame_seconds = 0.0
         self.result = None
@@ -132,12 +138,17 @@ class Trainer:
             self._cond.notify_all()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Join the training thread; True if it has finished."""
-        thread = self._thread
-        if thread is not None:
-            thread.join(timeout)
-            return not thread.is_alive()
-        return True
+        """Block until the run (and its queued commands) has finished; True if it has.
+
+        A ``KeyboardInterrupt`` (Ctrl-C on the waiting cell) stops the run after the
+        current step, waits for it to commit its version, and is raised again.
+        """
+        try:
+            return self._done.wait(timeout)
+        except KeyboardInterrupt:
+            self.stop()
+            self._done.wait()
+            raise
 
     def submit(self, command: Command) -> None:
         """Run ``command`` now if idle (its error is set on the widget *and* raised), else
@@ -185,6 +196,8 @@ class Trainer:
                     )
                 except Exception as exc:  # keep the thread's end clean; show what went wrong
                     hooks.report_error(f"redraw failed: {type(exc).__name__}: {exc}")
+                finally:
+                    self._done.set()
 
     def _between_steps(self) -> bool | None:
         """Inside ``fit``'s callback: apply queued commands, honour pause/stop, push a frame."""

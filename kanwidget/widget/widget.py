@@ -24,6 +24,7 @@ from ..kan.network import KAN
 from ..kan.pruning import check_edge, check_node
 from ..kan.train import check_dataset
 from .actions import FIT_DEFAULTS, BrowserActions, fit_args
+from .arguments import check_beta, check_fit, check_labels, model_columns
 from .codec import ArrayDict, ArrayList
 from .frames import FrameStore
 from .inspect import edge_candidates, edge_is_active
@@ -57,8 +58,9 @@ class KANWidget(BrowserActions, WidgetOutputs, anywidget.AnyWidget):
     model : KAN (edited in place by the actions)
     dataset : pykan dataset dict (``train_input``, ...) or None; needed for ``fit``,
         activation samples and attribution scores
-    in_vars, out_vars : names of the inputs / outputs (default ``x1..``, ``y1..``)
-    beta : edge opacity is ``tanh(beta * score)`` (pykan)
+    in_vars, out_vars : names of the inputs (of the original columns, after ``prune_input``)
+        / outputs, one per node (default pykan's ``x_1 ..``, ``y_1 ..``)
+    beta : edge opacity is ``tanh(beta * score)`` (pykan), > 0
     fps : frames per second pushed while training
     """
 
@@ -115,7 +117,7 @@ class KANWidget(BrowserActions, WidgetOutputs, anywidget.AnyWidget):
         if not isinstance(model, KAN):
             raise TypeError(f"KANWidget needs a kanwidget KAN, got {type(model).__name__}")
         if dataset is not None:
-            check_dataset(model, dataset)
+            check_dataset(model, model_columns(model, dataset))
         if self._esm is _FALLBACK_ESM:
             warnings.warn(
                 "kanwidget/static/widget.js is missing: the widget shows a placeholder. "
@@ -124,8 +126,9 @@ class KANWidget(BrowserActions, WidgetOutputs, anywidget.AnyWidget):
             )
         self.model = model
         self.dataset = dataset
-        self.in_vars = list(in_vars) if in_vars is not None else None
-        self.out_vars = list(out_vars) if out_vars is not None else None
+        self.in_vars = check_labels(model, in_vars, "in_vars")
+        self.out_vars = check_labels(model, out_vars, "out_vars")
+        beta = check_beta(beta)
         self._data = DataSample.from_dataset(dataset)
         self._lock = threading.RLock()  # model access outside the training thread
         self._error_seq = 0
@@ -224,26 +227,32 @@ class KANWidget(BrowserActions, WidgetOutputs, anywidget.AnyWidget):
             )
         if self.model.n_edges() == 0:
             raise ValueError("nothing to train: every edge is pruned (check out an older version)")
-        check_dataset(self.model, dataset)  # refuse bad data now, not in the thread
+        dataset = model_columns(self.model, dataset)  # after prune_input: the model's columns
+        check_fit(self.model, dataset, steps, fit_kwargs)  # raised here, not in the thread
+        shown = fit_args(steps, fit_kwargs)
         self.trainer.start(steps, dataset, **fit_kwargs)
         self._fit_kwargs = dict(fit_kwargs)
-        self.fit_args = fit_args(steps, fit_kwargs)
+        self.fit_args = shown
 
     def stop(self) -> None:
         """End training after the current step."""
         self.trainer.stop()
 
     def pause(self) -> None:
+        """Hold training after the current step (edits still apply); ``resume`` continues."""
         self.trainer.pause()
 
     def resume(self) -> None:
+        """Continue a paused training."""
         self.trainer.resume()
 
     def wait(self, timeout: float | None = None) -> bool | None:
         """Block until training (and edits queued during it) has finished.
 
         Returns None without ``timeout`` (so ``w.wait()`` as a cell's last line prints
-        nothing); with one, True if training has finished in time.
+        nothing); with one, True if training has finished in time.  Ctrl-C (interrupting
+        the cell) stops the training after the current step, keeps the steps made as the
+        ``fit`` version, and raises ``KeyboardInterrupt`` once the model is idle.
         """
         done = self.trainer.wait(timeout)
         if done:

@@ -123,6 +123,9 @@ def _good():
         ),
         (lambda d: d.update(train_label=torch.ones_like(d["train_label"])), None, "constant"),
         (lambda d: None, ["a"], "variables has 1 names for 2 inputs"),
+        (lambda d: None, ["a", "a"], "variables must be distinct: 'a' names 2 inputs"),
+        (lambda d: None, ["a", 2], r"variables\[1\] must be a str, got 2"),
+        (lambda d: None, ["a", ""], r"variables\[1\] must be a non-empty str"),
         (lambda d: d.update(train_input=d["train_input"][:, 0]), None, "2-D"),
         (lambda d: d.update(train_label=torch.ones(50, 2)), None, "one output"),
         (lambda d: d.update(test_label=d["test_label"][:20]), None, "rows"),
@@ -134,6 +137,24 @@ def test_discover_rejects_bad_input(mutate, variables, match):
     mutate(ds)
     with pytest.raises(ValueError, match=match):
         discover(ds, variables=variables, budget=1, n_jobs=1, progress=False)
+
+
+def test_discover_table_says_how_to_build_the_dict_and_that_way_works():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.uniform(1, 2, (60, 2)), columns=["a", "b"])
+    df["y"] = df["a"] * df["b"]
+    with pytest.raises(ValueError) as info:
+        discover(df, budget=1, n_jobs=1, progress=False)
+    message = str(info.value)
+    assert "got a DataFrame" in message and "create_dataset_from_data" in message
+    # what the message says to do: columns in, the DataFrame's own names as variables
+    from kanwidget.pykan import create_dataset_from_data
+
+    ds = create_dataset_from_data(df[["a", "b"]], df["y"])
+    assert ds["train_input"].dtype == torch.float64 and ds["train_input"].shape == (48, 2)
+    d = discover(ds, variables=["a", "b"], budget=5, n_jobs=1, progress=False)
+    assert d.best.formula == sympy.Symbol("a") * sympy.Symbol("b")
 
 
 def test_discover_rejects_bad_budget_and_jobs():

@@ -141,3 +141,14 @@ def test_fit_save_fig_writes_one_image_per_saved_step(data, tmp_path):
     model.fit(data, steps=3, save_fig=True, save_fig_freq=2, img_folder=str(folder),
               in_vars=["a", "b"], progress=False)  # fmt: skip
     assert sorted(p.name for p in folder.iterdir()) == ["0.jpg", "2.jpg"]
+
+
+def test_fit_unknown_argument_names_the_closest(data):
+    model = KAN([2, 2, 1], grid=3, seed=0)
+    with pytest.raises(TypeError) as info:
+        model.fit(data, step=5)
+    assert str(info.value).startswith("fit got an unknown argument 'step' (did you mean 'steps'?)")
+    with pytest.raises(TypeError) as info:
+        model.fit(data, steps=1, zzz=1)
+    assert str(info.value).startswith("fit got an unknown argument 'zzz'; it takes")
+    assert [v.operation for v in model.history] == ["init"]

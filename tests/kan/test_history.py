@@ -282,6 +282,15 @@ def test_to_dataframe_indexes_by_id() -> None:
     assert frame.loc["1.2", "train_loss"] == 0.05 and frame.loc["0.2", "operation"] == "prune_edge"
 
 
+def test_to_dataframe_time_is_a_readable_timestamp() -> None:
+    pd = pytest.importorskip("pandas")
+    tree = branched_tree()
+    frame = tree.to_dataframe()
+    assert str(frame["time"].dtype) == "datetime64[ns, UTC]"  # not seconds since 1970
+    seconds = [row["time"] for row in tree.as_dicts()]
+    assert list(frame["time"]) == [pd.Timestamp(t, unit="s", tz="UTC") for t in seconds]
+
+
 def test_to_dataframe_without_pandas_raises_importerror(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(ImportError, match="needs pandas.*as_dicts"):

@@ -59,6 +59,30 @@ def test_io_truncated_file_gives_clear_error(model, tmp_path):
         KAN.load(path)
 
 
+class _Payload:
+    """A pickled object that is not plain data (what weights_only loading refuses)."""
+
+
+@pytest.mark.parametrize("content", ["pickle", "garbage"])
+def test_io_foreign_file_never_advises_an_unsafe_load(tmp_path, content):
+    # torch's own message says to retry with weights_only=False, i.e. to unpickle (run) an
+    # untrusted file; kanwidget's says what the file is and never repeats that advice
+    path = tmp_path / "m.pt"
+    if content == "pickle":
+        torch.save({"x": _Payload()}, path)
+    else:
+        path.write_bytes(b"garbage")
+    with pytest.raises(ValueError) as info:
+        KAN.load(path)
+    message = str(info.value)
+    assert message.startswith(f"{str(path)!r} is not a readable kanwidget model")
+    assert "weights_only" not in message and len(message.splitlines()) == 1
+    if content == "pickle":
+        assert message.endswith("it holds Python objects, which kanwidget never unpickles")
+    else:
+        assert message.endswith("(truncated or corrupted?): not a file torch.save wrote")
+
+
 def test_io_not_a_model_file(tmp_path):
     path = tmp_path / "x.pt"
     torch.save({"hello": torch.zeros(2)}, path)

@@ -119,3 +119,24 @@ def test_network_mask_change_takes_effect_after_full_mask_fast_path():
         assert_close(model(x), model.layers[1](acts.sum(-1)))
         layer.mask[1, 2] = 1
         assert_close(model(x), full)
+
+
+def test_network_every_public_method_has_a_docstring():
+    # `model.prune?` in a notebook must say what the verb does: the thin forwarding
+    # methods (kan/verbs.py) show the docstring of the function they call
+    import inspect
+
+    from kanwidget.kan import io, pruning
+    from kanwidget.kan.symbolic import ops
+
+    module_names = set(dir(torch.nn.Module))
+    missing = [
+        name for name in dir(KAN)
+        if not name.startswith("_") and name not in module_names
+        and callable(getattr(KAN, name)) and not inspect.isclass(getattr(KAN, name))
+        and len(inspect.getdoc(getattr(KAN, name)) or "") < 20
+    ]  # fmt: skip
+    assert missing == []
+    assert KAN.prune.__doc__ == pruning.prune.__doc__
+    assert KAN.fix_symbolic.__doc__ == ops.fix_symbolic.__doc__
+    assert KAN.load.__doc__ == io.load.__doc__

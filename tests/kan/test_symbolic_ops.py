@@ -174,6 +174,39 @@ def test_auto_symbolic_respects_threshold_and_skips_pruned_edges():
     assert {n for row in layer.sym_names for n in row} <= {"0", "x", "x^2", "sin"}
 
 
+class _Bar:
+    """Stands in for tqdm: records its arguments and updates."""
+
+    made: list[_Bar] = []
+
+    def __init__(self, **kwargs):
+        self.kwargs, self.n, self.closed = kwargs, 0, False
+        _Bar.made.append(self)
+
+    def update(self, n=1):
+        self.n += n
+
+    def close(self):
+        self.closed = True
+
+
+def test_auto_symbolic_progress_bar_counts_the_edges_it_fits(monkeypatch):
+    import tqdm.auto
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", _Bar)
+    _Bar.made = []
+    model = _model_with_data()
+    model.layers[0].mask[1, 2] = 0.0  # pruned: not fitted, not counted
+    numeric = sum(int((layer.mask > 0).sum()) for layer in model.layers)
+    model.auto_symbolic(lib=["x", "sin"])
+    (bar,) = _Bar.made
+    assert bar.kwargs["total"] == numeric == bar.n and bar.closed
+    assert bar.kwargs["unit"] == "edge" and bar.kwargs["delay"] > 0  # silent when quick
+    assert bar.kwargs["disable"] is False
+    model.auto_symbolic(lib=["x"], progress=False)
+    assert _Bar.made[-1].kwargs["disable"] is True
+
+
 def test_model_methods_are_pykan_compatible():
     model = _model_with_data()
     candidates = model.suggest_symbolic(0, 0, 0, topk=2, verbose=False)

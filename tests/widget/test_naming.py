@@ -107,3 +107,60 @@ def test_naming_discover_names_the_structure_inputs() -> None:
     names = [f"v{k}" for k in range(11)]
     assert name_inputs("*(x_1, F(x_10, x_11))", names) == "*(v0, F(v9, v10))"
     assert name_inputs("+(x_2, x_1)", ["m", "c"]) == "+(c, m)"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"in_vars": ["a"]}, ValueError, "in_vars has 1 name for the model's 3 inputs"),
+        ({"in_vars": "abc"}, TypeError, "in_vars must be a list of names, e.g. ['x', 'y']"),
+        ({"in_vars": ["a", 2, "c"]}, TypeError, "in_vars[1] must be a str, got 2"),
+        ({"out_vars": ["f", "g"]}, ValueError, "out_vars has 2 names for the model's 1 output"),
+        ({"beta": -1}, ValueError, "beta must be a finite number > 0"),
+        ({"beta": float("nan")}, ValueError, "beta must be a finite number > 0"),
+    ],
+    ids=repr,
+)
+def test_widget_names_and_beta_checked_at_construction(data3, kwargs, error, message):
+    # a wrong count used to be padded or cut silently (so labels sat on the wrong nodes) and
+    # a negative beta drew every edge at opacity tanh(beta * score) < 0, i.e. not at all
+    model = KAN([3, 2, 1], grid=3, seed=0)
+    with pytest.raises(error) as info:
+        KANWidget(model, data3, **kwargs)
+    assert str(info.value).startswith(message)
+    assert [v.operation for v in model.history] == ["init"]
+
+
+def test_widget_after_prune_input_takes_the_original_columns(data3):
+    # the widget draws every version (those before prune_input take all 3 columns), so its
+    # dataset holds the original columns; fit gives the model its own (model.input_ids)
+    model = KAN([3, 2, 1], grid=3, seed=0)
+    model.fit(data3, steps=2, progress=False)
+    model.prune_input(active_inputs=[0, 2])
+    w = KANWidget(model, data3, in_vars=["a", "b", "c"])
+    assert w.structure["in_vars"] == ["a", "c"]
+    assert w.frames["0.0"]["structure"]["in_vars"] == ["a", "b", "c"]
+    w.fit(steps=2, opt="Adam", lr=0.01, update_grid=False)
+    assert w.wait(timeout=60) and w.error == {}
+    assert [v.operation for v in model.history][-2:] == ["prune_input", "fit"]
+    w.close()
+    pruned = {k: v[:, [0, 2]] if k.endswith("input") else v for k, v in data3.items()}
+    with pytest.raises(ValueError) as info:
+        KANWidget(model, pruned)
+    assert str(info.value).startswith(
+        "the dataset has 2 input columns but version 0.0 of the model takes the original "
+        "columns [0, 1, 2]: pass the dataset with all the original columns"
+    )
+
+
+def test_widget_live_prune_input_then_fit(data3):
+    model = KAN([3, 2, 1], grid=3, seed=0)
+    w = KANWidget(model, data3)
+    w.fit(steps=2, opt="Adam", lr=0.01, update_grid=False)
+    assert w.wait(timeout=60)
+    model.prune_input(active_inputs=[1, 2])
+    w.fit(steps=2, opt="Adam", lr=0.01, update_grid=False)  # was refused: "shape (batch, 2)"
+    assert w.wait(timeout=60) and w.error == {}
+    assert [v.operation for v in model.history] == ["init", "fit", "prune_input", "fit"]
+    assert w.structure["in_vars"] == ["x_2", "x_3"]
+    w.close()

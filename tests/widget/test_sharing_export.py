@@ -165,6 +165,24 @@ def test_cli_export_reports_a_missing_notebook(
     assert "nope.ipynb: no such notebook" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [("not json\n", "it is not JSON"), ("{}", "it is not a valid notebook")],
+    ids=["not-json", "no-cells"],
+)
+def test_cli_export_reports_a_file_that_is_not_a_notebook(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, why: str
+) -> None:
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text(text)
+    with pytest.raises(SystemExit) as done:
+        cli.main(["export", str(bad)])
+    assert done.value.code == 1
+    err = capsys.readouterr().err
+    assert f"bad.ipynb: cannot read the notebook: {why}" in err and "Traceback" not in err
+    assert not (tmp_path / "bad.html").exists()
+
+
 def test_python_dash_m_kanwidget_export_runs_the_same_command(
     tmp_path: Path, scripts_dir: Path
 ) -> None:

@@ -3,6 +3,8 @@ edits requested during training are applied between optimiser steps, frames are 
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 
@@ -66,6 +68,44 @@ def test_trainer_pause_blocks_and_resume_continues(widget):
     assert widget.training["state"] == "running"
     widget.stop()
     assert widget.wait(timeout=30)
+
+
+def test_trainer_ctrl_c_in_wait_stops_training_and_keeps_the_run(widget, model):
+    # Ctrl-C on a cell blocked in w.wait(): training ends after the current step, its steps
+    # are kept as the fit version, and the next cell finds the model idle (before, training
+    # went on in the background while a second wait() returned at once: CPython marks a
+    # thread whose join() was interrupted as finished)
+    widget.fit(steps=FOREVER, **FAST)
+    until(lambda: widget.trainer.step >= 2, what="2 steps")
+    threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        widget.wait()
+    assert not widget.trainer.running and widget.training["state"] == "idle"
+    assert [v.operation for v in model.history] == ["init", "fit"]
+    assert len(model.loss_log["train_loss"]) == widget.training["step"] >= 2
+    assert widget.wait(timeout=0) is True
+    model.prune()  # the next cell's verb: no "changed by another thread"
+    assert [v.operation for v in model.history] == ["init", "fit", "prune"]
+
+
+def test_trainer_model_save_while_training_refused(widget, model, tmp_path):
+    # the file would hold the half-trained parameters under the last committed version's id
+    path = tmp_path / "model.pt"
+    model.save(path)
+    before = path.read_bytes()
+    widget.fit(steps=FOREVER, **FAST)
+    until(lambda: widget.trainer.step >= 2, what="2 steps")
+    with pytest.raises(RuntimeError) as info:
+        model.save(path)
+    assert str(info.value).startswith("cannot save the model while another thread changes it")
+    assert path.read_bytes() == before
+    widget.stop()
+    assert widget.wait(timeout=30)
+    model.save(path)
+    loaded = type(model).load(path)
+    assert [v.operation for v in loaded.history] == ["init", "fit"] and loaded.version == "0.1"
+    x = widget.dataset["test_input"]
+    torch.testing.assert_close(loaded(x), model(x), rtol=0, atol=0)
 
 
 def test_trainer_stop_while_paused(widget):
@@ -137,10 +177,35 @@ def test_trainer_refuses_second_fit(widget):
 
 
 def test_trainer_exception_in_thread_goes_to_error(widget, model):
-    widget.fit(steps=5, opt="SGD")
+    def loss_fn(pred, label):
+        raise ValueError("a loss that fails")
+
+    widget.fit(steps=5, loss_fn=loss_fn)
     assert widget.wait(timeout=30)
-    assert "training failed" in widget.error["message"] and "opt" in widget.error["message"]
+    assert widget.error["message"] == "training failed: ValueError: a loss that fails"
     assert widget.training["state"] == "idle" and len(model.history) == 1
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"opt": "SGD"}, ValueError, "opt must be 'LBFGS' or 'Adam', got 'SGD'"),
+        ({"lr": -1}, ValueError, "lr must be a finite number >= 0, got -1"),
+        ({"lamb": "a"}, ValueError, "lamb must be a finite number >= 0, got 'a'"),
+        ({"batch": 0}, ValueError, "batch must be -1 or a positive int, got 0"),
+        ({"step": 5}, TypeError, "fit got an unknown argument 'step' (did you mean 'steps'?)"),
+    ],
+    ids=repr,
+)
+def test_trainer_fit_bad_options_raise_in_the_cell(widget, model, options, error, message):
+    # a typo or a bad value is the caller's mistake: raised by w.fit itself, before any
+    # thread starts, and the toolbar keeps showing the last good options
+    shown = dict(widget.fit_args)
+    with pytest.raises(error) as info:
+        widget.fit(steps=3, **options)
+    assert str(info.value).startswith(message)
+    assert not widget.trainer.running and widget.training["state"] == "idle"
+    assert widget.fit_args == shown and widget.error == {} and len(model.history) == 1
 
 
 def test_trainer_frames_are_throttled(model, dataset):

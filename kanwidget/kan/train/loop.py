@@ -30,7 +30,7 @@ from .engine import Engine, choose
 from .grid import update_grid_from_samples
 from .guard import FitGuard, params_finite
 from .objective import Penalty, mse
-from .options import FitOptions, fit_options
+from .options import FitOptions, check_names, fit_options
 from .torch_engine import TorchEngine
 
 if TYPE_CHECKING:
@@ -68,6 +68,7 @@ def fit(
     ValueError, TypeError
         bad arguments or data; the model is left as it was
     """
+    check_names(kwargs)
     options = fit_options(**kwargs)
     data = check_dataset(model, dataset, label_width=options.pred_fn is None)
     classes = is_class_labels(data["train_label"])

@@ -15,6 +15,8 @@ arguments take numpy integers too (``steps=np.int64(3)``).
 
 from __future__ import annotations
 
+import difflib
+import inspect
 import math
 import operator
 from collections.abc import Callable, Sequence
@@ -86,6 +88,25 @@ class FitOptions:
         """What the history records for this fit."""
         return {"opt": self.opt, "steps": self.steps, "lr": self.lr, "lamb": self.lamb,
                 "batch": self.batch}  # fmt: skip
+
+
+def check_names(kwargs: dict[str, Any], extra: Sequence[str] = ()) -> None:
+    """Refuse an argument ``fit`` does not take, naming the closest one it does.
+
+    Raises
+    ------
+    TypeError
+        ``fit got an unknown argument 'step' (did you mean 'steps'?)``
+    """
+    known = set(inspect.signature(fit_options).parameters) | set(extra)
+    for name in kwargs:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(
+                f"fit got an unknown argument {name!r}{hint}; it takes pykan's fit "
+                f"arguments: {', '.join(sorted(known))}"
+            )
 
 
 def fit_options(
