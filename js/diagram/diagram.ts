@@ -10,7 +10,7 @@ import type { Structure } from "../model";
 import { html, svg } from "../plot";
 import { DiagramControls } from "./controls";
 import { attachDrag } from "./drag";
-import { createEdge, placeEdge, setTitle, type EdgeData, type EdgeView } from "./edges";
+import { createEdges, placeEdge, setTitle, type EdgeData, type EdgeView, type NewEdge } from "./edges";
 import { edgeOpacity, faintEdges, LARGE_MODEL, opacityMoved } from "./faint";
 import { Highlighter } from "./highlight";
 import { importance, MAX_INPUTS } from "./inputs";
@@ -164,14 +164,13 @@ export class Diagram {
     if (!this.waiting) this.relayout();
   }
 
-  /** The DOM of an edge, made when it is first laid out (hidden faint edges cost nothing). */
-  private create(pos: EdgePos): EdgeView {
-    const view = createEdge(pos);
-    view.score = this.scores?.[pos.index] ?? null;
-    this.views.set(pos.key, view);
-    this.lines.appendChild(view.line);
-    this.plots.appendChild(view.group);
-    return view;
+  /** The DOM of edges first laid out (hidden faint edges cost nothing), made in one go. */
+  private create(fresh: EdgePos[], bw: number, bh: number): void {
+    const items: NewEdge[] = fresh.map((pos) => ({ pos, opacity: this.opacityOf(pos.index, this.scores?.[pos.index]) }));
+    for (const view of createEdges(items, bw, bh, this.lines, this.plots)) {
+      view.score = this.scores?.[view.index] ?? null;
+      this.views.set(view.key, view);
+    }
   }
 
   get layout(): Layout | null {
@@ -202,11 +201,14 @@ export class Diagram {
     });
     this.lay = lay;
     const placed = new Set<string>();
+    const fresh: EdgePos[] = [];
     for (const pos of lay.edges) {
-      const view = this.views.get(pos.key) ?? this.create(pos);
-      if (placeEdge(view, pos, lay.bw, lay.bh)) this.redraw.invalidate(view.key);
+      const view = this.views.get(pos.key);
+      if (!view) fresh.push(pos);
+      else if (placeEdge(view, pos, lay.bw, lay.bh)) this.redraw.invalidate(view.key);
       placed.add(pos.key);
     }
+    this.create(fresh, lay.bw, lay.bh);
     this.shown = [];
     for (const view of this.views.values()) this.show(view, placed.has(view.key));
     this.nodeLayer.replaceChildren();
@@ -307,6 +309,12 @@ export class Diagram {
     return this.hiding() && this.faint.has(view.index) && !this.isSelectedIndex(view.index);
   }
 
+  /** The opacity an edge is drawn at (0: hidden in place, see show). */
+  private opacityOf(index: number, score: number | null | undefined): number {
+    if (this.hiding() && this.faint.has(index) && !this.isSelectedIndex(index)) return 0;
+    return edgeOpacity(score ?? undefined, this.beta);
+  }
+
   /**
    * New faint set: hide / show plots in place at once (cheap, fine during training); lay the
    * diagram out again at once when the user asked, else once the scores settle.
@@ -350,13 +358,13 @@ export class Diagram {
       }
     }
     if (!placed) return; // its opacity is written when it is laid out again
-    const o = this.isHiddenInPlace(view) ? 0 : edgeOpacity(view.score ?? undefined, this.beta);
+    const o = this.opacityOf(view.index, view.score);
     if (o > 0) this.shown.push(view);
     if (o === 0 ? view.opacity !== 0 : opacityMoved(view.opacity, o)) {
       const text = o.toFixed(3);
       view.group.setAttribute("opacity", text);
       // the line's stroke, not its group: a group's opacity starts a paint chunk of its own
-      view.linePaths[1].setAttribute("stroke-opacity", text);
+      view.line.setAttribute("stroke-opacity", text);
       view.opacity = o;
     }
   }
