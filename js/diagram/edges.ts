@@ -112,6 +112,15 @@ export function createEdges(edges: NewEdge[], bw: number, bh: number, lines: SVG
   return views;
 }
 
+const paths = new Map<string, SVGPathElement>();
+
+/** A new path element of class `cls` (a shallow clone of one made once per document). */
+function pathOf(cls: string): SVGPathElement {
+  let p = paths.get(cls);
+  if (!p || p.ownerDocument !== document) paths.set(cls, (p = svg("path", { class: cls })));
+  return p.cloneNode(false) as SVGPathElement;
+}
+
 /** Parse `markup` as children appended to `layer` (SVG elements); the first new child. */
 function append(layer: SVGGElement, markup: string): Element {
   const before = layer.lastElementChild;
@@ -175,10 +184,12 @@ export function drawEdge(view: EdgeView, data: EdgeData): void {
   const curve = linePath(cx, cy, scale);
   const dots = dotsPath(sx, sy, scale);
   if (!view.curve || !view.dots) {
-    // first drawn: both paths from one markup string, above the box and below a label
-    view.bg.insertAdjacentHTML("afterend", `<path class="kw-thumb-dots" d="${dots}"/><path class="kw-thumb-curve" d="${curve}"/>`);
-    view.dots = view.bg.nextElementSibling as SVGPathElement;
-    view.curve = view.dots.nextElementSibling as SVGPathElement;
+    // first drawn: both paths (clones, not a parse per plot), above the box and below a label
+    view.dots = pathOf("kw-thumb-dots");
+    view.curve = pathOf("kw-thumb-curve");
+    view.dots.setAttribute("d", dots);
+    view.curve.setAttribute("d", curve);
+    view.bg.after(view.dots, view.curve);
   } else {
     if (curve !== view.drawn[0]) view.curve.setAttribute("d", curve);
     if (dots !== view.drawn[1]) view.dots.setAttribute("d", dots);

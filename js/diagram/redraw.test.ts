@@ -7,7 +7,7 @@ import { encode } from "../codec";
 import { FakeModel, bigState, edgeCurves, flush } from "../testing/fake";
 import type { Model } from "../model";
 import widget from "../widget";
-import { FRAME_PLOTS } from "./redraw";
+import { FRAME_PLOTS, MAX_SLICE, SLICE_MS } from "./redraw";
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -137,14 +137,39 @@ describe("training frames", () => {
     while (drawn(el) < 150 && frame++ < 10) {
       const n = drawn(el);
       await vi.advanceTimersByTimeAsync(17); // one animation frame: one more slice
-      expect(drawn(el) - n).toBeLessThanOrEqual(1.5 * FRAME_PLOTS); // the last slice takes a short tail
+      const slice = drawn(el) - n;
+      // FRAME_PLOTS, more while the slice's time lasts (MAX_SLICE at most), or the rest
+      expect(slice).toBeGreaterThanOrEqual(Math.min(FRAME_PLOTS, 150 - n));
+      expect(slice).toBeLessThanOrEqual(Math.max(MAX_SLICE, 1.5 * FRAME_PLOTS));
     }
-    // a slice per frame, the last one with a tail of up to half a slice
-    let left = 150 - FRAME_PLOTS;
-    let wantFrames = 0;
-    for (; left > 0; wantFrames++) left -= left <= 1.5 * FRAME_PLOTS ? left : FRAME_PLOTS;
-    expect(frame).toBe(wantFrames);
+    expect(frame).toBeLessThanOrEqual(Math.ceil((150 - FRAME_PLOTS) / FRAME_PLOTS));
     expect([...curves(el)].every(([k, [, d]]) => d === want.get(k))).toBe(true);
+  });
+
+  it("a slice in an animation frame goes on while its time lasts: up to MAX_SLICE plots, FRAME_PLOTS when time is short", async () => {
+    vi.useFakeTimers();
+    const state = bigState();
+    const slices = async (clock: () => number): Promise<number[]> => {
+      const spy = vi.spyOn(performance, "now").mockImplementation(clock);
+      const { el } = mount(structuredClone(state));
+      const out = [drawn(el)];
+      while (out.reduce((a, b) => a + b) < 150 && out.length < 12) {
+        const n = drawn(el);
+        await vi.advanceTimersByTimeAsync(17);
+        out.push(drawn(el) - n);
+      }
+      spy.mockRestore();
+      el.remove();
+      return out;
+    };
+    // a clock that stands still (a fast slice): MAX_SLICE plots per frame after the first task's FRAME_PLOTS
+    expect(MAX_SLICE).toBeGreaterThan(FRAME_PLOTS);
+    expect(await slices(() => 0)).toEqual([FRAME_PLOTS, MAX_SLICE, 150 - FRAME_PLOTS - MAX_SLICE]);
+    // a clock that runs out at once (a loaded machine): FRAME_PLOTS per frame, the last with a short tail
+    let t = 0;
+    const slow = await slices(() => (t += 2 * SLICE_MS));
+    expect(150 - 4 * FRAME_PLOTS).toBeLessThanOrEqual(1.5 * FRAME_PLOTS);
+    expect(slow).toEqual([FRAME_PLOTS, FRAME_PLOTS, FRAME_PLOTS, FRAME_PLOTS, 150 - 4 * FRAME_PLOTS]);
   });
 
   it("a new structure (a prune) is drawn in slices too, and its edges get keyboard stops", async () => {
