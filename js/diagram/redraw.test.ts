@@ -1,13 +1,14 @@
 // @vitest-environment jsdom
 // Training frames are updates, not rebuilds: the same DOM nodes get new paths, in slices of
-// FRAME_PLOTS per task; a new structure shows its first slice at once and the rest in the
-// next frames; the first layout waits for the width the page gives.
+// FRAME_PLOTS per task (more in an animation frame while its time lasts); a new structure
+// shows its first slice (FIRST_PLOTS) at once and the rest in the next frames; the first
+// layout waits for the width the page gives.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { encode } from "../codec";
 import { FakeModel, bigState, edgeCurves, flush } from "../testing/fake";
 import type { Model } from "../model";
 import widget from "../widget";
-import { FRAME_PLOTS, MAX_SLICE, SLICE_MS } from "./redraw";
+import { FIRST_PLOTS, FRAME_PLOTS, MAX_SLICE, SLICE_MS } from "./redraw";
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -132,7 +133,7 @@ describe("training frames", () => {
     expect([...want.values()].every((d) => d.startsWith("M"))).toBe(true);
     const { el } = mount(state);
     expect(curves(el).size).toBe(150); // every plot's box and line at once
-    expect(drawn(el)).toBe(FRAME_PLOTS);
+    expect(drawn(el)).toBe(FIRST_PLOTS); // a new structure's first slice: half a slice
     let frame = 0;
     while (drawn(el) < 150 && frame++ < 10) {
       const n = drawn(el);
@@ -142,7 +143,7 @@ describe("training frames", () => {
       expect(slice).toBeGreaterThanOrEqual(Math.min(FRAME_PLOTS, 150 - n));
       expect(slice).toBeLessThanOrEqual(Math.max(MAX_SLICE, 1.5 * FRAME_PLOTS));
     }
-    expect(frame).toBeLessThanOrEqual(Math.ceil((150 - FRAME_PLOTS) / FRAME_PLOTS));
+    expect(frame).toBeLessThanOrEqual(Math.ceil((150 - FIRST_PLOTS) / FRAME_PLOTS));
     expect([...curves(el)].every(([k, [, d]]) => d === want.get(k))).toBe(true);
   });
 
@@ -162,14 +163,15 @@ describe("training frames", () => {
       el.remove();
       return out;
     };
-    // a clock that stands still (a fast slice): MAX_SLICE plots per frame after the first task's FRAME_PLOTS
+    // a clock that stands still (a fast slice): MAX_SLICE plots per frame after the first task's FIRST_PLOTS
     expect(MAX_SLICE).toBeGreaterThan(FRAME_PLOTS);
-    expect(await slices(() => 0)).toEqual([FRAME_PLOTS, MAX_SLICE, 150 - FRAME_PLOTS - MAX_SLICE]);
+    expect(await slices(() => 0)).toEqual([FIRST_PLOTS, MAX_SLICE, 150 - FIRST_PLOTS - MAX_SLICE]);
     // a clock that runs out at once (a loaded machine): FRAME_PLOTS per frame, the last with a short tail
     let t = 0;
     const slow = await slices(() => (t += 2 * SLICE_MS));
-    expect(150 - 4 * FRAME_PLOTS).toBeLessThanOrEqual(1.5 * FRAME_PLOTS);
-    expect(slow).toEqual([FRAME_PLOTS, FRAME_PLOTS, FRAME_PLOTS, FRAME_PLOTS, 150 - 4 * FRAME_PLOTS]);
+    const tail = 150 - FIRST_PLOTS - 3 * FRAME_PLOTS;
+    expect(tail).toBeLessThanOrEqual(1.5 * FRAME_PLOTS);
+    expect(slow).toEqual([FIRST_PLOTS, FRAME_PLOTS, FRAME_PLOTS, FRAME_PLOTS, tail]);
   });
 
   it("a new structure (a prune) is drawn in slices too, and its edges get keyboard stops", async () => {
@@ -183,7 +185,7 @@ describe("training frames", () => {
     model.set("structure", pruned);
     model.set("curves", next);
     await flush();
-    expect(drawn(el)).toBe(FRAME_PLOTS);
+    expect(drawn(el)).toBe(FIRST_PLOTS);
     await frames();
     const now = curves(el);
     expect(now.size).toBe(149);

@@ -4,7 +4,8 @@
 // however big the model (issue 14: a 500-edge model shown in < 200 ms, no long task > 50 ms
 // while training): a first render shows lines, nodes, boxes and the first slice of plots at
 // once and fills in the other plots over the next frames. A tail shorter than half a slice
-// is drawn with it. A slice in an animation frame draws FRAME_PLOTS plots and goes on while
+// is drawn with it; the first slice of a new structure of more than 1.5 slices is half a slice
+// (FIRST_PLOTS). A slice in an animation frame draws FRAME_PLOTS plots and goes on while
 // its script has taken less than SLICE_MS (up to MAX_SLICE plots): once V8 has optimised the
 // drawing, a frame fills in two or three times as many plots, and on a loaded machine (where
 // the clock runs out sooner) no more than before. The selected plot goes first, then round robin from where the last slice
@@ -19,6 +20,9 @@ export const FRAME_PLOTS = 32;
 // plots: the style, layout and paint that follow grow with the plots drawn
 export const SLICE_MS = 5;
 export const MAX_SLICE = 3 * FRAME_PLOTS;
+// the first slice of a new structure (no plot drawn yet): its task also makes the DOM and runs
+// code V8 has not optimised yet
+export const FIRST_PLOTS = FRAME_PLOTS / 2;
 
 /** What the redraw reads from the diagram. */
 export interface RedrawHost {
@@ -85,6 +89,7 @@ export class Redraw {
     const shown = this.host.shown();
     // a tail shorter than half a slice goes with this one (no extra frame of latency for it)
     let budget = this.staleCount <= 1.5 * limit ? Infinity : limit;
+    if (!this.stamps.size && this.staleCount > 1.5 * FRAME_PLOTS) budget = Math.min(budget, FIRST_PLOTS);
     const sel = this.host.selected();
     if (sel && this.stale(sel) && shown.includes(sel)) {
       paint(sel);

@@ -103,20 +103,39 @@ export function placeInRows(lines: Line[], rowY: number[], pitch: number, lo: nu
     for (let r = 0; r < nRows; r++) at[k * nRows + r] = lineX(lines[k], rowY[r]);
     mid[k] = lineX(lines[k], midY);
   }
-  return placeAt(at, mid, n, nRows, pitch, lo, hi);
+  return placeAt(at, n, nRows, pitch, lo, hi, byMid(mid, null));
 }
 
 /**
- * placeInRows from each line's x at every row (`at[k * nRows + r]`) and at the band's middle
- * (`mid[k]`): the greedy reads these many times, so they are computed once, and the loops use
- * no function calls (a first render runs this before V8 has optimised it).
+ * Line indices by `mid` (ties by index): `prev` when it is already in that order (the next
+ * try of bandRows has nearly the same mids), else sorted. The order is unique, so reusing it
+ * gives what sorting would.
  */
-function placeAt(at: Float64Array, mid: Float64Array, n: number, nRows: number, pitch: number, lo: number, hi: number): Box[] {
-  const perRow = Math.max(1, Math.floor((hi - lo) / pitch + 1e-9) + 1);
-  const midRow = (nRows - 1) / 2;
+function byMid(mid: Float64Array, prev: number[] | null): number[] {
+  const n = mid.length;
+  if (prev && prev.length === n) {
+    let ok = true;
+    for (let o = 1; o < n && ok; o++) {
+      const p = prev[o - 1];
+      const q = prev[o];
+      ok = mid[p] < mid[q] || (mid[p] === mid[q] && p < q);
+    }
+    if (ok) return prev;
+  }
   const order = new Array<number>(n);
   for (let k = 0; k < n; k++) order[k] = k;
   order.sort((p, q) => mid[p] - mid[q] || p - q);
+  return order;
+}
+
+/**
+ * placeInRows from each line's x at every row (`at[k * nRows + r]`), taken in `order` (by
+ * x at the band's middle, byMid): the greedy reads these many times, so they are computed once, and the loops use
+ * no function calls (a first render runs this before V8 has optimised it).
+ */
+function placeAt(at: Float64Array, n: number, nRows: number, pitch: number, lo: number, hi: number, order: number[]): Box[] {
+  const perRow = Math.max(1, Math.floor((hi - lo) / pitch + 1e-9) + 1);
+  const midRow = (nRows - 1) / 2;
   const right = new Float64Array(nRows).fill(-Infinity);
   const count = new Int32Array(nRows);
   const rowOf = new Int32Array(n);
@@ -202,6 +221,7 @@ export function bandRows(
   }
   let out = { rows: fewest, boxes: [] as Box[], height: 0 };
   let worst = Infinity;
+  let order: number[] | null = null;
   for (let rows = fewest; rows <= fewest + extra; rows++) {
     const height = 2 * lineGap + rows * rowPitch;
     // a line from (src, 0) to (src + run, -height) at row height y: x = src + (run * -y) / height (lineX)
@@ -212,7 +232,8 @@ export function bandRows(
       for (let r = 0; r < rows; r++) at[k * rows + r] = src[k] + (run[k] * (lineGap + (r + 0.5) * rowPitch)) / height;
       mid[k] = src[k] + (run[k] * midUp) / height;
     }
-    const boxes = placeAt(at, mid, n, rows, pitch, lo, hi);
+    order = byMid(mid, order);
+    const boxes = placeAt(at, n, rows, pitch, lo, hi, order);
     let off = 0;
     for (let k = 0; k < n; k++) {
       const d = boxes[k].x - at[k * rows + boxes[k].row];
