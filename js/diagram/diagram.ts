@@ -154,6 +154,7 @@ export class Diagram {
     this.redraw.rebuilt();
     this.el.classList.toggle("kw-show-pruned", showPruned);
     this.drawable.clear();
+    this.drawableStamp++;
     (s.edges ?? []).forEach((edge, index) => {
       if (edge.active || showPruned) this.drawable.set(`${edge.l},${edge.i},${edge.j}`, index);
     });
@@ -295,11 +296,18 @@ export class Diagram {
   }
 
   private faintNow(): Set<number> {
+    // a build and the setScores after it ask with the same scores: computed once
+    const memo = this.faintMemo;
+    if (memo && memo.scores === this.scores && memo.beta === this.beta && memo.drawable === this.drawableStamp) return memo.set;
     const edges = this.structure.edges ?? [];
     const out = new Set<number>();
     faintEdges(this.drawable.values(), this.scores, this.beta, (e) => edges[e]?.l ?? 0).forEach((i) => out.add(i));
+    this.faintMemo = { scores: this.scores, beta: this.beta, drawable: this.drawableStamp, set: out };
     return out;
   }
+
+  private faintMemo: { scores: Float32Array | undefined; beta: number; drawable: number; set: Set<number> } | null = null;
+  private drawableStamp = 0; // changes with the drawable set (build)
 
   private isSelectedIndex(i: number): boolean {
     return !!this.selected && this.drawable.get(this.selected) === i;
