@@ -62,11 +62,12 @@ function mount(state: Model): { ms: number; el: HTMLElement; model: FakeModel; t
   return { ms: performance.now() - t0, el, model, t0 };
 }
 
-/** Wait until an animation frame passes with no plot path written; the time of the last write. */
+/** Wait until an animation frame passes with no plot path written or added (a plot's paths
+ * are made when it is first drawn); the time of the last write. */
 async function quiet(svgEl: Element, t0: number): Promise<number> {
   let changed = true;
   const mo = new MutationObserver(() => (changed = true));
-  mo.observe(svgEl, { attributes: true, attributeFilter: ["d"], subtree: true });
+  mo.observe(svgEl, { attributes: true, attributeFilter: ["d"], subtree: true, childList: true });
   let last = performance.now();
   while (changed) {
     changed = false;

@@ -147,31 +147,46 @@ describe("training frames", () => {
     expect([...curves(el)].every(([k, [, d]]) => d === want.get(k))).toBe(true);
   });
 
-  it("a slice in an animation frame goes on while its time lasts: up to MAX_SLICE plots, FRAME_PLOTS when time is short", async () => {
+  it("filling in a new structure, a slice in an animation frame goes on while its time lasts; training frames do not", async () => {
     vi.useFakeTimers();
     const state = bigState();
-    const slices = async (clock: () => number): Promise<number[]> => {
-      const spy = vi.spyOn(performance, "now").mockImplementation(clock);
-      const { el } = mount(structuredClone(state));
-      const out = [drawn(el)];
+    const perFrame = async (el: Element, first: number): Promise<number[]> => {
+      const out = [first];
       while (out.reduce((a, b) => a + b) < 150 && out.length < 12) {
         const n = drawn(el);
         await vi.advanceTimersByTimeAsync(17);
         out.push(drawn(el) - n);
       }
-      spy.mockRestore();
-      el.remove();
       return out;
     };
-    // a clock that stands still (a fast slice): MAX_SLICE plots per frame after the first task's FIRST_PLOTS
+    const mountWith = async (clock: () => number): Promise<{ el: Element; model: FakeModel; slices: number[] }> => {
+      vi.spyOn(performance, "now").mockImplementation(clock);
+      const { el, model } = mount(structuredClone(state));
+      return { el, model, slices: await perFrame(el, drawn(el)) };
+    };
+    // a clock that stands still (fast slices): MAX_SLICE plots per frame after the first task's FIRST_PLOTS
     expect(MAX_SLICE).toBeGreaterThan(FRAME_PLOTS);
-    expect(await slices(() => 0)).toEqual([FIRST_PLOTS, MAX_SLICE, 150 - FIRST_PLOTS - MAX_SLICE]);
+    const fast = await mountWith(() => 0);
+    expect(fast.slices).toEqual([FIRST_PLOTS, MAX_SLICE, MAX_SLICE, 150 - FIRST_PLOTS - 2 * MAX_SLICE]);
+    // then a training frame (every plot drawn once): FRAME_PLOTS per task, however fast
+    const before = new Map([...curves(fast.el)].map(([k, [, d]]) => [k, d]));
+    const changed = () => [...curves(fast.el)].filter(([k, [, d]]) => d !== before.get(k)).length;
+    fast.model.set("curves", edgeCurves(150, 21, 0.9));
+    await vi.advanceTimersByTimeAsync(0);
+    const counts = [changed()];
+    for (let f = 0; f < 3; f++) {
+      await vi.advanceTimersByTimeAsync(17);
+      counts.push(changed());
+    }
+    expect(counts).toEqual([1, 2, 3, 4].map((f) => f * FRAME_PLOTS));
+    vi.restoreAllMocks();
+    fast.el.remove();
     // a clock that runs out at once (a loaded machine): FRAME_PLOTS per frame, the last with a short tail
     let t = 0;
-    const slow = await slices(() => (t += 2 * SLICE_MS));
+    const slow = await mountWith(() => (t += 2 * SLICE_MS));
     const tail = 150 - FIRST_PLOTS - 3 * FRAME_PLOTS;
     expect(tail).toBeLessThanOrEqual(1.5 * FRAME_PLOTS);
-    expect(slow).toEqual([FIRST_PLOTS, FRAME_PLOTS, FRAME_PLOTS, FRAME_PLOTS, tail]);
+    expect(slow.slices).toEqual([FIRST_PLOTS, FRAME_PLOTS, FRAME_PLOTS, FRAME_PLOTS, tail]);
   });
 
   it("a new structure (a prune) is drawn in slices too, and its edges get keyboard stops", async () => {

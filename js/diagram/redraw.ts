@@ -5,21 +5,23 @@
 // while training): a first render shows lines, nodes, boxes and the first slice of plots at
 // once and fills in the other plots over the next frames. A tail shorter than half a slice
 // is drawn with it; the first slice of a new structure of more than 1.5 slices is half a slice
-// (FIRST_PLOTS). A slice in an animation frame draws FRAME_PLOTS plots and goes on while
-// its script has taken less than SLICE_MS (up to MAX_SLICE plots): once V8 has optimised the
-// drawing, a frame fills in two or three times as many plots, and on a loaded machine (where
-// the clock runs out sooner) no more than before. The selected plot goes first, then round robin from where the last slice
-// stopped: a plot far down the list is not starved when frames come faster than they are
+// (FIRST_PLOTS). While a new structure's plots are drawn for the first time (filled in), a
+// slice in an animation frame goes on while its script has taken less than SLICE_MS (up to
+// MAX_SLICE plots): once V8 has optimised the drawing, a frame fills in up to twice as many
+// plots, and on a loaded machine (where the clock runs out sooner) no more than before;
+// training frames keep FRAME_PLOTS per task (the style, layout and paint after a slice grow
+// with it, and at 10 frames/s every task counts). The selected plot goes first, then round
+// robin from where the last slice stopped: a plot far down the list is not starved when frames come faster than they are
 // drawn, and every slice draws the newest data. DOM nodes are reused: a redraw only
 // rewrites the paths' `d`.
 import { drawEdge, type EdgeData, type EdgeView } from "./edges";
 
 // 32 plots' paths, their style, layout and paint: ~15-20 ms of CPU on a 2-core VM
 export const FRAME_PLOTS = 32;
-// a slice in an animation frame goes on while its script is this short (ms), up to MAX_SLICE
-// plots: the style, layout and paint that follow grow with the plots drawn
+// filling in: a slice in an animation frame goes on while its script is this short (ms), up to
+// MAX_SLICE plots (the style, layout and paint that follow grow with the plots drawn)
 export const SLICE_MS = 5;
-export const MAX_SLICE = 3 * FRAME_PLOTS;
+export const MAX_SLICE = 2 * FRAME_PLOTS;
 // the first slice of a new structure (no plot drawn yet): its task also makes the DOM and runs
 // code V8 has not optimised yet
 export const FIRST_PLOTS = FRAME_PLOTS / 2;
@@ -48,7 +50,10 @@ export class Redraw {
   rebuilt(): void {
     this.stamps.clear();
     this.built = this.stamp;
+    this.filling = true;
   }
+
+  private filling = false; // a new structure's plots are not all drawn yet
 
   /** No data has come since the structure was built. */
   get fresh(): boolean {
@@ -108,6 +113,7 @@ export class Redraw {
     }
     this.cursor = n ? (this.cursor + k) % n : 0;
     if (shown.some((v) => this.stale(v))) this.later();
+    else this.filling = false;
   }
 
   /** One slice in the next animation frame (however often asked before it runs). */
@@ -115,7 +121,7 @@ export class Redraw {
     if (this.pending || this.disposed) return;
     const run = (): void => {
       this.pending = null;
-      if (!this.disposed) this.draw(FRAME_PLOTS, this.now() + SLICE_MS);
+      if (!this.disposed) this.draw(FRAME_PLOTS, this.filling ? this.now() + SLICE_MS : -Infinity);
     };
     if (typeof requestAnimationFrame === "function") {
       const id = requestAnimationFrame(run);
