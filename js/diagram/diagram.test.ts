@@ -202,6 +202,24 @@ describe("inputs", () => {
   });
 });
 
+describe("node markup", () => {
+  it("draws names and formulas as text, never as markup", () => {
+    const width = [[2, 0], [1, 0]];
+    const { nodes, edges } = network(width);
+    edges[0].symbolic = "x<y & \"z\"";
+    const d = new Diagram({ select: () => {}, pruneEdge: () => {}, pruneNode: () => {} });
+    document.body.appendChild(d.el);
+    d.build({ width, mult_arity: [[], []], nodes, edges, in_vars: ["a<b>", 'q&"r"'], out_vars: ["<i>y</i>"] }, false);
+    const labels = Array.from(d.el.querySelectorAll(".kw-node-label"), (t) => t.textContent);
+    expect(labels).toEqual(["a<b>", 'q&"r"', "<i>y</i>"]);
+    expect(d.el.querySelector('[data-node="0,0"] title')!.textContent).toBe("input node (0,0): a<b>\ndrag away to prune");
+    expect(d.el.querySelector(".kw-thumb-label")!.textContent).toBe('x<y & "z"');
+    expect(d.el.querySelectorAll(".kw-svg i, .kw-svg b")).toHaveLength(0);
+    expect(d.el.querySelector('[data-node="0,0"]')!.namespaceURI).toBe("http://www.w3.org/2000/svg");
+    d.dispose();
+  });
+});
+
 describe("zoom", () => {
   it("scales the drawing with the buttons and keeps the layout", async () => {
     const { el } = mount(bigState(() => 0.5));

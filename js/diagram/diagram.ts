@@ -15,7 +15,7 @@ import { edgeOpacity, faintEdges, LARGE_MODEL, opacityMoved } from "./faint";
 import { Highlighter } from "./highlight";
 import { importance, MAX_INPUTS } from "./inputs";
 import { DEFAULT_WIDTH, layout, type EdgePos, type Layout } from "./layout";
-import { createNode } from "./nodes";
+import { nodeMarkup } from "./nodes";
 import { DiagramPointer } from "./pointer";
 import { FRAME_PLOTS, Redraw } from "./redraw";
 import { Viewport } from "./viewport";
@@ -212,8 +212,6 @@ export class Diagram {
     this.create(fresh, lay.bw, lay.bh);
     this.shown = [];
     for (const view of this.views.values()) this.show(view, placed.has(view.key));
-    this.nodeLayer.replaceChildren();
-    this.nodeEls.clear();
     const lastLayer = lay.nodes.reduce((m, p) => Math.max(m, p.node.l), 0);
     const nIn = s.nodes?.filter((nd) => nd.l === 0).length ?? 0;
     const imp = importance(this.nodeScores, nIn);
@@ -223,12 +221,18 @@ export class Diagram {
       connected.add(`${v.pos.edge.l},${v.pos.edge.i}`);
       connected.add(`${v.pos.edge.l + 1},${v.pos.edge.to}`);
     }
-    for (const p of lay.nodes) {
+    // every node from one markup string, parsed once (in the order of lay.nodes)
+    const markup = lay.nodes.map((p) => {
       const isInput = p.node.l === 0 && !p.collapsed;
-      const g = createNode(p, s, lastLayer, { rotate: lay.rotateInputs, importance: isInput && imp ? imp[p.node.i] : null });
-      if (p.node.l > 0 && p.node.l < lastLayer && !connected.has(p.key)) g.classList.add("kw-isolated");
-      this.nodeLayer.appendChild(g);
-      this.nodeEls.set(p.key, g);
+      const isolated = p.node.l > 0 && p.node.l < lastLayer && !connected.has(p.key);
+      return nodeMarkup(p, s, lastLayer, { rotate: lay.rotateInputs, importance: isInput && imp ? imp[p.node.i] : null }, isolated);
+    });
+    this.nodeLayer.innerHTML = markup.join("");
+    this.nodeEls.clear();
+    let g = this.nodeLayer.firstElementChild as SVGGElement | null;
+    for (const p of lay.nodes) {
+      this.nodeEls.set(p.key, g!);
+      g = g!.nextElementSibling as SVGGElement | null;
     }
     this.svg.setAttribute("viewBox", `0 0 ${lay.width} ${lay.height}`);
     this.viewport.setSize(lay.width, lay.height);
