@@ -14,7 +14,7 @@
 // by code V8 has not optimised yet. A plot's two paths are made when it is first drawn
 // (drawEdge): a first render draws a slice of plots and the rest over the next frames, so
 // the first task styles and lays out only the boxes of the others.
-import { dotsPath, extent, linePath, run, svg, type Run, type Scale } from "../plot";
+import { dec1, dotsPath, extent, linePath, run, svg, type Run, type Scale } from "../plot";
 import type { EdgePos } from "./layout";
 
 export interface EdgeView {
@@ -47,10 +47,8 @@ export interface EdgeData {
 
 const PAD = 2;
 
-const t1 = (v: number): number => Math.round(v * 10) / 10;
-
 export function thumbTransform(pos: EdgePos, bw: number, bh: number): string {
-  return `translate(${t1(pos.bx - bw / 2)},${t1(pos.by - bh / 2)})`;
+  return `translate(${dec1(pos.bx - bw / 2)},${dec1(pos.by - bh / 2)})`;
 }
 
 /** Text as markup (attribute values and text content). */
@@ -80,8 +78,8 @@ export interface NewEdge {
  */
 export function createEdges(edges: NewEdge[], bw: number, bh: number, lines: SVGGElement, plots: SVGGElement): EdgeView[] {
   if (!edges.length) return [];
-  const w = String(t1(bw));
-  const h = String(t1(bh));
+  const w = dec1(bw);
+  const h = dec1(bh);
   const lineParts = new Array<string>(edges.length);
   const plotParts = new Array<string>(edges.length);
   for (let k = 0; k < edges.length; k++) {
@@ -139,8 +137,8 @@ export function placeEdge(view: EdgeView, pos: EdgePos, bw: number, bh: number):
     view.placed = pos.d + transform;
   }
   if (view.size[0] === bw && view.size[1] === bh) return false;
-  view.bg.setAttribute("width", String(t1(bw)));
-  view.bg.setAttribute("height", String(t1(bh)));
+  view.bg.setAttribute("width", dec1(bw));
+  view.bg.setAttribute("height", dec1(bh));
   view.size = [bw, bh];
   view.drawn = ["", ""];
   return true;

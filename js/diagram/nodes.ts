@@ -4,6 +4,7 @@
 // collapsed group of inputs is a dashed "+N" node listing its inputs in the tooltip. A layout's
 // nodes are made from one markup string (nodeMarkup), parsed once.
 import type { Structure } from "../model";
+import { dec1 } from "../plot";
 import { labelText } from "./inputs";
 import type { NodePos } from "./layout";
 
@@ -27,8 +28,6 @@ export interface NodeStyle {
   importance: number | null; // 0..1 for inputs with scores
 }
 
-const t1 = (v: number): number => Math.round(v * 10) / 10;
-
 /** Text as markup (attribute values and text content). */
 function escape(text: string): string {
   return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -42,7 +41,7 @@ export function nodeMarkup(p: NodePos, s: Structure, lastLayer: number, style: N
   let title = `${node.kind} node (${p.key})${name ? ": " + name : ""}`;
   if (style.importance != null) title += `\nimportance ${(100 * style.importance).toFixed(0)}% of the top input`;
   let out =
-    `<g class="kw-node kw-${node.kind}${isolated ? " kw-isolated" : ""}" data-node="${p.key}" transform="translate(${t1(p.x)},${t1(p.y)})">` +
+    `<g class="kw-node kw-${node.kind}${isolated ? " kw-isolated" : ""}" data-node="${p.key}" transform="translate(${dec1(p.x)},${dec1(p.y)})">` +
     `<title>${escape(title + "\ndrag away to prune")}</title>`;
   if (node.kind === "mult") {
     out += `<rect class="kw-node-shape" x="-7" y="-7" width="14" height="14" rx="2"/><path class="kw-node-cross" d="M-3.5 -3.5L3.5 3.5M3.5 -3.5L-3.5 3.5"/>`;
@@ -51,7 +50,7 @@ export function nodeMarkup(p: NodePos, s: Structure, lastLayer: number, style: N
   }
   const below = node.l === 0;
   if (below && style.importance != null) {
-    const w = t1(Math.max(1, BAR_W * style.importance));
+    const w = dec1(Math.max(1, BAR_W * style.importance));
     out += `<rect class="kw-importance-track" x="${-BAR_W / 2}" y="9" width="${BAR_W}" height="3"/>`;
     out += `<rect class="kw-importance" x="${-BAR_W / 2}" y="9" width="${w}" height="3"/>`;
   }
@@ -69,7 +68,7 @@ function collapsedMarkup(p: NodePos, s: Structure, lastLayer: number, rotate: bo
   const names = p.collapsed!.map((i) => nodeName(0, i, "", s, lastLayer));
   const title = `${names.length} inputs with no drawn edge:\n${names.join(", ")}\nclick to show them`;
   return (
-    `<g class="kw-node kw-collapsed" data-collapsed="${p.collapsed!.length}" transform="translate(${t1(p.x)},${t1(p.y)})">` +
+    `<g class="kw-node kw-collapsed" data-collapsed="${p.collapsed!.length}" transform="translate(${dec1(p.x)},${dec1(p.y)})">` +
     `<title>${escape(title)}</title><rect class="kw-node-shape" x="-12" y="-7" width="24" height="14" rx="7"/>` +
     labelMarkup(`+${names.length} inputs`, true, rotate) +
     "</g>"
