@@ -107,6 +107,7 @@ async function run(c: Case): Promise<Result> {
     for (const k of ["curves", "samples", "scores"] as const) m.set(k, f[k] as never);
   };
   const updates: number[] = [];
+  performance.mark("kw-update-start");
   for (let i = 0; i < 10; i++) {
     const t0 = performance.now();
     apply(first.model, frames[i % frames.length]);
@@ -114,6 +115,7 @@ async function run(c: Case): Promise<Result> {
     void first.el.getBoundingClientRect();
     updates.push(performance.now() - t0);
   }
+  performance.mark("kw-update-end");
   // a training frame redraws its plots in slices (js/diagram/redraw.ts): time until the last
   const settled: number[] = [];
   const svgEl = first.el.querySelector(".kw-svg")!;

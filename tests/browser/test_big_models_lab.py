@@ -143,22 +143,27 @@ _LINE_POINT = """(n) => {
     const [x, y] = nums(g.getAttribute('transform')); const r = g.querySelector('rect');
     return [x, y, x + Number(r.getAttribute('width')), y + Number(r.getAttribute('height'))];
   });
-  const nodes = [...w.querySelectorAll('[data-node]')].map((g) => nums(g.getAttribute('transform')));
+  const nodes = [...w.querySelectorAll('[data-node]')]
+    .map((g) => nums(g.getAttribute('transform')));
   const lines = [...w.querySelectorAll('[data-line]')].map((p) => {
-    const v = nums(p.getAttribute('d')); return {key: p.dataset.line, s: [v.slice(0, 4), v.slice(4, 8)]};
+    const v = nums(p.getAttribute('d'));
+    return {key: p.dataset.line, s: [v.slice(0, 4), v.slice(4, 8)]};
   });
   const dist = (x, y, [x1, y1, x2, y2]) => {
-    const t = Math.max(0, Math.min(1, ((x - x1) * (x2 - x1) + (y - y1) * (y2 - y1)) / ((x2 - x1) ** 2 + (y2 - y1) ** 2)));
+    const len2 = (x2 - x1) ** 2 + (y2 - y1) ** 2;
+    const t = Math.max(0, Math.min(1, ((x - x1) * (x2 - x1) + (y - y1) * (y2 - y1)) / len2));
     return Math.hypot(x - x1 - t * (x2 - x1), y - y1 - t * (y2 - y1));
   };
   for (const line of lines) {
-    if (w.querySelector(`[data-line="${line.key}"]`).getAttribute('stroke-opacity') === '0.000') continue;
+    const el = w.querySelector(`[data-line="${line.key}"]`);
+    if (el.getAttribute('stroke-opacity') === '0.000') continue;
     const [x1, y1, x2, y2] = line.s[1];
     for (const t of [0.5, 0.3, 0.7]) {
       const x = x1 + t * (x2 - x1), y = y1 + t * (y2 - y1);
       if (boxes.some(([a, b, c, d]) => x > a - 6 && x < c + 6 && y > b - 6 && y < d + 6)) continue;
       if (nodes.some(([nx, ny]) => Math.hypot(x - nx, y - ny) < 14)) continue;
-      const others = lines.filter((l) => l !== line).map((l) => Math.min(...l.s.map((q) => dist(x, y, q))));
+      const others = lines.filter((l) => l !== line)
+        .map((l) => Math.min(...l.s.map((q) => dist(x, y, q))));
       if (Math.min(...others) > 6) return {key: line.key, x, y};
     }
   }
@@ -167,7 +172,7 @@ _LINE_POINT = """(n) => {
 
 
 def test_big_model_hover_near_a_line_lights_it(big: LabPage) -> None:
-    """A line is a 1 px path with no hit stroke: pointing 2 px beside it hovers it (layout geometry)."""
+    """A line is a 1 px path with no hit stroke: 2 px beside it hovers it (layout geometry)."""
     page = big.page
     found = page.evaluate(_LINE_POINT, 0)
     assert found, "no line point clear of plots, nodes and other lines"
