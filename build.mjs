@@ -25,6 +25,10 @@ const options = {
   // Exported HTML loads widgets under RequireJS; UMD code inside the bundle must not
   // mistake that for its own AMD loader.
   define: { "define.amd": "false" },
+  // V8 compiles every function of the bundle when it loads the module (a compile hint; a
+  // comment to other engines) instead of each on its first call: a first render of a big
+  // model no longer compiles ~15 ms of code inside its own task (issue 14).
+  banner: { js: "//# allFunctionsCalledOnLoad" },
   logLevel: "info",
 };
 

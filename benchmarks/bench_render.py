@@ -120,11 +120,15 @@ def serve(out: Path):
 
 
 def bundle(src: Path, out: Path, name: str) -> None:
-    """esbuild benchmarks/render/entry.ts of the tree at `src` -> out/<name>.js (+ .css)."""
+    """esbuild benchmarks/render/entry.ts of the tree at `src` -> out/<name>.js (+ .css), with
+    the compile hint of that tree's build.mjs when it has one (as its widget.js ships)."""
     esbuild = ROOT / "node_modules" / ".bin" / "esbuild"
+    build = src / "build.mjs"
+    hint = build.is_file() and "allFunctionsCalledOnLoad" in build.read_text()
     subprocess.run(
         [str(esbuild), str(src / "benchmarks/render/entry.ts"), "--bundle", "--minify",
-         "--format=esm", "--define:define.amd=false", f"--outfile={out / (name + '.js')}"],
+         "--format=esm", "--define:define.amd=false", f"--outfile={out / (name + '.js')}"]
+        + (["--banner:js=//# allFunctionsCalledOnLoad"] if hint else []),
         check=True, cwd=ROOT, capture_output=True,
     )  # fmt: skip
     shutil.copy(src / "js/widget.css", out / f"{name}.css")
@@ -133,7 +137,9 @@ def bundle(src: Path, out: Path, name: str) -> None:
 def baseline_tree(rev: str, into: Path) -> Path:
     """The js/ of git revision `rev` (and this entry.ts) in `into`, to time it side by side."""
     into.mkdir(parents=True, exist_ok=True)
-    tar = subprocess.run(["git", "archive", rev, "js"], cwd=ROOT, check=True, capture_output=True)
+    tar = subprocess.run(
+        ["git", "archive", rev, "js", "build.mjs"], cwd=ROOT, check=True, capture_output=True
+    )
     subprocess.run(["tar", "-x", "-C", str(into)], input=tar.stdout, check=True)
     (into / "benchmarks/render").mkdir(parents=True)
     shutil.copy(ROOT / "benchmarks/render/entry.ts", into / "benchmarks/render/entry.ts")

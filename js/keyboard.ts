@@ -15,16 +15,29 @@ type Item = SVGElement | HTMLElement;
 
 const ids = (el: Element): number[] => (el.getAttribute("data-edge") ?? el.getAttribute("data-node") ?? "").split(",").map(Number);
 
+const rank = (el: Element): number[] => {
+  const [l, i, j] = ids(el);
+  return el.hasAttribute("data-edge") ? [l, 1, i, j] : [l, 0, i, 0];
+};
+const before = (a: number[], b: number[]): number => a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || a[3] - b[3];
+
 /** Diagram items in keyboard order: per layer, its nodes (by i) then its edges (by i, j). */
 export function keyboardOrder(items: Element[]): Element[] {
-  const rank = (el: Element): number[] => {
-    const [l, i, j] = ids(el);
-    return el.hasAttribute("data-edge") ? [l, 1, i, j] : [l, 0, i, 0];
-  };
   return items
     .map((el) => ({ el, r: rank(el) }))
-    .sort((a, b) => a.r[0] - b.r[0] || a.r[1] - b.r[1] || a.r[2] - b.r[2] || a.r[3] - b.r[3])
+    .sort((a, b) => before(a.r, b.r))
     .map(({ el }) => el);
+}
+
+/** The first of `items` in keyboard order (no sort: a relayout of 500 edges asks for it). */
+export function firstInOrder<T extends Element>(items: T[]): T | undefined {
+  let best: T | undefined;
+  let bestRank: number[] = [];
+  for (const el of items) {
+    const r = rank(el);
+    if (!best || before(r, bestRank) < 0) [best, bestRank] = [el, r];
+  }
+  return best;
 }
 
 export class DiagramKeys {
@@ -45,22 +58,28 @@ export class DiagramKeys {
     return el.hasAttribute("data-edge") ? `edge:${el.getAttribute("data-edge")}` : `node:${el.getAttribute("data-node")}`;
   }
 
+  /** The item of key "edge:l,i,j" / "node:l,i", if drawn. */
+  private find(key: string | null): Item | undefined {
+    const m = key?.match(/^(edge|node):([-\d,]+)$/);
+    return m ? (this.root.querySelector<Item>(`[data-${m[1]}="${m[2]}"]`) ?? undefined) : undefined;
+  }
+
   /** After the diagram is (re)built: one Tab stop, focus kept on the same item if it had it. */
   refresh(prefer: string | null = null): void {
-    const items = this.items();
+    // document order: the stop is found without sorting (keyboard order matters for arrows only)
+    const items = Array.from(this.root.querySelectorAll<Item>("[data-edge], [data-node]"));
     if (prefer && !this.focused) this.current = `edge:${prefer}`;
-    let at = items.findIndex((el) => this.keyOf(el) === this.current);
-    if (at < 0 && items.length) at = 0;
-    items.forEach((el, k) => {
+    const stop = this.find(this.current) ?? firstInOrder(items);
+    for (const el of items) {
       // every relayout calls this: write only what changed (new items, the moved stop)
-      const tab = k === at ? 0 : -1;
+      const tab = el === stop ? 0 : -1;
       if (el.tabIndex !== tab || !el.hasAttribute("tabindex")) el.tabIndex = tab;
-      if (el.hasAttribute("aria-label")) return;
+      if (el.hasAttribute("aria-label")) continue;
       if (el.hasAttribute("data-edge")) el.setAttribute("aria-label", `edge ${el.getAttribute("data-edge")}`);
       else el.setAttribute("aria-label", `node ${el.getAttribute("data-node")}`);
-    });
+    }
     const lost = !document.activeElement || document.activeElement === document.body;
-    if (this.focused && lost && at >= 0) items[at].focus({ preventScroll: true });
+    if (this.focused && lost && stop) stop.focus({ preventScroll: true });
   }
 
   private onFocus = (e: FocusEvent): void => {

@@ -136,13 +136,15 @@ describe("re-rendered output of a big model", () => {
     out.appendChild(el);
     document.body.appendChild(out);
     widget.render({ model: proxy(model), el });
-    await new Promise((r) => setTimeout(r, 60)); // the view notes it is in the page
+    await new Promise((r) => setTimeout(r, 300)); // in the page, every plot drawn (slices)
     const root = el.querySelector(".kanwidget")!;
     const plots = (): string[] => Array.from(root.querySelectorAll("[data-edge]"), (g) => g.getAttribute("data-edge")!);
     const all = plots();
     const n = root.getElementsByTagName("*").length;
     expect(all).toHaveLength(150);
-    expect(n).toBeGreaterThan(2 * ENTRY_BATCH);
+    expect(root.querySelectorAll(".kw-thumb-curve")).toHaveLength(150);
+    // more than a batch: the layers go back over more than one frame
+    expect(root.querySelectorAll(".kw-lines *, .kw-plots *").length).toBeGreaterThan(ENTRY_BATCH);
     const raf = frames();
     out.textContent = "Loading widget..."; // what JupyterLab does on update_display_data
     const next = document.createElement("div");

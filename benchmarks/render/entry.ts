@@ -62,11 +62,12 @@ function mount(state: Model): { ms: number; el: HTMLElement; model: FakeModel; t
   return { ms: performance.now() - t0, el, model, t0 };
 }
 
-/** Wait until an animation frame passes with no plot path written; the time of the last write. */
+/** Wait until an animation frame passes with no plot path written or added (a plot's paths
+ * are made when it is first drawn); the time of the last write. */
 async function quiet(svgEl: Element, t0: number): Promise<number> {
   let changed = true;
   const mo = new MutationObserver(() => (changed = true));
-  mo.observe(svgEl, { attributes: true, attributeFilter: ["d"], subtree: true });
+  mo.observe(svgEl, { attributes: true, attributeFilter: ["d"], subtree: true, childList: true });
   let last = performance.now();
   while (changed) {
     changed = false;
@@ -106,6 +107,7 @@ async function run(c: Case): Promise<Result> {
     for (const k of ["curves", "samples", "scores"] as const) m.set(k, f[k] as never);
   };
   const updates: number[] = [];
+  performance.mark("kw-update-start");
   for (let i = 0; i < 10; i++) {
     const t0 = performance.now();
     apply(first.model, frames[i % frames.length]);
@@ -113,6 +115,7 @@ async function run(c: Case): Promise<Result> {
     void first.el.getBoundingClientRect();
     updates.push(performance.now() - t0);
   }
+  performance.mark("kw-update-end");
   // a training frame redraws its plots in slices (js/diagram/redraw.ts): time until the last
   const settled: number[] = [];
   const svgEl = first.el.querySelector(".kw-svg")!;

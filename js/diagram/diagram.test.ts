@@ -30,14 +30,24 @@ const visible = (el: Element) =>
 const strong = (e: number) => (e % 3 === 0 ? 0.5 : 0.001); // tanh(3 * 0.001) < FAINT_OPACITY
 
 describe("diagram layers", () => {
-  it("draws every line below every plot, so no line can cover a plot", () => {
+  it("draws every line below every plot, so no line can cover a plot", async () => {
+    vi.useFakeTimers();
     const { el } = mount(bigState(() => 0.5));
+    // the first task makes every line and plot box; a plot's paths come when it is drawn
+    expect(el.querySelectorAll(".kw-plots [data-edge] > rect")).toHaveLength(150);
+    expect(el.querySelectorAll(".kw-plots [data-edge] > path").length).toBeLessThan(300);
+    await vi.advanceTimersByTimeAsync(200);
     const svgEl = el.querySelector(".kw-svg")!;
     const groups = Array.from(svgEl.children).map((c) => c.getAttribute("class"));
     expect(groups).toEqual(["kw-lines", "kw-plots", "kw-nodes"]);
     expect(svgEl.querySelectorAll(".kw-lines [data-line]")).toHaveLength(150);
     expect(svgEl.querySelectorAll(".kw-plots [data-edge]")).toHaveLength(150);
-    expect(svgEl.querySelectorAll(".kw-plots .kw-edge-hit")).toHaveLength(0);
+    // a line is one path (no group, no hit stroke): the pointer finds lines from the layout
+    expect(svgEl.querySelectorAll(".kw-lines *")).toHaveLength(150);
+    expect(Array.from(svgEl.querySelectorAll(".kw-lines > *")).every((p) => p.tagName === "path" && p.namespaceURI === "http://www.w3.org/2000/svg")).toBe(true);
+    // a plot is four SVG elements (group, box, dots, curve)
+    expect(svgEl.querySelectorAll(".kw-plots *")).toHaveLength(600);
+    expect(svgEl.querySelector(".kw-plots [data-edge] > rect")!.namespaceURI).toBe("http://www.w3.org/2000/svg");
   });
 });
 
@@ -76,7 +86,7 @@ describe("faint edges", () => {
     expect(visible(el)).toHaveLength(50);
     const hidden = el.querySelector<SVGGElement>('[data-edge="0,0,1"]')!; // faint: hidden in place
     expect([hidden.isConnected, hidden.getAttribute("opacity")]).toEqual([true, "0.000"]);
-    expect(el.querySelector('[data-line="0,0,1"] .kw-edge-line')!.getAttribute("stroke-opacity")).toBe("0.000");
+    expect(el.querySelector('[data-line="0,0,1"]')!.getAttribute("stroke-opacity")).toBe("0.000");
     hidden.querySelector(".kw-thumb-bg")!.dispatchEvent(new MouseEvent("pointerover", { bubbles: true }));
     expect(el.querySelectorAll(".kw-hl")).toHaveLength(0); // not lit: it is not shown
     expect(el.querySelector('[data-edge="0,0,0"]')!.getAttribute("transform")).toBe(before);
@@ -107,6 +117,47 @@ describe("hover", () => {
     expect(Array.from(el.querySelectorAll("[data-node].kw-hl"), (n) => (n as SVGGElement).dataset.node).sort()).toEqual(["1,2", "2,3"]);
     el.querySelector(".kw-svg")!.dispatchEvent(new MouseEvent("pointerleave"));
     expect(el.querySelectorAll(".kw-hl")).toHaveLength(0);
+  });
+});
+
+describe("line hover", () => {
+  it("lights the line nearest the pointer, found from the layout (a line has no hit stroke)", () => {
+    const { el } = mount(bigState(() => 0.5));
+    const svgEl = el.querySelector<SVGSVGElement>(".kw-svg")!;
+    const [w, h] = [Number(svgEl.getAttribute("width")), Number(svgEl.getAttribute("height"))];
+    // jsdom has no geometry: the SVG at zoom 1 at the page's origin
+    svgEl.getBoundingClientRect = () => ({ left: 0, top: 0, width: w, height: h, right: w, bottom: h, x: 0, y: 0, toJSON: () => ({}) }) as DOMRect;
+    const segs = Array.from(el.querySelectorAll("[data-line]"), (p) => {
+      const v = p.getAttribute("d")!.split(/[ML ]/).filter(Boolean).map(Number);
+      return { key: p.getAttribute("data-line")!, s: [v.slice(0, 4), v.slice(4, 8)] };
+    });
+    const dist = (x: number, y: number, [x1, y1, x2, y2]: number[]) => {
+      const t = Math.max(0, Math.min(1, ((x - x1) * (x2 - x1) + (y - y1) * (y2 - y1)) / ((x2 - x1) ** 2 + (y2 - y1) ** 2)));
+      return Math.hypot(x - x1 - t * (x2 - x1), y - y1 - t * (y2 - y1));
+    };
+    // a point on a last-layer line (between its box and the output node) off every plot box and node
+    const boxes = Array.from(el.querySelectorAll<SVGGElement>("[data-edge]"), (g) => {
+      const [bx, by] = g.getAttribute("transform")!.match(/[-\d.]+/g)!.map(Number);
+      const r = g.querySelector("rect")!;
+      return [bx, by, bx + Number(r.getAttribute("width")), by + Number(r.getAttribute("height"))];
+    });
+    const nodes = Array.from(el.querySelectorAll("[data-node]"), (n) => n.getAttribute("transform")!.match(/[-\d.]+/g)!.map(Number));
+    const free = (px: number, py: number) =>
+      !boxes.some(([a, b, c, d]) => px >= a - 1 && px <= c + 1 && py >= b - 1 && py <= d + 1) && nodes.every(([nx, ny]) => Math.hypot(px - nx, py - ny) > 10);
+    const [x1, y1, x2, y2] = segs.find((l) => l.key.startsWith("2,"))!.s[1];
+    const t = [0.5, 0.3, 0.7, 0.2, 0.8].find((u) => free(x1 + u * (x2 - x1), y1 + u * (y2 - y1)))!;
+    const [x, y] = [x1 + t * (x2 - x1), y1 + t * (y2 - y1)];
+    const nearest = segs.reduce((a, b) => (Math.min(...b.s.map((q) => dist(x, y, q))) < Math.min(...a.s.map((q) => dist(x, y, q))) ? b : a));
+    expect(Math.min(...nearest.s.map((q) => dist(x, y, q)))).toBeLessThan(1);
+    svgEl.dispatchEvent(new MouseEvent("pointermove", { bubbles: true, clientX: x, clientY: y }));
+    expect(svgEl.classList.contains("kw-hovering")).toBe(true);
+    expect(svgEl.classList.contains("kw-on-line")).toBe(true); // pointer cursor
+    expect(el.querySelector(`[data-line="${nearest.key}"]`)!.classList.contains("kw-hl")).toBe(true);
+    expect(el.querySelector(`[data-edge="${nearest.key}"]`)!.classList.contains("kw-hl")).toBe(true);
+    // far from every line (a corner): nothing lit
+    svgEl.dispatchEvent(new MouseEvent("pointermove", { bubbles: true, clientX: 1, clientY: h - 1 }));
+    expect(el.querySelectorAll(".kw-hl")).toHaveLength(0);
+    expect(svgEl.classList.contains("kw-on-line")).toBe(false);
   });
 });
 
@@ -147,6 +198,24 @@ describe("inputs", () => {
     more.dispatchEvent(new MouseEvent("click", { bubbles: true }));
     expect(d.el.querySelectorAll('[data-node^="0,"]')).toHaveLength(30);
     expect(d.el.querySelectorAll(".kw-rotated")).toHaveLength(30);
+    d.dispose();
+  });
+});
+
+describe("node markup", () => {
+  it("draws names and formulas as text, never as markup", () => {
+    const width = [[2, 0], [1, 0]];
+    const { nodes, edges } = network(width);
+    edges[0].symbolic = "x<y & \"z\"";
+    const d = new Diagram({ select: () => {}, pruneEdge: () => {}, pruneNode: () => {} });
+    document.body.appendChild(d.el);
+    d.build({ width, mult_arity: [[], []], nodes, edges, in_vars: ["a<b>", 'q&"r"'], out_vars: ["<i>y</i>"] }, false);
+    const labels = Array.from(d.el.querySelectorAll(".kw-node-label"), (t) => t.textContent);
+    expect(labels).toEqual(["a<b>", 'q&"r"', "<i>y</i>"]);
+    expect(d.el.querySelector('[data-node="0,0"] title')!.textContent).toBe("input node (0,0): a<b>\ndrag away to prune");
+    expect(d.el.querySelector(".kw-thumb-label")!.textContent).toBe('x<y & "z"');
+    expect(d.el.querySelectorAll(".kw-svg i, .kw-svg b")).toHaveLength(0);
+    expect(d.el.querySelector('[data-node="0,0"]')!.namespaceURI).toBe("http://www.w3.org/2000/svg");
     d.dispose();
   });
 });

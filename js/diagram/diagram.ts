@@ -10,12 +10,12 @@ import type { Structure } from "../model";
 import { html, svg } from "../plot";
 import { DiagramControls } from "./controls";
 import { attachDrag } from "./drag";
-import { createEdge, placeEdge, setTitle, type EdgeData, type EdgeView } from "./edges";
+import { createEdges, placeEdge, setTitle, type EdgeData, type EdgeView, type NewEdge } from "./edges";
 import { edgeOpacity, faintEdges, LARGE_MODEL, opacityMoved } from "./faint";
 import { Highlighter } from "./highlight";
 import { importance, MAX_INPUTS } from "./inputs";
 import { DEFAULT_WIDTH, layout, type EdgePos, type Layout } from "./layout";
-import { createNode } from "./nodes";
+import { nodeMarkup } from "./nodes";
 import { DiagramPointer } from "./pointer";
 import { FRAME_PLOTS, Redraw } from "./redraw";
 import { Viewport } from "./viewport";
@@ -154,6 +154,7 @@ export class Diagram {
     this.redraw.rebuilt();
     this.el.classList.toggle("kw-show-pruned", showPruned);
     this.drawable.clear();
+    this.drawableStamp++;
     (s.edges ?? []).forEach((edge, index) => {
       if (edge.active || showPruned) this.drawable.set(`${edge.l},${edge.i},${edge.j}`, index);
     });
@@ -164,14 +165,13 @@ export class Diagram {
     if (!this.waiting) this.relayout();
   }
 
-  /** The DOM of an edge, made when it is first laid out (hidden faint edges cost nothing). */
-  private create(pos: EdgePos): EdgeView {
-    const view = createEdge(pos);
-    view.score = this.scores?.[pos.index] ?? null;
-    this.views.set(pos.key, view);
-    this.lines.appendChild(view.line);
-    this.plots.appendChild(view.group);
-    return view;
+  /** The DOM of edges first laid out (hidden faint edges cost nothing), made in one go. */
+  private create(fresh: EdgePos[], bw: number, bh: number): void {
+    const items: NewEdge[] = fresh.map((pos) => ({ pos, opacity: this.opacityOf(pos.index, this.scores?.[pos.index]) }));
+    for (const view of createEdges(items, bw, bh, this.lines, this.plots)) {
+      view.score = this.scores?.[view.index] ?? null;
+      this.views.set(view.key, view);
+    }
   }
 
   get layout(): Layout | null {
@@ -202,15 +202,16 @@ export class Diagram {
     });
     this.lay = lay;
     const placed = new Set<string>();
+    const fresh: EdgePos[] = [];
     for (const pos of lay.edges) {
-      const view = this.views.get(pos.key) ?? this.create(pos);
-      if (placeEdge(view, pos, lay.bw, lay.bh)) this.redraw.invalidate(view.key);
+      const view = this.views.get(pos.key);
+      if (!view) fresh.push(pos);
+      else if (placeEdge(view, pos, lay.bw, lay.bh)) this.redraw.invalidate(view.key);
       placed.add(pos.key);
     }
+    this.create(fresh, lay.bw, lay.bh);
     this.shown = [];
     for (const view of this.views.values()) this.show(view, placed.has(view.key));
-    this.nodeLayer.replaceChildren();
-    this.nodeEls.clear();
     const lastLayer = lay.nodes.reduce((m, p) => Math.max(m, p.node.l), 0);
     const nIn = s.nodes?.filter((nd) => nd.l === 0).length ?? 0;
     const imp = importance(this.nodeScores, nIn);
@@ -220,12 +221,18 @@ export class Diagram {
       connected.add(`${v.pos.edge.l},${v.pos.edge.i}`);
       connected.add(`${v.pos.edge.l + 1},${v.pos.edge.to}`);
     }
-    for (const p of lay.nodes) {
+    // every node from one markup string, parsed once (in the order of lay.nodes)
+    const markup = lay.nodes.map((p) => {
       const isInput = p.node.l === 0 && !p.collapsed;
-      const g = createNode(p, s, lastLayer, { rotate: lay.rotateInputs, importance: isInput && imp ? imp[p.node.i] : null });
-      if (p.node.l > 0 && p.node.l < lastLayer && !connected.has(p.key)) g.classList.add("kw-isolated");
-      this.nodeLayer.appendChild(g);
-      this.nodeEls.set(p.key, g);
+      const isolated = p.node.l > 0 && p.node.l < lastLayer && !connected.has(p.key);
+      return nodeMarkup(p, s, lastLayer, { rotate: lay.rotateInputs, importance: isInput && imp ? imp[p.node.i] : null }, isolated);
+    });
+    this.nodeLayer.innerHTML = markup.join("");
+    this.nodeEls.clear();
+    let g = this.nodeLayer.firstElementChild as SVGGElement | null;
+    for (const p of lay.nodes) {
+      this.nodeEls.set(p.key, g!);
+      g = g!.nextElementSibling as SVGGElement | null;
     }
     this.svg.setAttribute("viewBox", `0 0 ${lay.width} ${lay.height}`);
     this.viewport.setSize(lay.width, lay.height);
@@ -293,11 +300,18 @@ export class Diagram {
   }
 
   private faintNow(): Set<number> {
+    // a build and the setScores after it ask with the same scores: computed once
+    const memo = this.faintMemo;
+    if (memo && memo.scores === this.scores && memo.beta === this.beta && memo.drawable === this.drawableStamp) return memo.set;
     const edges = this.structure.edges ?? [];
     const out = new Set<number>();
     faintEdges(this.drawable.values(), this.scores, this.beta, (e) => edges[e]?.l ?? 0).forEach((i) => out.add(i));
+    this.faintMemo = { scores: this.scores, beta: this.beta, drawable: this.drawableStamp, set: out };
     return out;
   }
+
+  private faintMemo: { scores: Float32Array | undefined; beta: number; drawable: number; set: Set<number> } | null = null;
+  private drawableStamp = 0; // changes with the drawable set (build)
 
   private isSelectedIndex(i: number): boolean {
     return !!this.selected && this.drawable.get(this.selected) === i;
@@ -305,6 +319,12 @@ export class Diagram {
 
   private isHiddenInPlace(view: EdgeView): boolean {
     return this.hiding() && this.faint.has(view.index) && !this.isSelectedIndex(view.index);
+  }
+
+  /** The opacity an edge is drawn at (0: hidden in place, see show). */
+  private opacityOf(index: number, score: number | null | undefined): number {
+    if (this.hiding() && this.faint.has(index) && !this.isSelectedIndex(index)) return 0;
+    return edgeOpacity(score ?? undefined, this.beta);
   }
 
   /**
@@ -350,13 +370,13 @@ export class Diagram {
       }
     }
     if (!placed) return; // its opacity is written when it is laid out again
-    const o = this.isHiddenInPlace(view) ? 0 : edgeOpacity(view.score ?? undefined, this.beta);
+    const o = this.opacityOf(view.index, view.score);
     if (o > 0) this.shown.push(view);
     if (o === 0 ? view.opacity !== 0 : opacityMoved(view.opacity, o)) {
       const text = o.toFixed(3);
       view.group.setAttribute("opacity", text);
       // the line's stroke, not its group: a group's opacity starts a paint chunk of its own
-      view.linePaths[1].setAttribute("stroke-opacity", text);
+      view.line.setAttribute("stroke-opacity", text);
       view.opacity = o;
     }
   }

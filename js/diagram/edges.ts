@@ -1,25 +1,31 @@
-// One edge of the diagram, drawn as two parts: its connecting line (with a wider invisible
-// hit stroke; the score's opacity is the visible stroke's stroke-opacity) in the lines layer, and the plot of its learned function (curve scaled to its
-// own range, real activations as faint dots) in the plots layer above every line, so no
-// line can cover a plot. The plot group carries `data-edge`, the line `data-line`.
+// One edge of the diagram, drawn as two parts: its connecting line (one path; the score's
+// opacity is its `stroke-opacity`; what points at a line is found from the layout's
+// geometry, pointer.ts, so there is no wider invisible hit stroke) in the lines layer, and
+// the plot of its learned function (curve scaled to its own range, real activations as
+// faint dots) in the plots layer above every line, so no line can cover a plot. The plot
+// group carries `data-edge`, the line `data-line`.
 // A plot is four elements (group, box, dots, curve) under one transform: every element, and
 // every transform or opacity (each starts a paint chunk of its own), costs style, layout,
 // paint and layerization on the first render of a big model and on every training frame, so
 // the group itself is moved (no inner group) and the paths are written in its own pixels
 // (one decimal, no scale of their own).
-import { dotsPath, extent, linePath, run, svg, type Run, type Scale } from "../plot";
+// The edges a layout adds are made from one markup string per layer, parsed once
+// (`createEdges`): on a first render of 500 edges this replaces thousands of DOM calls made
+// by code V8 has not optimised yet. A plot's two paths are made when it is first drawn
+// (drawEdge): a first render draws a slice of plots and the rest over the next frames, so
+// the first task styles and lays out only the boxes of the others.
+import { dec1, dotsPath, extent, linePath, run, svg, type Run, type Scale } from "../plot";
 import type { EdgePos } from "./layout";
 
 export interface EdgeView {
   pos: EdgePos;
   index: number; // row in curves / scores
   key: string;
-  line: SVGGElement;
-  linePaths: [SVGPathElement, SVGPathElement]; // hit stroke, visible stroke
+  line: SVGPathElement; // the connecting line: carries data-line and the score's stroke-opacity
   group: SVGGElement; // the plot: carries data-edge, the score opacity and the box position
   bg: SVGRectElement;
-  curve: SVGPathElement;
-  dots: SVGPathElement;
+  curve: SVGPathElement | null; // the plot's paths, made when first drawn
+  dots: SVGPathElement | null;
   title: SVGTitleElement | null; // the tooltip, made when first pointed at (setTitle)
   size: [number, number]; // box size the paths were drawn for
   opacity: number; // last opacity written (NaN: none yet; faint.ts opacityMoved)
@@ -41,55 +47,83 @@ export interface EdgeData {
 
 const PAD = 2;
 
-const t1 = (v: number): number => Math.round(v * 10) / 10;
-
 export function thumbTransform(pos: EdgePos, bw: number, bh: number): string {
-  return `translate(${t1(pos.bx - bw / 2)},${t1(pos.by - bh / 2)})`;
+  return `translate(${dec1(pos.bx - bw / 2)},${dec1(pos.by - bh / 2)})`;
 }
 
-let templates: { line: SVGGElement; group: SVGGElement } | null = null;
-
-/** The DOM of an edge, made once: every edge is a deep clone (one call, not one per node). */
-function template(): { line: SVGGElement; group: SVGGElement } {
-  if (templates && templates.line.ownerDocument === document) return templates;
-  const line = svg("g");
-  svg("path", { class: "kw-edge-hit" }, line);
-  svg("path", { class: "kw-edge-line" }, line);
-  const group = svg("g");
-  svg("rect", { class: "kw-thumb-bg", rx: 3 }, group);
-  svg("path", { class: "kw-thumb-dots" }, group);
-  svg("path", { class: "kw-thumb-curve" }, group);
-  templates = { line, group };
-  return templates;
+/** Text as markup (attribute values and text content). */
+function escape(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
-/** Build the DOM of one edge (not yet attached, not yet placed). */
-export function createEdge(pos: EdgePos): EdgeView {
+/** The classes of an edge's plot ("kw-edge ...") and line ("kw-line ..."). */
+function classes(pos: EdgePos): [string, string] {
   const { edge } = pos;
-  const cls = ["kw-edge"];
-  if (edge.symbolic) cls.push("kw-symbolic");
-  if (!edge.active) cls.push("kw-inactive");
-  const t = template();
-  const line = t.line.cloneNode(true) as SVGGElement;
-  line.setAttribute("class", cls.join(" ").replace("kw-edge", "kw-line"));
-  line.setAttribute("data-line", pos.key);
-  const hit = line.firstElementChild as SVGPathElement;
-  const stroke = hit.nextElementSibling as SVGPathElement;
-  const group = t.group.cloneNode(true) as SVGGElement;
-  group.setAttribute("class", cls.join(" "));
-  group.setAttribute("data-edge", pos.key);
-  const bg = group.firstElementChild as SVGRectElement;
-  const dots = bg.nextElementSibling as SVGPathElement;
-  const curve = dots.nextElementSibling as SVGPathElement;
-  if (edge.symbolic) {
-    const label = svg("text", { class: "kw-thumb-label", x: 0, y: -2 }, group);
-    label.textContent = edge.symbolic;
+  const mods = (edge.symbolic ? " kw-symbolic" : "") + (edge.active ? "" : " kw-inactive");
+  return ["kw-edge" + mods, "kw-line kw-edge-line" + mods];
+}
+
+/** One edge to make: where it goes and the opacity it is first drawn at. */
+export interface NewEdge {
+  pos: EdgePos;
+  opacity: number;
+}
+
+/**
+ * Make, place and attach the DOM of `edges` (boxes of bw x bh), appended to the `lines` and
+ * `plots` layers: one markup string per layer, parsed once. Keyboard hooks (tabindex -1, an
+ * aria-label) come with the plot; its paths are made when it is drawn (drawEdge).
+ *
+ * @returns a view per edge, in the order of `edges`
+ */
+export function createEdges(edges: NewEdge[], bw: number, bh: number, lines: SVGGElement, plots: SVGGElement): EdgeView[] {
+  if (!edges.length) return [];
+  const w = dec1(bw);
+  const h = dec1(bh);
+  const lineParts = new Array<string>(edges.length);
+  const plotParts = new Array<string>(edges.length);
+  for (let k = 0; k < edges.length; k++) {
+    const { pos, opacity } = edges[k];
+    const [plotClass, lineClass] = classes(pos);
+    const o = opacity.toFixed(3);
+    lineParts[k] = `<path class="${lineClass}" data-line="${pos.key}" d="${pos.d}" stroke-opacity="${o}"/>`;
+    const label = pos.edge.symbolic ? `<text class="kw-thumb-label" x="0" y="-2">${escape(pos.edge.symbolic)}</text>` : "";
+    plotParts[k] =
+      `<g class="${plotClass}" data-edge="${pos.key}" transform="${thumbTransform(pos, bw, bh)}" opacity="${o}" tabindex="-1" aria-label="edge ${pos.key}">` +
+      `<rect class="kw-thumb-bg" rx="3" width="${w}" height="${h}"/>${label}</g>`;
   }
-  const view: EdgeView = {
-    pos, index: pos.index, key: pos.key, line, linePaths: [hit, stroke], group, bg,
-    curve, dots, title: null, size: [0, 0], drawn: ["", ""], placed: "", opacity: NaN, score: null, titled: false,
-  };  // prettier-ignore
-  return view;
+  const firstLine = append(lines, lineParts.join(""));
+  const firstPlot = append(plots, plotParts.join(""));
+  const views = new Array<EdgeView>(edges.length);
+  let line = firstLine as SVGPathElement | null;
+  let group = firstPlot as SVGGElement | null;
+  for (let k = 0; k < edges.length; k++) {
+    const { pos, opacity } = edges[k];
+    views[k] = {
+      pos, index: pos.index, key: pos.key, line: line!, group: group!, bg: group!.firstElementChild as SVGRectElement,
+      curve: null, dots: null, title: null, size: [bw, bh], drawn: ["", ""], placed: pos.d + thumbTransform(pos, bw, bh), opacity, score: null,
+      titled: false,
+    };  // prettier-ignore
+    line = line!.nextElementSibling as SVGPathElement | null;
+    group = group!.nextElementSibling as SVGGElement | null;
+  }
+  return views;
+}
+
+const paths = new Map<string, SVGPathElement>();
+
+/** A new path element of class `cls` (a shallow clone of one made once per document). */
+function pathOf(cls: string): SVGPathElement {
+  let p = paths.get(cls);
+  if (!p || p.ownerDocument !== document) paths.set(cls, (p = svg("path", { class: cls })));
+  return p.cloneNode(false) as SVGPathElement;
+}
+
+/** Parse `markup` as children appended to `layer` (SVG elements); the first new child. */
+function append(layer: SVGGElement, markup: string): Element {
+  const before = layer.lastElementChild;
+  layer.insertAdjacentHTML("beforeend", markup);
+  return before ? before.nextElementSibling! : layer.firstElementChild!;
 }
 
 /** Move an edge to `pos` with boxes of bw x bh; true when the box size changed (redraw). */
@@ -98,14 +132,13 @@ export function placeEdge(view: EdgeView, pos: EdgePos, bw: number, bh: number):
   const transform = thumbTransform(pos, bw, bh);
   if (view.placed !== pos.d + transform) {
     // a relayout moves few edges: unchanged attributes are not written (no style work)
-    view.linePaths[0].setAttribute("d", pos.d);
-    view.linePaths[1].setAttribute("d", pos.d);
+    view.line.setAttribute("d", pos.d);
     view.group.setAttribute("transform", transform);
     view.placed = pos.d + transform;
   }
   if (view.size[0] === bw && view.size[1] === bh) return false;
-  view.bg.setAttribute("width", String(t1(bw)));
-  view.bg.setAttribute("height", String(t1(bh)));
+  view.bg.setAttribute("width", dec1(bw));
+  view.bg.setAttribute("height", dec1(bh));
   view.size = [bw, bh];
   view.drawn = ["", ""];
   return true;
@@ -148,7 +181,16 @@ export function drawEdge(view: EdgeView, data: EdgeData): void {
   // Skip unchanged paths: re-parsing a path attribute costs more than comparing strings.
   const curve = linePath(cx, cy, scale);
   const dots = dotsPath(sx, sy, scale);
-  if (curve !== view.drawn[0]) view.curve.setAttribute("d", curve);
-  if (dots !== view.drawn[1]) view.dots.setAttribute("d", dots);
+  if (!view.curve || !view.dots) {
+    // first drawn: both paths (clones, not a parse per plot), above the box and below a label
+    view.dots = pathOf("kw-thumb-dots");
+    view.curve = pathOf("kw-thumb-curve");
+    view.dots.setAttribute("d", dots);
+    view.curve.setAttribute("d", curve);
+    view.bg.after(view.dots, view.curve);
+  } else {
+    if (curve !== view.drawn[0]) view.curve.setAttribute("d", curve);
+    if (dots !== view.drawn[1]) view.dots.setAttribute("d", dots);
+  }
   view.drawn = [curve, dots];
 }

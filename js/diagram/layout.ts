@@ -7,6 +7,7 @@
 // pixels at zoom 1: the plots grow (up to SMAX) with the available width and never shrink
 // below BOX_W x BOX_H; what does not fit scrolls.
 import type { Edge, Node, Structure } from "../model";
+import { dec1 } from "../plot";
 import { collapseInputs, labelText } from "./inputs";
 import { orderNodes, type Link } from "./order";
 import { bandRows } from "./rows";
@@ -78,7 +79,6 @@ export function nodesOf(s: Structure): Node[] {
   return out;
 }
 
-const r1 = (v: number): number => Math.round(v * 10) / 10;
 const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
 
 /** Compute positions of nodes and edge boxes (see LayoutOptions). */
@@ -172,8 +172,7 @@ export function layout(s: Structure, opts: LayoutOptions = {}): Layout {
       const b: [number, number] = [ends[k][1], layerY[l + 1]];
       const bx = boxes[k].x;
       const by = layerY[l] - lineGap - (boxes[k].row + 0.5) * rowPitch;
-      const d =
-        `M${r1(a[0])} ${r1(a[1])}L${r1(bx)} ${r1(by + bh / 2)}` + `M${r1(bx)} ${r1(by - bh / 2)}L${r1(b[0])} ${r1(b[1])}`;
+      const d = `M${dec1(a[0])} ${dec1(a[1])}L${dec1(bx)} ${dec1(by + bh / 2)}M${dec1(bx)} ${dec1(by - bh / 2)}L${dec1(b[0])} ${dec1(b[1])}`;
       edgePos.push({ index, key: edgeKey(edge), edge, bx, by, a, b, d });
     });
   });

@@ -1,9 +1,10 @@
 // One node of the diagram: a small circle for sum (and input / output) nodes, a square
 // with a cross for multiplication nodes; input labels below (at an angle when a wide layer
 // has no room for them side by side) with an importance bar, output labels above. A
-// collapsed group of inputs is a dashed "+N" node listing its inputs in the tooltip.
+// collapsed group of inputs is a dashed "+N" node listing its inputs in the tooltip. A layout's
+// nodes are made from one markup string (nodeMarkup), parsed once.
 import type { Structure } from "../model";
-import { svg } from "../plot";
+import { dec1 } from "../plot";
 import { labelText } from "./inputs";
 import type { NodePos } from "./layout";
 
@@ -27,60 +28,49 @@ export interface NodeStyle {
   importance: number | null; // 0..1 for inputs with scores
 }
 
-/** Build the DOM of one node (not yet attached). */
-export function createNode(p: NodePos, s: Structure, lastLayer: number, style: NodeStyle): SVGGElement {
+/** Text as markup (attribute values and text content). */
+function escape(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/** The markup of one node (`isolated`: a hidden node with no drawn edge, drawn faint). */
+export function nodeMarkup(p: NodePos, s: Structure, lastLayer: number, style: NodeStyle, isolated = false): string {
   const { node } = p;
-  const t = (v: number): number => Math.round(v * 10) / 10;
-  if (p.collapsed) return collapsedNode(p, s, lastLayer, style.rotate);
-  const g = svg("g", {
-    class: `kw-node kw-${node.kind}`,
-    "data-node": p.key,
-    transform: `translate(${t(p.x)},${t(p.y)})`,
-  });
+  if (p.collapsed) return collapsedMarkup(p, s, lastLayer, style.rotate);
   const name = nodeLabel(p, s, lastLayer);
-  const title = svg("title", {}, g);
-  let text = `${node.kind} node (${p.key})${name ? ": " + name : ""}`;
-  if (style.importance != null) text += `\nimportance ${(100 * style.importance).toFixed(0)}% of the top input`;
-  title.textContent = text + "\ndrag away to prune";
+  let title = `${node.kind} node (${p.key})${name ? ": " + name : ""}`;
+  if (style.importance != null) title += `\nimportance ${(100 * style.importance).toFixed(0)}% of the top input`;
+  let out =
+    `<g class="kw-node kw-${node.kind}${isolated ? " kw-isolated" : ""}" data-node="${p.key}" transform="translate(${dec1(p.x)},${dec1(p.y)})">` +
+    `<title>${escape(title + "\ndrag away to prune")}</title>`;
   if (node.kind === "mult") {
-    svg("rect", { class: "kw-node-shape", x: -7, y: -7, width: 14, height: 14, rx: 2 }, g);
-    svg("path", { class: "kw-node-cross", d: "M-3.5 -3.5L3.5 3.5M3.5 -3.5L-3.5 3.5" }, g);
+    out += `<rect class="kw-node-shape" x="-7" y="-7" width="14" height="14" rx="2"/><path class="kw-node-cross" d="M-3.5 -3.5L3.5 3.5M3.5 -3.5L-3.5 3.5"/>`;
   } else {
-    svg("circle", { class: "kw-node-shape", r: node.kind === "sum" ? 5 : 6 }, g);
+    out += `<circle class="kw-node-shape" r="${node.kind === "sum" ? 5 : 6}"/>`;
   }
   const below = node.l === 0;
   if (below && style.importance != null) {
-    svg("rect", { class: "kw-importance-track", x: -BAR_W / 2, y: 9, width: BAR_W, height: 3 }, g);
-    const w = t(Math.max(1, BAR_W * style.importance));
-    svg("rect", { class: "kw-importance", x: -BAR_W / 2, y: 9, width: w, height: 3 }, g);
+    const w = dec1(Math.max(1, BAR_W * style.importance));
+    out += `<rect class="kw-importance-track" x="${-BAR_W / 2}" y="9" width="${BAR_W}" height="3"/>`;
+    out += `<rect class="kw-importance" x="${-BAR_W / 2}" y="9" width="${w}" height="3"/>`;
   }
-  if (name) {
-    const label = svg("text", { class: "kw-node-label" }, g);
-    label.textContent = below ? labelText(name) : name;
-    if (below && style.rotate) {
-      label.setAttribute("transform", "translate(4,18) rotate(-45)");
-      label.classList.add("kw-rotated");
-    } else {
-      label.setAttribute("y", below ? "26" : "-12");
-    }
-  }
-  return g;
+  if (name) out += labelMarkup(below ? labelText(name) : name, below, style.rotate);
+  return out + "</g>";
 }
 
-function collapsedNode(p: NodePos, s: Structure, lastLayer: number, rotate: boolean): SVGGElement {
-  const t = (v: number): number => Math.round(v * 10) / 10;
-  const g = svg("g", { class: "kw-node kw-collapsed", "data-collapsed": p.collapsed!.length, transform: `translate(${t(p.x)},${t(p.y)})` });
+/** A node's label: below an input (at an angle when `rotate`), above an output. */
+function labelMarkup(text: string, below: boolean, rotate: boolean): string {
+  const place = below && rotate ? `class="kw-node-label kw-rotated" transform="translate(4,18) rotate(-45)"` : `class="kw-node-label" y="${below ? 26 : -12}"`;
+  return `<text ${place}>${escape(text)}</text>`;
+}
+
+function collapsedMarkup(p: NodePos, s: Structure, lastLayer: number, rotate: boolean): string {
   const names = p.collapsed!.map((i) => nodeName(0, i, "", s, lastLayer));
-  const title = svg("title", {}, g);
-  title.textContent = `${names.length} inputs with no drawn edge:\n${names.join(", ")}\nclick to show them`;
-  svg("rect", { class: "kw-node-shape", x: -12, y: -7, width: 24, height: 14, rx: 7 }, g);
-  const label = svg("text", { class: "kw-node-label" }, g);
-  label.textContent = `+${names.length} inputs`;
-  if (rotate) {
-    label.setAttribute("transform", "translate(4,18) rotate(-45)");
-    label.classList.add("kw-rotated");
-  } else {
-    label.setAttribute("y", "26");
-  }
-  return g;
+  const title = `${names.length} inputs with no drawn edge:\n${names.join(", ")}\nclick to show them`;
+  return (
+    `<g class="kw-node kw-collapsed" data-collapsed="${p.collapsed!.length}" transform="translate(${dec1(p.x)},${dec1(p.y)})">` +
+    `<title>${escape(title)}</title><rect class="kw-node-shape" x="-12" y="-7" width="24" height="14" rx="7"/>` +
+    labelMarkup(`+${names.length} inputs`, true, rotate) +
+    "</g>"
+  );
 }

@@ -22,7 +22,7 @@ export interface Link {
  * @param nUpper number of positions in the upper layer (pv < nUpper)
  */
 export function crossings(links: [number, number][], nUpper: number): number {
-  const keys = new Float64Array(links.length);
+  const keys = new Int32Array(links.length);
   for (let k = 0; k < links.length; k++) keys[k] = links[k][0] * nUpper + links[k][1];
   return crossingsOfKeys(keys, nUpper);
 }
@@ -30,11 +30,12 @@ export function crossings(links: [number, number][], nUpper: number): number {
 /**
  * Crossings of links given as keys pu * nUpper + pv (sorted here, in place): the same count
  * as `crossings` with no array per link (the first layout runs before V8 optimises it, where
- * every small array costs an allocation).
+ * every small array costs an allocation, and every non-integer number too: keys and counts are
+ * small integers in Int32Arrays).
  */
-function crossingsOfKeys(keys: Float64Array, nUpper: number): number {
+function crossingsOfKeys(keys: Int32Array, nUpper: number): number {
   keys.sort(); // numeric: by pu, then pv
-  const tree = new Float64Array(nUpper + 1);
+  const tree = new Int32Array(nUpper + 1);
   let count = 0;
   for (let seen = 0; seen < keys.length; seen++) {
     const pv = keys[seen] % nUpper;
@@ -55,7 +56,7 @@ export function totalCrossings(links: Link[], pos: number[][]): number {
   for (let l = 0; l + 1 < pos.length; l++) {
     if (!perLayer[l]) continue;
     const nUpper = pos[l + 1].length;
-    const keys = new Float64Array(perLayer[l]);
+    const keys = new Int32Array(perLayer[l]);
     let m = 0;
     for (const link of links) if (link.l === l) keys[m++] = pos[l][link.u] * nUpper + pos[l + 1][link.v];
     total += crossingsOfKeys(keys, nUpper);

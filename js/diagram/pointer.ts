@@ -1,6 +1,8 @@
 // The pointer on the diagram: what is under it (from the layout's geometry where the SVG
 // has a size, from the DOM hooks otherwise, e.g. in jsdom), clicks that select an edge or
 // unfold the collapsed inputs, hover that lights a neighbourhood, and what a drag picks up.
+// A line is a 1 px stroke with no wider hit stroke of its own (edges.ts): pointing within a
+// few px of it (off any plot or node) hovers it, found from the layout as clicks are.
 import type { DragTarget } from "./drag";
 import type { EdgeView } from "./edges";
 import type { Highlighter } from "./highlight";
@@ -28,6 +30,7 @@ export class DiagramPointer {
   constructor(private host: PointerHost) {
     host.svg.addEventListener("click", this.onClick);
     host.svg.addEventListener("pointerover", this.onOver);
+    host.svg.addEventListener("pointermove", this.onMove);
     host.svg.addEventListener("pointerleave", this.onLeave);
   }
 
@@ -82,6 +85,8 @@ export class DiagramPointer {
   private onOver = (e: PointerEvent): void => {
     if (this.host.el.classList.contains("kw-dragging")) return;
     let h = this.domHit(e.target);
+    if (!h || (h.kind === "edge" && h.part === "line")) h = this.pointAt(e) ? this.hitAt(e) : h;
+    this.host.svg.classList.toggle("kw-on-line", h?.kind === "edge" && h.part === "line");
     // an edge hidden in place (opacity 0, diagram.ts show) is still under the pointer
     if (h?.kind === "edge" && !this.host.shown().some((v) => v.key === h!.key)) h = null;
     if (h?.kind === "edge") this.host.describe(h.key);
@@ -89,7 +94,17 @@ export class DiagramPointer {
     else this.host.hover.show(h.key, h.kind === "node", this.host.shown(), (k) => this.host.nodeEl(k));
   };
 
-  private onLeave = (): void => this.host.hover.clear();
+  /** Off plots and nodes, the line nearest the pointer (if close) is hovered. */
+  private onMove = (e: PointerEvent): void => {
+    const t = e.target;
+    if (t instanceof Element && (t.closest("[data-edge]") || t.closest("[data-node]"))) return; // onOver has it
+    this.onOver(e);
+  };
+
+  private onLeave = (): void => {
+    this.host.svg.classList.remove("kw-on-line");
+    this.host.hover.clear();
+  };
 
   /** What a drag starting at `e` picks up: an edge's plot or a node, with its prune action. */
   pick(e: PointerEvent): DragTarget | null {
@@ -111,6 +126,7 @@ export class DiagramPointer {
   dispose(): void {
     this.host.svg.removeEventListener("click", this.onClick);
     this.host.svg.removeEventListener("pointerover", this.onOver);
+    this.host.svg.removeEventListener("pointermove", this.onMove);
     this.host.svg.removeEventListener("pointerleave", this.onLeave);
   }
 }

@@ -1,13 +1,14 @@
 // @vitest-environment jsdom
 // Training frames are updates, not rebuilds: the same DOM nodes get new paths, in slices of
-// FRAME_PLOTS per task; a new structure shows its first slice at once and the rest in the
-// next frames; the first layout waits for the width the page gives.
+// FRAME_PLOTS per task (more in an animation frame while its time lasts); a new structure
+// shows its first slice (FIRST_PLOTS) at once and the rest in the next frames; the first
+// layout waits for the width the page gives.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { encode } from "../codec";
 import { FakeModel, bigState, edgeCurves, flush } from "../testing/fake";
 import type { Model } from "../model";
 import widget from "../widget";
-import { FRAME_PLOTS } from "./redraw";
+import { FIRST_PLOTS, FRAME_PLOTS, MAX_SLICE, SLICE_MS } from "./redraw";
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -35,12 +36,12 @@ async function frames(ms = 200): Promise<void> {
 /** Paths drawn so far (plots with a curve). */
 const drawn = (el: Element): number => [...curves(el).values()].filter(([, d]) => d.startsWith("M")).length;
 
-/** Curve path element and its `d` of every plot, by edge key. */
-function curves(el: Element): Map<string, [Element, string]> {
-  const out = new Map<string, [Element, string]>();
+/** Curve path element and its `d` of every plot, by edge key (a plot's paths are made when it is first drawn). */
+function curves(el: Element): Map<string, [Element | null, string]> {
+  const out = new Map<string, [Element | null, string]>();
   el.querySelectorAll<SVGGElement>("[data-edge]").forEach((g) => {
-    const p = g.querySelector(".kw-thumb-curve")!;
-    out.set(g.dataset.edge!, [p, p.getAttribute("d") ?? ""]);
+    const p = g.querySelector(".kw-thumb-curve");
+    out.set(g.dataset.edge!, [p, p?.getAttribute("d") ?? ""]);
   });
   return out;
 }
@@ -132,19 +133,60 @@ describe("training frames", () => {
     expect([...want.values()].every((d) => d.startsWith("M"))).toBe(true);
     const { el } = mount(state);
     expect(curves(el).size).toBe(150); // every plot's box and line at once
-    expect(drawn(el)).toBe(FRAME_PLOTS);
+    expect(drawn(el)).toBe(FIRST_PLOTS); // a new structure's first slice: half a slice
     let frame = 0;
     while (drawn(el) < 150 && frame++ < 10) {
       const n = drawn(el);
       await vi.advanceTimersByTimeAsync(17); // one animation frame: one more slice
-      expect(drawn(el) - n).toBeLessThanOrEqual(1.5 * FRAME_PLOTS); // the last slice takes a short tail
+      const slice = drawn(el) - n;
+      // FRAME_PLOTS, more while the slice's time lasts (MAX_SLICE at most), or the rest
+      expect(slice).toBeGreaterThanOrEqual(Math.min(FRAME_PLOTS, 150 - n));
+      expect(slice).toBeLessThanOrEqual(Math.max(MAX_SLICE, 1.5 * FRAME_PLOTS));
     }
-    // a slice per frame, the last one with a tail of up to half a slice
-    let left = 150 - FRAME_PLOTS;
-    let wantFrames = 0;
-    for (; left > 0; wantFrames++) left -= left <= 1.5 * FRAME_PLOTS ? left : FRAME_PLOTS;
-    expect(frame).toBe(wantFrames);
+    expect(frame).toBeLessThanOrEqual(Math.ceil((150 - FIRST_PLOTS) / FRAME_PLOTS));
     expect([...curves(el)].every(([k, [, d]]) => d === want.get(k))).toBe(true);
+  });
+
+  it("filling in a new structure, a slice in an animation frame goes on while its time lasts; training frames do not", async () => {
+    vi.useFakeTimers();
+    const state = bigState();
+    const perFrame = async (el: Element, first: number): Promise<number[]> => {
+      const out = [first];
+      while (out.reduce((a, b) => a + b) < 150 && out.length < 12) {
+        const n = drawn(el);
+        await vi.advanceTimersByTimeAsync(17);
+        out.push(drawn(el) - n);
+      }
+      return out;
+    };
+    const mountWith = async (clock: () => number): Promise<{ el: Element; model: FakeModel; slices: number[] }> => {
+      vi.spyOn(performance, "now").mockImplementation(clock);
+      const { el, model } = mount(structuredClone(state));
+      return { el, model, slices: await perFrame(el, drawn(el)) };
+    };
+    // a clock that stands still (fast slices): MAX_SLICE plots per frame after the first task's FIRST_PLOTS
+    expect(MAX_SLICE).toBeGreaterThan(FRAME_PLOTS);
+    const fast = await mountWith(() => 0);
+    expect(fast.slices).toEqual([FIRST_PLOTS, MAX_SLICE, MAX_SLICE, 150 - FIRST_PLOTS - 2 * MAX_SLICE]);
+    // then a training frame (every plot drawn once): FRAME_PLOTS per task, however fast
+    const before = new Map([...curves(fast.el)].map(([k, [, d]]) => [k, d]));
+    const changed = () => [...curves(fast.el)].filter(([k, [, d]]) => d !== before.get(k)).length;
+    fast.model.set("curves", edgeCurves(150, 21, 0.9));
+    await vi.advanceTimersByTimeAsync(0);
+    const counts = [changed()];
+    for (let f = 0; f < 3; f++) {
+      await vi.advanceTimersByTimeAsync(17);
+      counts.push(changed());
+    }
+    expect(counts).toEqual([1, 2, 3, 4].map((f) => f * FRAME_PLOTS));
+    vi.restoreAllMocks();
+    fast.el.remove();
+    // a clock that runs out at once (a loaded machine): FRAME_PLOTS per frame, the last with a short tail
+    let t = 0;
+    const slow = await mountWith(() => (t += 2 * SLICE_MS));
+    const tail = 150 - FIRST_PLOTS - 3 * FRAME_PLOTS;
+    expect(tail).toBeLessThanOrEqual(1.5 * FRAME_PLOTS);
+    expect(slow.slices).toEqual([FIRST_PLOTS, FRAME_PLOTS, FRAME_PLOTS, FRAME_PLOTS, tail]);
   });
 
   it("a new structure (a prune) is drawn in slices too, and its edges get keyboard stops", async () => {
@@ -158,7 +200,7 @@ describe("training frames", () => {
     model.set("structure", pruned);
     model.set("curves", next);
     await flush();
-    expect(drawn(el)).toBe(FRAME_PLOTS);
+    expect(drawn(el)).toBe(FIRST_PLOTS);
     await frames();
     const now = curves(el);
     expect(now.size).toBe(149);
@@ -207,7 +249,7 @@ describe("scores during training", () => {
     setScores(model, () => 0.2);
     await flush();
     expect(opacity(el, "0,0,1")).toBeCloseTo(Math.tanh(0.6), 3);
-    const line = el.querySelector('[data-line="0,0,1"] .kw-edge-line')!;
+    const line = el.querySelector('[data-line="0,0,1"]')!;
     expect(Number(line.getAttribute("stroke-opacity"))).toBeCloseTo(Math.tanh(0.6), 3);
   });
 

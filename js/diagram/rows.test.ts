@@ -51,6 +51,20 @@ describe("plot rows", () => {
     }
   });
 
+  it("bandRows places exactly as placeInRows does on the band's straight lines", () => {
+    let seed = 11;
+    const rand = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 900;
+    for (const n of [5, 40, 190]) {
+      const ends = Array.from({ length: n }, (): [number, number] => [rand(), rand()]);
+      const [lineGap, rowPitch, pitch, lo, hi] = [33.3, 41.7, 52.1, 40.05, 880.3];
+      const { rows, boxes, height } = bandRows(ends, lineGap, rowPitch, pitch, lo, hi);
+      expect(height).toBe(2 * lineGap + rows * rowPitch);
+      const rowY = Array.from({ length: rows }, (_, r) => -(lineGap + (r + 0.5) * rowPitch));
+      const lines: Line[] = ends.map(([a, b]) => ({ a: [a, 0], b: [b, -height] }));
+      expect(boxes).toEqual(placeInRows(lines, rowY, pitch, lo, hi)); // bit for bit
+    }
+  });
+
   it("sits every plot of the quickstart's model on its edge at any width", () => {
     for (const w of [900, 1400, 2400]) {
       const bw = layout(model([2, 5, 1]), { width: w }).bw;

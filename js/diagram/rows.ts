@@ -30,43 +30,56 @@ export function lineX(line: Line, y: number): number {
   return ax + ((bx - ax) * (ay - y)) / (ay - by);
 }
 
+/** Where a block of `c` touching boxes with sum `sm` (of want - offset in block) starts: its
+ * mean, kept inside [lo, hi - (c - 1) pitch] (lo wins). */
+function start(c: number, sm: number, pitch: number, lo: number, hi: number): number {
+  const mean = sm / c;
+  const x = mean > lo ? mean : lo;
+  const last = hi - (c - 1) * pitch;
+  const cap = last > lo ? last : lo;
+  return x < cap ? x : cap;
+}
+
 /**
  * Positions at least `pitch` apart inside [lo, hi], in the order of `want`, at the least
  * sum of squared distances to `want` (pool-adjacent-violators over blocks of touching boxes).
  *
  * @returns xs[m] for want[m]
  */
-export function centred(want: number[], pitch: number, lo: number, hi: number): number[] {
+export function centred(want: ArrayLike<number>, pitch: number, lo: number, hi: number): number[] {
   const n = want.length;
   const idx = new Array<number>(n);
   for (let m = 0; m < n; m++) idx[m] = m;
   idx.sort((p, q) => want[p] - want[q] || p - q);
-  // a stack of blocks: first slot, count, sum of (want - offset in block)
+  // a stack of blocks: first slot, count, sum of (want - offset in block), start
   const first = new Int32Array(n);
   const count = new Int32Array(n);
   const sum = new Float64Array(n);
+  const at = new Float64Array(n);
   let top = 0;
-  const start = (nb: number, sb: number): number => Math.min(Math.max(sb / nb, lo), Math.max(lo, hi - (nb - 1) * pitch));
   for (let slot = 0; slot < n; slot++) {
     let f = slot;
     let c = 1;
     let sm = want[idx[slot]];
+    let st = start(c, sm, pitch, lo, hi);
     while (top > 0) {
       const p = top - 1;
-      if (start(count[p], sum[p]) + count[p] * pitch <= start(c, sm) + 1e-9) break;
+      if (at[p] + count[p] * pitch <= st + 1e-9) break;
       top--;
       sm = sum[p] + sm - c * count[p] * pitch;
       c += count[p];
       f = first[p];
+      st = start(c, sm, pitch, lo, hi);
     }
     first[top] = f;
     count[top] = c;
     sum[top] = sm;
+    at[top] = st;
     top++;
   }
   const xs = new Array<number>(n);
   for (let b = 0; b < top; b++) {
-    const s0 = start(count[b], sum[b]);
+    const s0 = at[b];
     for (let t = 0; t < count[b]; t++) xs[idx[first[b] + t]] = s0 + t * pitch;
   }
   return xs;
@@ -83,19 +96,46 @@ export function centred(want: number[], pitch: number, lo: number, hi: number): 
 export function placeInRows(lines: Line[], rowY: number[], pitch: number, lo: number, hi: number): Box[] {
   const nRows = Math.max(1, rowY.length);
   const n = lines.length;
-  const perRow = Math.max(1, Math.floor((hi - lo) / pitch + 1e-9) + 1);
   const midY = (rowY[0] + rowY[nRows - 1]) / 2;
-  const midRow = (nRows - 1) / 2;
-  // every line's x at every row, computed once (the greedy below reads each many times)
   const at = new Float64Array(n * nRows);
   const mid = new Float64Array(n);
   for (let k = 0; k < n; k++) {
     for (let r = 0; r < nRows; r++) at[k * nRows + r] = lineX(lines[k], rowY[r]);
     mid[k] = lineX(lines[k], midY);
   }
+  return placeAt(at, n, nRows, pitch, lo, hi, byMid(mid, null));
+}
+
+/**
+ * Line indices by `mid` (ties by index): `prev` when it is already in that order (the next
+ * try of bandRows has nearly the same mids), else sorted. The order is unique, so reusing it
+ * gives what sorting would.
+ */
+function byMid(mid: Float64Array, prev: number[] | null): number[] {
+  const n = mid.length;
+  if (prev && prev.length === n) {
+    let ok = true;
+    for (let o = 1; o < n && ok; o++) {
+      const p = prev[o - 1];
+      const q = prev[o];
+      ok = mid[p] < mid[q] || (mid[p] === mid[q] && p < q);
+    }
+    if (ok) return prev;
+  }
   const order = new Array<number>(n);
   for (let k = 0; k < n; k++) order[k] = k;
   order.sort((p, q) => mid[p] - mid[q] || p - q);
+  return order;
+}
+
+/**
+ * placeInRows from each line's x at every row (`at[k * nRows + r]`), taken in `order` (by
+ * x at the band's middle, byMid): the greedy reads these many times, so they are computed once, and the loops use
+ * no function calls (a first render runs this before V8 has optimised it).
+ */
+function placeAt(at: Float64Array, n: number, nRows: number, pitch: number, lo: number, hi: number, order: number[]): Box[] {
+  const perRow = Math.max(1, Math.floor((hi - lo) / pitch + 1e-9) + 1);
+  const midRow = (nRows - 1) / 2;
   const right = new Float64Array(nRows).fill(-Infinity);
   const count = new Int32Array(nRows);
   const rowOf = new Int32Array(n);
@@ -107,8 +147,13 @@ export function placeInRows(lines: Line[], rowY: number[], pitch: number, lo: nu
     for (let r = 0; r < nRows; r++) {
       if (count[r] >= perRow) continue;
       const line = at[k * nRows + r];
-      const x = Math.max(Math.min(hi, Math.max(lo, line)), right[r] + pitch);
-      const cost = Math.abs(x - line) + 1e-3 * Math.abs(r - midRow);
+      // x = max(min(hi, max(lo, line)), right + pitch); cost = |x - line| + 1e-3 |r - midRow|
+      let x = line > lo ? line : lo;
+      if (x > hi) x = hi;
+      const min = right[r] + pitch;
+      if (min > x) x = min;
+      const dr = r - midRow;
+      const cost = (x > line ? x - line : line - x) + 1e-3 * (dr < 0 ? -dr : dr);
       if (cost < bestCost) {
         best = r;
         bestCost = cost;
@@ -126,17 +171,19 @@ export function placeInRows(lines: Line[], rowY: number[], pitch: number, lo: nu
   // within each row (members left to right, as placed): as close to the lines as the pitch
   // allows (least squares, bounded)
   const out = new Array<Box>(n);
+  const members = new Int32Array(n);
+  const want = new Float64Array(n);
   for (let r = 0; r < nRows; r++) {
-    const members: number[] = [];
-    const want: number[] = [];
+    let m = 0;
     for (let o = 0; o < n; o++) {
       const k = order[o];
       if (rowOf[k] !== r) continue;
-      members.push(k);
-      want.push(at[k * nRows + r]);
+      members[m] = k;
+      want[m] = at[k * nRows + r];
+      m++;
     }
-    const xs = centred(want, pitch, lo, hi);
-    for (let m = 0; m < members.length; m++) out[members[m]] = { x: xs[m], row: r };
+    const xs = centred(want.subarray(0, m), pitch, lo, hi);
+    for (let q = 0; q < m; q++) out[members[q]] = { x: xs[q], row: r };
   }
   return out;
 }
@@ -163,18 +210,35 @@ export function bandRows(
   tolerance = pitch / 2,
   extra = 3,
 ): { rows: number; boxes: Box[]; height: number } {
+  const n = ends.length;
   const perRow = Math.max(1, Math.floor((hi - lo) / pitch + 1e-9) + 1);
-  const fewest = Math.max(1, Math.ceil(ends.length / perRow));
+  const fewest = Math.max(1, Math.ceil(n / perRow));
+  const src = new Float64Array(n);
+  const run = new Float64Array(n); // target x - source x
+  for (let k = 0; k < n; k++) {
+    src[k] = ends[k][0];
+    run[k] = ends[k][1] - ends[k][0];
+  }
   let out = { rows: fewest, boxes: [] as Box[], height: 0 };
   let worst = Infinity;
+  let order: number[] | null = null;
   for (let rows = fewest; rows <= fewest + extra; rows++) {
     const height = 2 * lineGap + rows * rowPitch;
-    const rowY = Array.from({ length: rows }, (_, r) => -(lineGap + (r + 0.5) * rowPitch));
-    const lines = new Array<Line>(ends.length);
-    for (let k = 0; k < ends.length; k++) lines[k] = { a: [ends[k][0], 0], b: [ends[k][1], -height] };
-    const boxes = placeInRows(lines, rowY, pitch, lo, hi);
+    // a line from (src, 0) to (src + run, -height) at row height y: x = src + (run * -y) / height (lineX)
+    const at = new Float64Array(n * rows);
+    const mid = new Float64Array(n);
+    const midUp = (lineGap + 0.5 * rowPitch + (lineGap + (rows - 0.5) * rowPitch)) / 2;
+    for (let k = 0; k < n; k++) {
+      for (let r = 0; r < rows; r++) at[k * rows + r] = src[k] + (run[k] * (lineGap + (r + 0.5) * rowPitch)) / height;
+      mid[k] = src[k] + (run[k] * midUp) / height;
+    }
+    order = byMid(mid, order);
+    const boxes = placeAt(at, n, rows, pitch, lo, hi, order);
     let off = 0;
-    for (let k = 0; k < boxes.length; k++) off = Math.max(off, Math.abs(boxes[k].x - lineX(lines[k], rowY[boxes[k].row])));
+    for (let k = 0; k < n; k++) {
+      const d = boxes[k].x - at[k * rows + boxes[k].row];
+      if ((d < 0 ? -d : d) > off) off = d < 0 ? -d : d;
+    }
     if (off > 0.9 * worst) break; // a row more hardly helps (a dense band): keep the fewer rows
     out = { rows, boxes, height };
     worst = off;

@@ -134,6 +134,72 @@ def test_big_model_hover_lights_the_neighbourhood(big: LabPage) -> None:
     )
 
 
+# In the page: a point on the upper part of some line of widget n (layout px), off every plot
+# box and node, with no other line within 6 px; and that line's key.
+_LINE_POINT = """(n) => {
+  const w = document.querySelectorAll('.jp-Notebook .kanwidget')[n];
+  const nums = (s) => s.match(/[-\\d.]+/g).map(Number);
+  const boxes = [...w.querySelectorAll('[data-edge]')].map((g) => {
+    const [x, y] = nums(g.getAttribute('transform')); const r = g.querySelector('rect');
+    return [x, y, x + Number(r.getAttribute('width')), y + Number(r.getAttribute('height'))];
+  });
+  const nodes = [...w.querySelectorAll('[data-node]')]
+    .map((g) => nums(g.getAttribute('transform')));
+  const lines = [...w.querySelectorAll('[data-line]')].map((p) => {
+    const v = nums(p.getAttribute('d'));
+    return {key: p.dataset.line, s: [v.slice(0, 4), v.slice(4, 8)]};
+  });
+  const dist = (x, y, [x1, y1, x2, y2]) => {
+    const len2 = (x2 - x1) ** 2 + (y2 - y1) ** 2;
+    const t = Math.max(0, Math.min(1, ((x - x1) * (x2 - x1) + (y - y1) * (y2 - y1)) / len2));
+    return Math.hypot(x - x1 - t * (x2 - x1), y - y1 - t * (y2 - y1));
+  };
+  for (const line of lines) {
+    const el = w.querySelector(`[data-line="${line.key}"]`);
+    if (el.getAttribute('stroke-opacity') === '0.000') continue;
+    const [x1, y1, x2, y2] = line.s[1];
+    for (const t of [0.5, 0.3, 0.7]) {
+      const x = x1 + t * (x2 - x1), y = y1 + t * (y2 - y1);
+      if (boxes.some(([a, b, c, d]) => x > a - 6 && x < c + 6 && y > b - 6 && y < d + 6)) continue;
+      if (nodes.some(([nx, ny]) => Math.hypot(x - nx, y - ny) < 14)) continue;
+      const others = lines.filter((l) => l !== line)
+        .map((l) => Math.min(...l.s.map((q) => dist(x, y, q))));
+      if (Math.min(...others) > 6) return {key: line.key, x, y};
+    }
+  }
+  return null;
+}"""
+
+
+def test_big_model_hover_near_a_line_lights_it(big: LabPage) -> None:
+    """A line is a 1 px path with no hit stroke: 2 px beside it hovers it (layout geometry)."""
+    page = big.page
+    found = page.evaluate(_LINE_POINT, 0)
+    assert found, "no line point clear of plots, nodes and other lines"
+    svg = widget(big, 0).locator(".kw-svg")
+    widget(big, 0).locator(f'[data-line="{found["key"]}"]').scroll_into_view_if_needed()
+    box = svg.bounding_box()
+    view_w = page.evaluate(
+        "(n) => document.querySelectorAll('.jp-Notebook .kanwidget')[n]"
+        ".querySelector('.kw-svg').viewBox.baseVal.width",
+        0,
+    )
+    k = box["width"] / view_w  # client px per layout px (zoom)
+    x, y = box["x"] + found["x"] * k + 2, box["y"] + found["y"] * k
+    page.mouse.move(x - 40, y)
+    page.mouse.move(x, y)
+    state = page.evaluate(
+        "(key) => { const w = document.querySelectorAll('.jp-Notebook .kanwidget')[0];"
+        " const svg = w.querySelector('.kw-svg');"
+        " return {hovering: svg.classList.contains('kw-hovering'),"
+        " pointer: getComputedStyle(svg).cursor,"
+        " lit: w.querySelector(`[data-line=\"${key}\"]`).classList.contains('kw-hl')}; }",
+        found["key"],
+    )
+    assert state == {"hovering": True, "pointer": "pointer", "lit": True}, found
+    page.mouse.move(2, 2)
+
+
 def test_big_model_hides_faint_edges_with_a_control(big: LabPage) -> None:
     big.execute("w8.fit(steps=15, lamb=0.001); w8.wait()", timeout=180)
     beta = kernel_json(big, "w8.beta")
