@@ -70,6 +70,12 @@ export interface Scale {
   q?: number;
 }
 
+/** Text as markup (attribute values and text content): `&`, `<`, `>` and `"` escaped, so a
+ * user's name or formula stays text when a layer is parsed from one markup string. */
+export function escapeMarkup(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
 /**
  * `v` rounded to one decimal, as `String(Math.round(v * 10) / 10)` writes it ("12.3", "12",
  * "-0.5", "0"), from integers: a diagram of 500 edges writes ~100 000 such numbers, many from

@@ -14,7 +14,7 @@
 // by code V8 has not optimised yet. A plot's two paths are made when it is first drawn
 // (drawEdge): a first render draws a slice of plots and the rest over the next frames, so
 // the first task styles and lays out only the boxes of the others.
-import { dec1, dotsPath, extent, linePath, run, svg, type Run, type Scale } from "../plot";
+import { dec1, dotsPath, escapeMarkup, extent, linePath, run, svg, type Run, type Scale } from "../plot";
 import type { EdgePos } from "./layout";
 
 export interface EdgeView {
@@ -51,10 +51,6 @@ export function thumbTransform(pos: EdgePos, bw: number, bh: number): string {
   return `translate(${dec1(pos.bx - bw / 2)},${dec1(pos.by - bh / 2)})`;
 }
 
-/** Text as markup (attribute values and text content). */
-function escape(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
 
 /** The classes of an edge's plot ("kw-edge ...") and line ("kw-line ..."). */
 function classes(pos: EdgePos): [string, string] {
@@ -87,7 +83,7 @@ export function createEdges(edges: NewEdge[], bw: number, bh: number, lines: SVG
     const [plotClass, lineClass] = classes(pos);
     const o = opacity.toFixed(3);
     lineParts[k] = `<path class="${lineClass}" data-line="${pos.key}" d="${pos.d}" stroke-opacity="${o}"/>`;
-    const label = pos.edge.symbolic ? `<text class="kw-thumb-label" x="0" y="-2">${escape(pos.edge.symbolic)}</text>` : "";
+    const label = pos.edge.symbolic ? `<text class="kw-thumb-label" x="0" y="-2">${escapeMarkup(pos.edge.symbolic)}</text>` : "";
     plotParts[k] =
       `<g class="${plotClass}" data-edge="${pos.key}" transform="${thumbTransform(pos, bw, bh)}" opacity="${o}" tabindex="-1" aria-label="edge ${pos.key}">` +
       `<rect class="kw-thumb-bg" rx="3" width="${w}" height="${h}"/>${label}</g>`;

@@ -4,7 +4,7 @@
 // collapsed group of inputs is a dashed "+N" node listing its inputs in the tooltip. A layout's
 // nodes are made from one markup string (nodeMarkup), parsed once.
 import type { Structure } from "../model";
-import { dec1 } from "../plot";
+import { dec1, escapeMarkup } from "../plot";
 import { labelText } from "./inputs";
 import type { NodePos } from "./layout";
 
@@ -28,10 +28,6 @@ export interface NodeStyle {
   importance: number | null; // 0..1 for inputs with scores
 }
 
-/** Text as markup (attribute values and text content). */
-function escape(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
 
 /** The markup of one node (`isolated`: a hidden node with no drawn edge, drawn faint). */
 export function nodeMarkup(p: NodePos, s: Structure, lastLayer: number, style: NodeStyle, isolated = false): string {
@@ -42,7 +38,7 @@ export function nodeMarkup(p: NodePos, s: Structure, lastLayer: number, style: N
   if (style.importance != null) title += `\nimportance ${(100 * style.importance).toFixed(0)}% of the top input`;
   let out =
     `<g class="kw-node kw-${node.kind}${isolated ? " kw-isolated" : ""}" data-node="${p.key}" transform="translate(${dec1(p.x)},${dec1(p.y)})">` +
-    `<title>${escape(title + "\ndrag away to prune")}</title>`;
+    `<title>${escapeMarkup(title + "\ndrag away to prune")}</title>`;
   if (node.kind === "mult") {
     out += `<rect class="kw-node-shape" x="-7" y="-7" width="14" height="14" rx="2"/><path class="kw-node-cross" d="M-3.5 -3.5L3.5 3.5M3.5 -3.5L-3.5 3.5"/>`;
   } else {
@@ -61,7 +57,7 @@ export function nodeMarkup(p: NodePos, s: Structure, lastLayer: number, style: N
 /** A node's label: below an input (at an angle when `rotate`), above an output. */
 function labelMarkup(text: string, below: boolean, rotate: boolean): string {
   const place = below && rotate ? `class="kw-node-label kw-rotated" transform="translate(4,18) rotate(-45)"` : `class="kw-node-label" y="${below ? 26 : -12}"`;
-  return `<text ${place}>${escape(text)}</text>`;
+  return `<text ${place}>${escapeMarkup(text)}</text>`;
 }
 
 function collapsedMarkup(p: NodePos, s: Structure, lastLayer: number, rotate: boolean): string {
@@ -69,7 +65,7 @@ function collapsedMarkup(p: NodePos, s: Structure, lastLayer: number, rotate: bo
   const title = `${names.length} inputs with no drawn edge:\n${names.join(", ")}\nclick to show them`;
   return (
     `<g class="kw-node kw-collapsed" data-collapsed="${p.collapsed!.length}" transform="translate(${dec1(p.x)},${dec1(p.y)})">` +
-    `<title>${escape(title)}</title><rect class="kw-node-shape" x="-12" y="-7" width="24" height="14" rx="7"/>` +
+    `<title>${escapeMarkup(title)}</title><rect class="kw-node-shape" x="-12" y="-7" width="24" height="14" rx="7"/>` +
     labelMarkup(`+${names.length} inputs`, true, rotate) +
     "</g>"
   );
