@@ -23,6 +23,21 @@ def test_import_kanwidget_does_not_load_the_widget_stack():
     assert _run(code) == "[]"
 
 
+def test_import_kan_does_not_load_matplotlib_until_plot():
+    """``from kanwidget import KAN`` (every sweep worker does it) leaves matplotlib
+    unimported (~0.9 s); ``model.plot()`` loads it and returns a Figure."""
+    code = (
+        "import sys\n"
+        "import matplotlib\n"
+        "matplotlib.use('Agg')\n"
+        "from kanwidget import KAN\n"
+        "loaded = 'matplotlib.figure' in sys.modules\n"
+        "fig = KAN([2, 1], seed=0).plot()\n"
+        "print(loaded, type(fig).__name__, 'matplotlib.figure' in sys.modules)"
+    )
+    assert _run(code) == "False KANFigure True"
+
+
 def test_kanwidget_widget_loads_on_first_use():
     code = (
         "import sys, kanwidget\n"

@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from matplotlib.figure import Figure
 
 from .names import input_names, output_names, tex
 from .plot_layout import (
@@ -37,30 +36,12 @@ from .plot_layout import (
 )
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from .network import KAN
 
-__all__ = ["MAX_WIDTH_IN", "KANFigure", "default_names", "edge_scores", "plot", "variable_label"]
+__all__ = ["MAX_WIDTH_IN", "default_names", "edge_scores", "plot", "variable_label"]
 _METRICS = ("backward", "forward_u", "forward_n")
-
-
-class KANFigure(Figure):
-    """A matplotlib Figure that IPython shows once: while it is open in pyplot under the
-    inline backend, the backend shows it at the end of the cell, so displaying it as a value
-    adds nothing; otherwise (closed, or another backend) it shows itself as a PNG."""
-
-    def _ipython_display_(self) -> None:
-        import matplotlib
-        import matplotlib.pyplot as plt
-        from IPython.display import Image, display
-
-        inline = "inline" in matplotlib.get_backend()
-        if inline and plt.fignum_exists(self.number):
-            return
-        import io
-
-        buffer = io.BytesIO()
-        self.savefig(buffer, format="png", bbox_inches="tight")
-        display(Image(data=buffer.getvalue(), format="png"))
 
 
 def variable_label(name: Any) -> str:
@@ -134,6 +115,8 @@ def plot(
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
     from matplotlib.patches import Rectangle
+
+    from .figure import KANFigure
 
     x = model._last_input
     scores = edge_scores(model, metric, x)

@@ -73,8 +73,9 @@ def plot_tree(
     """
     import matplotlib.pyplot as plt
 
+    from .figure import KANFigure
     from .names import input_name, tex
-    from .plot import KANFigure, variable_label
+    from .plot import variable_label
 
     if style not in ("tree", "box"):
         raise ValueError(f"style must be 'tree' or 'box', got {style!r}")

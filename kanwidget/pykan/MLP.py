@@ -139,7 +139,7 @@ class MLP(nn.Module):
     def plot(self, beta: float = 3, scale: float = 1.0, metric: str = "w"):
         """Neurons as dots, weights as lines with opacity ``tanh(beta * score)``; returns the
         Figure (pyplot's current figure)."""
-        from ..kan.plot import KANFigure
+        from ..kan.figure import KANFigure
 
         scores = self.edge_scores()
         n_max = max(self.width)
