@@ -35,6 +35,7 @@ from joblib import Parallel, delayed
 
 from kanwidget.kan.graft import graft
 from kanwidget.kan.history import VersionTree
+from kanwidget.kan.network import normalize_width
 from kanwidget.kan.train.data import DATASET_KEYS, require_dataset_keys
 from kanwidget.kan.versions import jsonable
 
@@ -142,8 +143,8 @@ def sweep(
     ------
     ValueError / TypeError
         Before any work: a bad dataset, neither or both of ``grid``/``configs``, an unknown
-        key or argument, a bad width, ``n_jobs == 0``, ``threads_per_worker < 1``, a
-        non-callable ``pipeline``.  A configuration that fails while training does not
+        key or argument, a bad width or one whose inputs are not the dataset's columns,
+        ``n_jobs == 0``, ``threads_per_worker < 1``, a non-callable ``pipeline``.  A configuration that fails while training does not
         raise: its universe carries the traceback in ``error``. If a worker process dies
         (a segfault, out of memory), the unfinished configurations are run again one at a
         time, so only the one that kills its worker is reported (with joblib's error).
@@ -161,6 +162,7 @@ def sweep(
     custom = pipeline is not None
     check_fit_kwargs(fit_kwargs, custom)
     listed = resolve_configs(grid, configs, fit_kwargs, custom)
+    _check_widths(listed, dataset)
 
     universes: list[Universe | None] = [None] * len(listed)
     bar = _bar(len(listed), progress)
@@ -244,6 +246,20 @@ def _check_dataset(dataset: Any) -> None:
     if not isinstance(dataset, Mapping):
         raise TypeError("dataset must be a dict with keys " + ", ".join(DATASET_KEYS))
     require_dataset_keys(dataset)
+
+
+def _check_widths(listed: Sequence[dict[str, Any]], dataset: Mapping[str, Any]) -> None:
+    """Each configuration's width must take the data's input columns (checked before any
+    universe starts: else every universe fails with the same traceback).  Outputs are not
+    checked: a classifier has one output per class and labels of shape (N,)."""
+    n_in = int(dataset["train_input"].shape[1])
+    for n, config in enumerate(listed):
+        if "width" in config and normalize_width(config["width"])[0][0] != n_in:
+            raise ValueError(
+                f"configuration {n}: width {config['width']!r} takes "
+                f"{normalize_width(config['width'])[0][0]} inputs, but the dataset has {n_in} "
+                "input columns (train_input's shape[1])"
+            )
 
 
 def _bar(total: int, enabled: bool):

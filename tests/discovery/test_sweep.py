@@ -194,6 +194,7 @@ def test_sweep_bad_arguments_fail_before_any_work(dataset, monkeypatch):
         ({"configs": {"seed": 0}}, TypeError, "list of dicts"),
         ({"configs": [3]}, TypeError, r"configs\[0\] must be a dict"),
         ({"grid": {"width": [[2, "a", 1]]}}, ValueError, r"width\[1\]"),
+        ({"grid": {"width": [[2, 1], [3, 1]]}}, ValueError, r"configuration 1: .* takes 3 inputs"),
         ({"grid": {"seed": [0]}, "stepz": 3}, TypeError, r"unexpected arguments \['stepz'\]"),
         ({"grid": {"seed": [0]}, "n_jobs": 0}, ValueError, "n_jobs"),
         ({"grid": {"seed": [0]}, "threads_per_worker": 0}, ValueError, "threads_per_worker"),
