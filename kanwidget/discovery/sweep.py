@@ -144,10 +144,11 @@ def sweep(
     ValueError / TypeError
         Before any work: a bad dataset, neither or both of ``grid``/``configs``, an unknown
         key or argument, a bad width or one whose inputs are not the dataset's columns,
-        ``n_jobs == 0``, ``threads_per_worker < 1``, a non-callable ``pipeline``.  A configuration that fails while training does not
-        raise: its universe carries the traceback in ``error``. If a worker process dies
-        (a segfault, out of memory), the unfinished configurations are run again one at a
-        time, so only the one that kills its worker is reported (with joblib's error).
+        ``n_jobs == 0``, ``threads_per_worker < 1``, a non-callable ``pipeline``.  A
+        configuration that fails while training does not raise: its universe carries the
+        traceback in ``error``. If a worker process dies (a segfault, out of memory), the
+        unfinished configurations are run again one at a time, so only the one that kills
+        its worker is reported (with joblib's error).
         An exception raised by ``callback`` propagates.
     """
     _check_dataset(dataset)
