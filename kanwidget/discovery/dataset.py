@@ -3,11 +3,14 @@ numpy arrays, with a clear error for each way it can be unusable."""
 
 from __future__ import annotations
 
+import keyword
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from kanwidget.kan.symbolic.parse import CONSTANTS, FUNCTIONS
 from kanwidget.kan.train.data import require_dataset_keys
 
 MIN_ROWS = 10
@@ -23,6 +26,29 @@ def _as_array(value: Any, name: str) -> np.ndarray:
     return arr
 
 
+def _check_name(k: int, name: str) -> None:
+    """A variable name must read back as that variable in the formula's text: an
+    identifier, not a Python keyword, not a function or constant of the formula parser."""
+    if not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(
+            f"variables[{k}] = {name!r} is not a name a formula can use (letters, digits and "
+            "_, not starting with a digit, not a Python keyword); e.g. "
+            f"{_suggest(name)!r}"
+        )
+    if name in FUNCTIONS or name in CONSTANTS:
+        kind = "function" if name in FUNCTIONS else "constant"
+        raise ValueError(
+            f"variables[{k}] = {name!r} would read as the {kind} {name} in a formula's text; "
+            f"rename it, e.g. {name + '_'!r}"
+        )
+
+
+def _suggest(name: str) -> str:
+    text = re.sub(r"\W+", "_", name.strip()).strip("_") or "x"
+    text = text if text[0].isalpha() else "x_" + text
+    return text + "_" if keyword.iskeyword(text) else text
+
+
 def check_dataset(dataset: Any, variables: Sequence[str] | None) -> tuple[np.ndarray, ...]:
     """Validate pykan's dataset dict; return float64 ``x_train, y_train, x_test, y_test``.
 
@@ -31,7 +57,8 @@ def check_dataset(dataset: Any, variables: Sequence[str] | None) -> tuple[np.nda
     ValueError
         missing keys, wrong shapes, NaN/inf, fewer than 10 rows, a constant target, or
         ``variables`` whose length differs from the number of inputs, or that are not
-        distinct non-empty strings.
+        distinct identifiers that read back as themselves (not a keyword, not a function or
+        constant of the formula parser such as ``sin`` or ``pi``).
     """
     if not isinstance(dataset, dict):
         raise ValueError(
@@ -85,6 +112,7 @@ def check_dataset(dataset: Any, variables: Sequence[str] | None) -> tuple[np.nda
                 raise ValueError(f"variables[{k}] must be a str, got {name!r}")
             if not name.strip():
                 raise ValueError(f"variables[{k}] must be a non-empty str, got {name!r}")
+            _check_name(k, name)
         for name in names:
             if names.count(name) > 1:
                 raise ValueError(
