@@ -63,6 +63,7 @@ from . import clock
 from .clock import Phase
 from .constants import snap, tidy
 from .dataset import check_dataset
+from .groupterms import group_terms
 from .monomial import separable_forms
 from .pareto import Candidate, choose_best, complexity, pareto_front
 from .pool import UniversePool
@@ -71,6 +72,7 @@ from .split import solve
 from .structure import UniverseResult, run_universe, universe_configs
 from .terms import monomial_terms
 from .termsum import term_sums
+from .threads import one_blas_thread
 from .verify import LATE_SECONDS, LATE_TOP, REFIT_TOP, verify
 from .wrapped import wrapped_forms
 
@@ -79,9 +81,11 @@ VERIFY_SHARE = 0.4  # of the time after the search: the regression's candidates'
 EARLY_STOP = 1e-9  # held-out relative RMSE of an exact candidate with float64 labels
 EARLY_NOTE = "early stop: an exact candidate is on the front"
 QUICK = 2  # the first QUICK families take milliseconds: the 'quick forms' phase
+DIRECT = 4  # the first DIRECT families run before the split's reductions (fast ones)
 QUICK_VERIFY = 0.05  # of the budget: verification of the quick forms' candidates
 FAMILIES = (("power law", forms.power_laws), ("rational", rational_forms),
-            ("M1 g(M2)", separable_forms), ("sparse sum", forms.sparse_sums),
+            ("M1 g(M2)", separable_forms), ("group terms", group_terms),
+            ("sparse sum", forms.sparse_sums),
             ("term sums", term_sums), ("monomial terms", monomial_terms),
             ("wrapped form", wrapped_forms))  # fmt: skip
 
@@ -216,18 +220,20 @@ def discover(
     def exact() -> bool:  # the early-stop rule
         return early_stop and _exact_on_front(cands, tol)
 
-    def regress(families, depth: int, name: str, verify_share: float | None = None) -> None:
+    def regress(families, depth: int, name: str, verify_share: float | None = None,
+                done: int = 0) -> None:  # fmt: skip
         t = clock.now()
         if t > search_end:
             log.add(name, "skipped", t, "search deadline passed")
             return
-        with np.errstate(all="ignore"), warnings.catch_warnings():  # overflow = a bad form
-            warnings.simplefilter("ignore", RuntimeWarning)
-            found = solve(x_tr, y_tr, symbols, families, search_end, depth, hypotheses, QUICK)
-        raw = [(e, src, None) for e, src in found]
-        now = clock.now()
-        by = now + verify_share * budget if verify_share else max(verify_end, now + 1)
-        cands.extend(verify(raw, symbols, train, test, by, late=1))  # the best is snapped
+        with np.errstate(all="ignore"), warnings.catch_warnings(), one_blas_thread():
+            warnings.simplefilter("ignore", RuntimeWarning)  # overflow = a bad form
+            found = solve(x_tr, y_tr, symbols, families, search_end, depth, hypotheses, QUICK,
+                          DIRECT, done)  # fmt: skip
+            raw = [(e, src, None) for e, src in found]
+            now = clock.now()
+            by = now + verify_share * budget if verify_share else max(verify_end, now + 1)
+            cands.extend(verify(raw, symbols, train, test, by, late=1))  # the best is snapped
         log.add(name, "stopped" if clock.now() > search_end else "done", t)
         bar.update(1)
 
@@ -241,7 +247,7 @@ def discover(
         universes.append(
             run_universe(configs[0], *kan_args, deadline=min(search_end, t + 0.25 * budget))
         )
-        regress(FAMILIES, 2, "regression")
+        regress(FAMILIES, 2, "regression", done=QUICK)
         for cfg in configs[1:]:
             if exact() or clock.now() + 2 > search_end:
                 break
@@ -251,7 +257,7 @@ def discover(
     else:
         t = clock.now()
         pool = UniversePool(configs, kan_args, search_end, workers - 1 or 1)
-        regress(FAMILIES, 2, "regression")
+        regress(FAMILIES, 2, "regression", done=QUICK)
         if exact():
             pool.stop()
         universes = pool.collect(grace=max(2.0, 0.1 * budget))
@@ -266,7 +272,8 @@ def discover(
     t = clock.now()
     models = {k: u.model for k, u in enumerate(universes)}
     early = exact()  # the universes' formulas are scored, not refitted: they cannot win
-    cands.extend(verify(raw, symbols, train, test, end, models, ids, 0 if early else REFIT_TOP))
+    with one_blas_thread():
+        cands.extend(verify(raw, symbols, train, test, end, models, ids, 0 if early else REFIT_TOP))
     log.add("verify", "done", t, "scored only: " + EARLY_NOTE if early else "")
     bar.update(1)
     bar.close()
