@@ -2,26 +2,30 @@
 
 ``u`` is one *group* of the inputs: a monomial ``M2 = prod x_i**b_i`` of the inputs that
 stay positive (a dimensionless ratio such as ``a / b`` or ``a b**2``; entries of ``b`` in
-``+-1, +-2`` on at most two inputs) or one input that takes any sign (an angle).  The
+``+-1, +-2`` on at most two inputs), one input that takes any sign (an angle), or the
+difference or sum of two inputs (a phase difference ``t1 - t2``).  The
 ``m_k`` are monomials of the other inputs: one input of the group (the *pivot*, exponent
 ``+-1`` in ``b``) is replaced by ``u``, so every monomial of the original inputs is a
 monomial of the rest times a power of ``u``, which ``g_k`` absorbs.  The family holds a
 polynomial or a sum of a few power-law terms times a function of a ratio,
 ``(a - b c) / sqrt(1 - b**2 / d**2)`` = ``a g_1(b/d) - (c d) g_2(b/d)``, and sums whose
-terms depend on the group differently, ``a cos(t) + b sin(t)**2``; ``M1 g(M2)``
+terms depend on the group differently, ``a cos(t) + b sin(t)**2``, and (fitted to ``y**2``)
+``sqrt(a**2 + b**2 - 2 a b cos(t1 - t2))``; ``M1 g(M2)``
 (:mod:`.monomial`) is its one-term case.
 
 Search, for every group (simplest first), all linear least squares in float64:
 
-1. **screen**: ``y`` against the tensor-product columns ``m_j(x) B_l(s)`` of a monomial
+1. **screen**: ``y`` (and ``y**2``, ``1/y``, ``1/y**2``: roots and reciprocals of such
+   sums) against the tensor-product columns ``m_j(x) B_l(s)`` of a monomial
    basis of the other inputs (constant, ``x**+-1``, ``x**+-2``, products of two
    ``x**+-1``) and a cubic B-spline basis in ``s = log u`` (``u`` itself for a signed
    input).  Since ``u`` and the other inputs are independent coordinates, these columns
    are linearly independent and the fit is exact (up to the spline's approximation of the
    ``g_k``) iff the law is in the family with that group;
-2. **terms**: for the best groups, the monomials with a non-zero function are chosen by a
-   forward selection of column groups (one group = one ``m_j`` with all its spline
-   columns; a small beam), at most ``MAX_TERMS``;
+2. **terms**: for the best groups, the monomials with a non-zero function are chosen among
+   supports of at most ``MAX_TERMS`` column groups (one group = one ``m_j`` with all its
+   spline columns): every single one and pair, and the best pairs with a third, ranked
+   on the screen's spline and the best refitted with a finer one (:func:`select_terms`);
 3. **functions**: each ``g_k``'s samples (its fitted spline on the data) go to the 1-D
    search of :mod:`.onedim`; the coefficients of ``m_k g_k(u)`` are re-solved by least
    squares for the best combinations of the 1-D candidates.
@@ -58,23 +62,32 @@ OWN_REFIT = 2  # best formulas refitted here (LM) when they are close
 ONE_D_SECONDS = 3.0  # per function: the transcendental 1-D family is skipped after it
 FINE_KNOTS = 24  # interior knots of the spline for the chosen terms
 ROW_FACTOR = 1.5  # rows >= this * columns for the screen's least squares
+MAX_MONOMIALS = 45  # monomials of the screen (the simplest first): bounds its cost
+PAIR_GROUPS = 6  # monomial groups of two inputs only with at most this many positive inputs
 Group = tuple[np.ndarray, np.ndarray, sympy.Expr, int]  # (u, s, u_expr, pivot)
 
 
 def groups(x: np.ndarray, symbols: list[sympy.Symbol]) -> list[Group]:
     """Candidate groups ``(u (B,), s (B,), u_expr, pivot)``, simplest first: monomials of
-    the positive inputs (support <= 2, entries ``+-1, +-2``), then each signed input."""
+    the positive inputs (support <= 2, entries ``+-1, +-2``; support 1 beyond
+    ``PAIR_GROUPS`` positive inputs), each signed input, then the differences and sums of
+    two inputs."""
     pos = positive_columns(x)
     out: list[Group] = []
     if pos:
         lx = np.log(x[:, pos])
-        for b in directions(len(pos), 2):
+        for b in directions(len(pos), 2 if len(pos) <= PAIR_GROUPS else 1):
             pivot = pos[int(np.nonzero(np.abs(b) == 1)[0][0])]
             s = lx @ b
             out.append((np.exp(s), s, _monomial(symbols, pos, b), pivot))
     for j in range(x.shape[1]):
         if j not in pos and float(np.ptp(x[:, j])) > 0:
             out.append((x[:, j], x[:, j], symbols[j], j))
+    for sign in (-1, 1):  # differences, then sums, of two inputs (angles, shifted inputs)
+        for i, j in itertools.combinations(range(x.shape[1]), 2):
+            u = x[:, i] + sign * x[:, j]
+            if float(np.ptp(u)) > 0:
+                out.append((u, u, symbols[i] + sign * symbols[j], i))
     return out
 
 
@@ -184,7 +197,7 @@ def group_terms(
     if n < 2 or rows < 40 or not np.all(np.isfinite(y)) or float(np.std(y)) == 0:
         return []
     k = KNOTS + 4
-    max_mono = max(1, int(rows / ROW_FACTOR) // k)
+    max_mono = max(1, min(MAX_MONOMIALS, int(rows / ROW_FACTOR) // k))
     targets = []
     for tr in TRANSFORMS:
         if tr.name in TARGETS and tr.ok(y):

@@ -134,7 +134,9 @@ def solve(
     ----------
     x : (B, n), y : (B,), symbols : n symbols
     families : ``(name, fn(x, y, symbols, expired))``; the first ``quick`` are the quick ones
-        the first ``direct`` (default ``quick``) those run before the reductions
+        the first ``direct`` (default ``quick``) those run before the reductions of the
+        given problem (a reduced problem runs only the quick ones before its own: the
+        time of a deep split goes to the smaller problems)
     end : deadline (a ``clock.now()``)
     depth : levels of reduction
     notes : if given, one line per hypothesis that held and the reduction it led to, e.g.
@@ -179,7 +181,7 @@ def _solve(
         run(families[done:first], after=len(families) - first + REDUCE_WEIGHT)
     if best >= EXACT and depth > 0 and clock.now() < end and x.shape[1] >= 2:
         cap = clock.now() + (1.0 if small else REDUCE_SHARE) * (end - clock.now())
-        add(_reduce(x, y, symbols, families, cap, depth, notes, quick, first))
+        add(_reduce(x, y, symbols, families, cap, depth, notes, quick))
     if not small:
         run(families[max(first, done) :])
     return out, best
@@ -192,7 +194,7 @@ def _note(notes: list[str] | None, what: str, err: float) -> None:
 
 
 def _reduce(
-    x, y, symbols, families, end, depth, notes=None, quick=1, first=None
+    x, y, symbols, families, end, depth, notes=None, quick=1
 ) -> list[tuple[sympy.Expr, str]]:
     import torch
 
@@ -221,7 +223,7 @@ def _reduce(
         if not np.all(np.isfinite(xu)):
             continue
         sub = [u] + [symbols[k] for k in rest]
-        found, err = _solve(xu, y, sub, families, end, depth - 1, notes, quick, first)
+        found, err = _solve(xu, y, sub, families, end, depth - 1, notes, quick)
         back = {u: OPS[op](symbols[i], symbols[j])}
         _note(notes, f"{back[u]}: pair symmetry (score {score:.2g})", err)
         out += [(e.xreplace(back), "split " + src.removeprefix("split ")) for e, src in found]
@@ -248,7 +250,7 @@ def _reduce(
         if not np.all(np.isfinite(h)):
             continue
         sub = [symbols[k] for k in rest]
-        found, err = _solve(x[:, rest], h, sub, families, end, depth - 1, notes, quick, first)
+        found, err = _solve(x[:, rest], h, sub, families, end, depth - 1, notes, quick)
         mono = _monomial(symbols, group, q)
         _note(notes, f"{mono} * f({', '.join(map(str, sub))}): multiplicative separability", err)
         out += [(mono * e, "split " + src.removeprefix("split ")) for e, src in found]

@@ -54,6 +54,8 @@ LAWS = [  # (truth, ranges): a polynomial or sum of monomials times function(s) 
     ((A + B * C) * sympy.sqrt(1 - C**2 / D**2), [(1, 4), (1, 2), (0.5, 1.5), (2, 5)]),
     (A * sympy.cos(D) + B * C * sympy.sin(D) ** 2, [(1, 3), (1, 2), (1, 2), (-2, 2)]),
     (sympy.sqrt(A**2 + B**2 + A * B * sympy.cos(C)), [(1, 4), (1, 4), (-3, 3)]),  # y**2
+    (sympy.sqrt(A**2 + 4 * B**2 + 3 * A * B * sympy.cos(C - D)), [(1, 3), (1, 2), (0, 4), (0, 4)]),
+    (A * B / sympy.sqrt(A**2 + B**2 - A * B * sympy.cos(C + D)), [(1, 3), (1, 2), (0, 2), (0, 2)]),
 ]
 
 
