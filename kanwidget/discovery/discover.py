@@ -7,17 +7,20 @@ The search runs two kinds of strategy side by side (KAN 2.0, sec. 4):
   beam over each edge's library candidates.  With ``n_jobs != 1`` they run in joblib's loky
   worker processes (one torch thread each) while the main process does the regression.
 * **Direct regression over candidate forms** (:mod:`.candidates`, :mod:`.terms`,
-  :mod:`.wrapped`, :mod:`.rational`, :mod:`.termsum`): power laws from a fit on
-  logarithms, ratios of two sums of monomials (``y Q = P``, linear in the coefficients),
-  sums of up to three monomials each times a function of one input (of ``y``, ``y**2``,
-  ``1/y`` or ``1/y**2``), sparse sums of
-  products of simple factors under target transforms (``y, 1/y, y**2, 1/y**2, log|y|,
-  sin y``), one or two power-law terms with free exponents times a function of one input,
-  and ``M1 * (c1 g(a M2 + b) + c2)``.  They are listed in ``FAMILIES``, simplest first, and
-  run through :func:`.split.solve`: the quick power laws first, then the reductions that
-  KAN 2.0's hypothesis tests on a KAN surrogate suggest (pair symmetries ``x_i -+*/ x_j``
-  replaced by one variable, a multiplicative power-law factor divided out; the smaller
-  problems solved recursively, exactly on the data), then the other families.
+  :mod:`.wrapped`, :mod:`.rational`, :mod:`.termsum`, :mod:`.groupterms`): power laws
+  from a fit on logarithms, ratios of two sums of monomials (``y Q = P``, linear in the
+  coefficients), sums of up to three monomials each times a function of one input (of
+  ``y``, ``y**2``, ``1/y`` or ``1/y**2``), sparse sums of products of simple factors
+  under target transforms (``y, 1/y, y**2, 1/y**2, log|y|, sin y``), one or two
+  power-law terms with free exponents times a function of one input,
+  ``M1 * (c1 g(a M2 + b) + c2)``, and sums of monomials each times a function of one
+  group (a ratio ``M2``, a signed input, a difference or sum of two inputs).  They are
+  listed in ``FAMILIES``, simplest first, and run through :func:`.split.solve`: the quick
+  ones and the fast direct ones (``DIRECT``) first, then the reductions that KAN 2.0's
+  hypothesis tests on a KAN surrogate suggest (pair symmetries ``x_i -+*/ x_j`` replaced by
+  one variable, a multiplicative power-law factor divided out; the smaller problems solved
+  recursively, exactly on the data), then the other families.  The regression and the
+  verification run with BLAS on one thread (:mod:`.threads`).
 
 Every formula is then made exact where the data allow (:mod:`.constants`: float64 LM refit
 of its constants on the training split, snapping to simple rationals and multiples of pi

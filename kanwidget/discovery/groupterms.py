@@ -59,6 +59,8 @@ REFIT = 4  # best supports of each size fitted with the fine spline
 GOOD = 1e-4  # a fit this close ends the search over groups (the spline's accuracy)
 TARGETS = ("y", "y^2", "1/y", "1/y^2")  # target transforms (square roots, reciprocals)
 OWN_REFIT = 2  # best formulas refitted here (LM) when they are close
+REFIT_BELOW = 1e-2  # relative error below which they are
+EDGE = 0.03  # quantile of u cut off at each end for the 1-D search
 ONE_D_SECONDS = 3.0  # per function: the transcendental 1-D family is skipped after it
 FINE_KNOTS = 24  # interior knots of the spline for the chosen terms
 ROW_FACTOR = 1.5  # rows >= this * columns for the screen's least squares
@@ -226,8 +228,8 @@ def group_terms(
     logger.debug("group screen: %s", [(round(e[0], 6), e[1], e[2][2]) for e in screened[:4]])
     found: list[tuple[float, sympy.Expr]] = []
     for err, ti, (u, s, u_expr, _), mono, spl, exprs in screened[:GROUPS_KEPT]:
-        if expired() or err > SCREEN:
-            break
+        if expired() or err > min(SCREEN, max(10 * screened[0][0], 1e-6)):
+            break  # the law's group screens far better than the others
         tr, t = targets[ti]
         fine = spline_basis(s, FINE_KNOTS)
         for fit, sup in select_terms(mono, spl, fine, t)[:2]:
@@ -240,7 +242,7 @@ def group_terms(
     found.sort(key=lambda t: t[0])
     out = [e for _, e in found[:keep]]
     for i, (err, expr) in enumerate(found[:OWN_REFIT]):
-        if err < GOOD and not expired():  # the g's constants come from splines: refit them
+        if err < REFIT_BELOW and not expired():  # g's constants come from splines: refit
             fitted = refit(expr, symbols, x, y, deadline=clock.now() + 2.0)
             if rel_rmse(evaluate(fitted, symbols, x), y) < rel_rmse(evaluate(expr, symbols, x), y):
                 out[i] = fitted  # the caller's early exit sees an exact fit at once
@@ -273,19 +275,23 @@ def _functions(u, u_expr, mono, spl, exprs, sup, y, fit, expired) -> list[tuple[
     _, coef = _lstsq_rel(_design(mono, spl, sup), y)
     per_term: list[list[tuple[np.ndarray, sympy.Expr]]] = []
     k = spl.shape[1]
+    lo, hi = np.quantile(u, [EDGE, 1 - EDGE])
+    inner = (u >= lo) & (u <= hi)  # the spline's ends rest on few points: left out
     for t, j in enumerate(sup):
         if expired():
             return []
-        h = spl @ coef[t * k : (t + 1) * k]
+        h = (spl @ coef[t * k : (t + 1) * k])[inner]
         # the spline's error in h's own units: the fit's misfit over the term's size
         noise = 30 * fit * float(np.std(y)) / (float(np.sqrt(np.mean(mono[:, j] ** 2))) or 1.0)
-        constant = [(np.ones_like(h), sympy.Integer(1))]
+        constant = [(np.ones_like(u), sympy.Integer(1))]
         if float(np.std(h)) <= max(noise, 1e-9 * (float(np.max(np.abs(h))) or 1.0)):
             per_term.append(constant)  # a constant function (to the spline's accuracy)
             continue
         try:
-            good = min(1e-2, max(1e-9, noise / float(np.std(h))))
-            fits = search_1d(u, h, _U, keep=2, deadline=clock.now() + ONE_D_SECONDS, good=good)
+            good = min(1e-4, max(1e-9, noise / float(np.std(h))))
+            fits = search_1d(
+                u[inner], h, _U, keep=2, deadline=clock.now() + ONE_D_SECONDS, good=good
+            )
         except (ArithmeticError, ValueError, np.linalg.LinAlgError):
             return []
         opts = []

@@ -178,6 +178,7 @@ def _varpro(t, m, v, f, a0, free=(True, True)):
 
 
 FREE = {"exp": (True, False), "log": (False, True)}
+GOOD_MORE = 6
 
 
 def transcendental(
@@ -190,7 +191,8 @@ def transcendental(
     good: float = 1e-9,
 ) -> list[tuple[float, tuple]]:
     """``(error, parameters)`` of the transcendental family (module docstring), best first;
-    the polish stops at the first candidate within ``good`` (simplest shapes come first)."""
+    the polish stops ``GOOD_MORE`` candidates after the first within ``good`` (simplest
+    shapes come first; a near-approximant such as ``tanh`` for ``exp`` may come first)."""
     targets = []
     for p in (1.0, -1.0):  # for 1/g, rows weighted by g**2: the residual approximates g's
         with np.errstate(all="ignore"):
@@ -245,7 +247,11 @@ def transcendental(
     rest = [r for r in ranked if id(r) not in taken]
     ranked = chosen + rest[: max(0, polish - len(chosen))]
     out: list[tuple[float, tuple]] = []
+    more = len(ranked)  # candidates still polished once one is within ``good``
     for _, (p, t, q, s, v, m, m_raw, fi, alpha) in ranked:
+        if more <= 0:
+            break
+        more -= 1
         name, f, _ = TRANSCENDENTAL[fi]
         ab, coef = _varpro(t, m, v, f, alpha, FREE.get(name, (True, True)))
         with np.errstate(all="ignore"):
@@ -255,8 +261,10 @@ def transcendental(
         if not np.isfinite(err):
             continue
         out.append((err, ("transcendental", p, q, s, fi, tuple(ab), tuple(coef))))
-        if err < good or clock.now() > deadline:  # exact: the rest cannot beat it
+        if err < 1e-9 or clock.now() > deadline:  # exact: the rest cannot beat it
             break
+        if err < good:  # good to the samples' accuracy: a few more may fit as well
+            more = min(more, GOOD_MORE)
     out.sort(key=lambda t: t[0])
     return out
 
