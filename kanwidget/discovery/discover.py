@@ -7,17 +7,20 @@ The search runs two kinds of strategy side by side (KAN 2.0, sec. 4):
   beam over each edge's library candidates.  With ``n_jobs != 1`` they run in joblib's loky
   worker processes (one torch thread each) while the main process does the regression.
 * **Direct regression over candidate forms** (:mod:`.candidates`, :mod:`.terms`,
-  :mod:`.wrapped`, :mod:`.rational`, :mod:`.termsum`): power laws from a fit on
-  logarithms, ratios of two sums of monomials (``y Q = P``, linear in the coefficients),
-  sums of up to three monomials each times a function of one input (of ``y``, ``y**2``,
-  ``1/y`` or ``1/y**2``), sparse sums of
-  products of simple factors under target transforms (``y, 1/y, y**2, 1/y**2, log|y|,
-  sin y``), one or two power-law terms with free exponents times a function of one input,
-  and ``M1 * (c1 g(a M2 + b) + c2)``.  They are listed in ``FAMILIES``, simplest first, and
-  run through :func:`.split.solve`: the quick power laws first, then the reductions that
-  KAN 2.0's hypothesis tests on a KAN surrogate suggest (pair symmetries ``x_i -+*/ x_j``
-  replaced by one variable, a multiplicative power-law factor divided out; the smaller
-  problems solved recursively, exactly on the data), then the other families.
+  :mod:`.wrapped`, :mod:`.rational`, :mod:`.termsum`, :mod:`.groupterms`): power laws
+  from a fit on logarithms, ratios of two sums of monomials (``y Q = P``, linear in the
+  coefficients), sums of up to three monomials each times a function of one input (of
+  ``y``, ``y**2``, ``1/y`` or ``1/y**2``), sparse sums of products of simple factors
+  under target transforms (``y, 1/y, y**2, 1/y**2, log|y|, sin y``), one or two
+  power-law terms with free exponents times a function of one input,
+  ``M1 * (c1 g(a M2 + b) + c2)``, and sums of monomials each times a function of one
+  group (a ratio ``M2``, a signed input, a difference or sum of two inputs).  They are
+  listed in ``FAMILIES``, simplest first, and run through :func:`.split.solve`: the quick
+  ones and the fast direct ones (``DIRECT``) first, then the reductions that KAN 2.0's
+  hypothesis tests on a KAN surrogate suggest (pair symmetries ``x_i -+*/ x_j`` replaced by
+  one variable, a multiplicative power-law factor divided out; the smaller problems solved
+  recursively, exactly on the data), then the other families.  The regression and the
+  verification run with BLAS on one thread (:mod:`.threads`).
 
 Every formula is then made exact where the data allow (:mod:`.constants`: float64 LM refit
 of its constants on the training split, snapping to simple rationals and multiples of pi
@@ -63,6 +66,7 @@ from . import clock
 from .clock import Phase
 from .constants import snap, tidy
 from .dataset import check_dataset
+from .groupterms import group_terms
 from .monomial import separable_forms
 from .pareto import Candidate, choose_best, complexity, pareto_front
 from .pool import UniversePool
@@ -71,6 +75,7 @@ from .split import solve
 from .structure import UniverseResult, run_universe, universe_configs
 from .terms import monomial_terms
 from .termsum import term_sums
+from .threads import one_blas_thread
 from .verify import LATE_SECONDS, LATE_TOP, REFIT_TOP, verify
 from .wrapped import wrapped_forms
 
@@ -79,9 +84,11 @@ VERIFY_SHARE = 0.4  # of the time after the search: the regression's candidates'
 EARLY_STOP = 1e-9  # held-out relative RMSE of an exact candidate with float64 labels
 EARLY_NOTE = "early stop: an exact candidate is on the front"
 QUICK = 2  # the first QUICK families take milliseconds: the 'quick forms' phase
+DIRECT = 4  # the first DIRECT families run before the split's reductions (fast ones)
 QUICK_VERIFY = 0.05  # of the budget: verification of the quick forms' candidates
 FAMILIES = (("power law", forms.power_laws), ("rational", rational_forms),
-            ("M1 g(M2)", separable_forms), ("sparse sum", forms.sparse_sums),
+            ("M1 g(M2)", separable_forms), ("group terms", group_terms),
+            ("sparse sum", forms.sparse_sums),
             ("term sums", term_sums), ("monomial terms", monomial_terms),
             ("wrapped form", wrapped_forms))  # fmt: skip
 
@@ -216,18 +223,20 @@ def discover(
     def exact() -> bool:  # the early-stop rule
         return early_stop and _exact_on_front(cands, tol)
 
-    def regress(families, depth: int, name: str, verify_share: float | None = None) -> None:
+    def regress(families, depth: int, name: str, verify_share: float | None = None,
+                done: int = 0) -> None:  # fmt: skip
         t = clock.now()
         if t > search_end:
             log.add(name, "skipped", t, "search deadline passed")
             return
-        with np.errstate(all="ignore"), warnings.catch_warnings():  # overflow = a bad form
-            warnings.simplefilter("ignore", RuntimeWarning)
-            found = solve(x_tr, y_tr, symbols, families, search_end, depth, hypotheses, QUICK)
-        raw = [(e, src, None) for e, src in found]
-        now = clock.now()
-        by = now + verify_share * budget if verify_share else max(verify_end, now + 1)
-        cands.extend(verify(raw, symbols, train, test, by, late=1))  # the best is snapped
+        with np.errstate(all="ignore"), warnings.catch_warnings(), one_blas_thread():
+            warnings.simplefilter("ignore", RuntimeWarning)  # overflow = a bad form
+            found = solve(x_tr, y_tr, symbols, families, search_end, depth, hypotheses, QUICK,
+                          DIRECT, done)  # fmt: skip
+            raw = [(e, src, None) for e, src in found]
+            now = clock.now()
+            by = now + verify_share * budget if verify_share else max(verify_end, now + 1)
+            cands.extend(verify(raw, symbols, train, test, by, late=1))  # the best is snapped
         log.add(name, "stopped" if clock.now() > search_end else "done", t)
         bar.update(1)
 
@@ -241,7 +250,7 @@ def discover(
         universes.append(
             run_universe(configs[0], *kan_args, deadline=min(search_end, t + 0.25 * budget))
         )
-        regress(FAMILIES, 2, "regression")
+        regress(FAMILIES, 2, "regression", done=QUICK)
         for cfg in configs[1:]:
             if exact() or clock.now() + 2 > search_end:
                 break
@@ -251,7 +260,7 @@ def discover(
     else:
         t = clock.now()
         pool = UniversePool(configs, kan_args, search_end, workers - 1 or 1)
-        regress(FAMILIES, 2, "regression")
+        regress(FAMILIES, 2, "regression", done=QUICK)
         if exact():
             pool.stop()
         universes = pool.collect(grace=max(2.0, 0.1 * budget))
@@ -266,7 +275,8 @@ def discover(
     t = clock.now()
     models = {k: u.model for k, u in enumerate(universes)}
     early = exact()  # the universes' formulas are scored, not refitted: they cannot win
-    cands.extend(verify(raw, symbols, train, test, end, models, ids, 0 if early else REFIT_TOP))
+    with one_blas_thread():
+        cands.extend(verify(raw, symbols, train, test, end, models, ids, 0 if early else REFIT_TOP))
     log.add("verify", "done", t, "scored only: " + EARLY_NOTE if early else "")
     bar.update(1)
     bar.close()

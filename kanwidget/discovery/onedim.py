@@ -178,6 +178,7 @@ def _varpro(t, m, v, f, a0, free=(True, True)):
 
 
 FREE = {"exp": (True, False), "log": (False, True)}
+GOOD_MORE = 6
 
 
 def transcendental(
@@ -187,8 +188,11 @@ def transcendental(
     positive: bool,
     polish: int = 16,
     deadline: float = float("inf"),
+    good: float = 1e-9,
 ) -> list[tuple[float, tuple]]:
-    """``(error, parameters)`` of the transcendental family (module docstring), best first."""
+    """``(error, parameters)`` of the transcendental family (module docstring), best first;
+    the polish stops ``GOOD_MORE`` candidates after the first within ``good`` (simplest
+    shapes come first; a near-approximant such as ``tanh`` for ``exp`` may come first)."""
     targets = []
     for p in (1.0, -1.0):  # for 1/g, rows weighted by g**2: the residual approximates g's
         with np.errstate(all="ignore"):
@@ -243,7 +247,11 @@ def transcendental(
     rest = [r for r in ranked if id(r) not in taken]
     ranked = chosen + rest[: max(0, polish - len(chosen))]
     out: list[tuple[float, tuple]] = []
+    more = len(ranked)  # candidates still polished once one is within ``good``
     for _, (p, t, q, s, v, m, m_raw, fi, alpha) in ranked:
+        if more <= 0:
+            break
+        more -= 1
         name, f, _ = TRANSCENDENTAL[fi]
         ab, coef = _varpro(t, m, v, f, alpha, FREE.get(name, (True, True)))
         with np.errstate(all="ignore"):
@@ -255,6 +263,8 @@ def transcendental(
         out.append((err, ("transcendental", p, q, s, fi, tuple(ab), tuple(coef))))
         if err < 1e-9 or clock.now() > deadline:  # exact: the rest cannot beat it
             break
+        if err < good:  # good to the samples' accuracy: a few more may fit as well
+            more = min(more, GOOD_MORE)
     out.sort(key=lambda t: t[0])
     return out
 
@@ -274,6 +284,7 @@ def search_1d(
     keep: int = 3,
     deadline: float = float("inf"),
     rows: int = 250,
+    good: float = 1e-9,
 ) -> list[tuple[float, sympy.Expr]]:
     """The ``keep`` best ``(relative RMSE on g, g(u_expr))`` over both families.
 
@@ -283,6 +294,8 @@ def search_1d(
     u_expr : sympy expression that ``u`` was computed from
     deadline : ``clock.now()`` after which the (slower) transcendental family is skipped
     rows : the search uses at most this many samples (evenly spaced); errors are on all
+    good : a rational power within this error skips the transcendental family (samples
+        that are themselves approximations, e.g. a fitted spline's, are never exact)
 
     Returns
     -------
@@ -294,8 +307,8 @@ def search_1d(
     with np.errstate(all="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         found = rational_powers(us, gs, u_expr, positive)
-        if clock.now() < deadline and not (found and found[0][0] < 1e-9):
-            found += transcendental(us, gs, u_expr, positive, deadline=deadline)
+        if clock.now() < deadline and not (found and min(f[0] for f in found) < good):
+            found += transcendental(us, gs, u_expr, positive, deadline=deadline, good=good)
     found.sort(key=lambda t: (max(t[0], 1e-12), _size(t[1])))  # exact ties: simplest first
     out: list[tuple[float, sympy.Expr]] = []
     seen: set[tuple] = set()

@@ -41,6 +41,7 @@ SYMMETRY_SCORE = 0.12
 MUL_THRESHOLD = 2e-2
 EXACT = 1e-7
 REDUCE_SHARE = 0.5
+REDUCE_WEIGHT = 2  # the reductions count as this many families in the fair shares
 MIN_STEPS = 100  # LBFGS steps of the surrogate (all of them) unless its hard deadline passes
 OPS: dict[str, Callable] = {
     "-": lambda a, b: a - b,
@@ -117,32 +118,43 @@ def solve(
     depth: int = 2,
     notes: list[str] | None = None,
     quick: int = 1,
+    direct: int | None = None,
+    done: int = 0,
 ) -> list[tuple[sympy.Expr, str]]:
-    """All candidates for ``y(x)``: the first (quick) family, then the reductions the tests
-    suggest (at most ``REDUCE_SHARE`` of the time left; smaller problems are faster to
-    solve), then the other families, each with a fair share of the time left.  With two
-    inputs every family runs first (they are fast there) and reductions come last.  Stops
-    early when a formula fits the training data exactly.
+    """All candidates for ``y(x)``: the first ``direct`` families (the quick ones and the
+    fast direct ones), then the reductions the tests suggest (at most ``REDUCE_SHARE`` of
+    the time left; smaller problems are faster to solve), then the other families.  Every
+    family gets a fair share of the time left, counted over the families still to run
+    (the reductions count as ``REDUCE_WEIGHT`` families), so a family that solves the law
+    alone in seconds is not starved by a reduction that uses up the time under load.  With
+    two inputs every family runs first (they are fast there) and reductions come last.
+    Stops early when a formula fits the training data exactly.
 
     Parameters
     ----------
     x : (B, n), y : (B,), symbols : n symbols
     families : ``(name, fn(x, y, symbols, expired))``; the first ``quick`` are the quick ones
+        the first ``direct`` (default ``quick``) those run before the reductions of the
+        given problem (a reduced problem runs only the quick ones before its own: the
+        time of a deep split goes to the smaller problems)
     end : deadline (a ``clock.now()``)
     depth : levels of reduction
     notes : if given, one line per hypothesis that held and the reduction it led to, e.g.
         ``'x1 - x2: pair symmetry (score 0.021); reduced problem solved exactly'``
+    done : the first ``done`` families already ran on this problem (the caller's quick
+        phase): not run again at the top level
 
     Returns
     -------
     ``(formula, source)`` pairs; ``source`` is the family's name, prefixed by ``split``
     when the formula comes from a reduced problem.
     """
-    return _solve(x, y, list(symbols), families, end, depth, notes, quick)[0]
+    first = quick if direct is None else direct
+    return _solve(x, y, list(symbols), families, end, depth, notes, quick, first, done)[0]
 
 
 def _solve(
-    x, y, symbols, families, end, depth, notes=None, quick=1
+    x, y, symbols, families, end, depth, notes=None, quick=1, first=None, done=0
 ) -> tuple[list[tuple[sympy.Expr, str]], float]:
     out: list[tuple[sympy.Expr, str]] = []
     best = np.inf
@@ -152,22 +164,26 @@ def _solve(
         best = min([best] + [rel_rmse(evaluate(e, symbols, x), y) for e, _ in found])
         out.extend(found)
 
-    def run(fams: Sequence[Family]) -> None:
+    def run(fams: Sequence[Family], after: float = 0) -> None:
         for k, (name, fn) in enumerate(fams):
             if clock.now() > end or best < EXACT:
                 return
-            cap = clock.now() + max(0.0, end - clock.now()) / (len(fams) - k)  # fair share
+            cap = clock.now() + max(0.0, end - clock.now()) / (len(fams) - k + after)
             with np.errstate(all="ignore"):
                 found = fn(x, y, symbols, lambda: clock.now() > cap)  # noqa: B023
             add([(e, name) for e in found])
 
     small = x.shape[1] <= 2  # two inputs: every family is fast; reduce only if they fail
-    run(families if small else families[:quick])
+    first = quick if first is None else max(first, quick)
+    if small:
+        run(families[done:])
+    else:
+        run(families[done:first], after=len(families) - first + REDUCE_WEIGHT)
     if best >= EXACT and depth > 0 and clock.now() < end and x.shape[1] >= 2:
         cap = clock.now() + (1.0 if small else REDUCE_SHARE) * (end - clock.now())
         add(_reduce(x, y, symbols, families, cap, depth, notes, quick))
     if not small:
-        run(families[quick:])
+        run(families[max(first, done) :])
     return out, best
 
 
