@@ -55,10 +55,17 @@ def test_unknown_attribute_raises_attribute_error():
         kanwidget.nope  # noqa: B018
 
 
-def test_symbolic_fit_does_not_import_torch_dynamo():
-    """fit's torch LBFGS (a symbolic model's fit, the last fit of every sweep universe)
-    leaves ``torch._dynamo`` unimported: torch.optim's wrappers import it (seconds per
-    worker process); the fit itself still trains."""
+@pytest.mark.parametrize(
+    "fit_args, trained",
+    [
+        ("steps=3", "h['train_loss'][-1] < 1e-4"),  # L-BFGS, pykan's settings
+        ("opt='Adam', lr=0.05, steps=60", "h['train_loss'][-1] < 0.5 * h['train_loss'][0]"),
+    ],
+)
+def test_symbolic_fit_does_not_import_torch_dynamo(fit_args, trained):
+    """fit on a symbolic model (the torch engine: L-BFGS, the last fit of every sweep
+    universe, or Adam) leaves ``torch._dynamo`` unimported: torch.optim's wrappers import
+    it (seconds per worker process); the fit itself still trains."""
     code = (
         "import sys, torch\n"
         "from kanwidget import KAN, create_dataset\n"
@@ -67,26 +74,10 @@ def test_symbolic_fit_does_not_import_torch_dynamo():
         "model.fix_symbolic(0, 0, 0, 'sin', fit_params_bool=False, params=(0.8, 0.1, 1.2, 0.0))\n"
         "x, y = data['train_input'], data['train_label']\n"
         "before = float(((model(x) - y) ** 2).mean().sqrt())\n"
-        "h = model.fit(data, steps=3, progress=False)\n"
-        "print(before > 0.05, h['train_loss'][-1] < 1e-4,"
-        " 'torch._dynamo' in sys.modules)"
+        f"h = model.fit(data, {fit_args}, progress=False)\n"
+        f"print(before > 0.05, {trained}, 'torch._dynamo' in sys.modules)"
     )
     assert _run(code) == "True True False"
-
-
-def test_symbolic_fit_adam_does_not_import_torch_dynamo():
-    """fit(opt='Adam') on a symbolic model (the torch engine's Adam) leaves
-    ``torch._dynamo`` unimported too; the fit still trains."""
-    code = (
-        "import sys, torch\n"
-        "from kanwidget import KAN, create_dataset\n"
-        "data = create_dataset(lambda x: torch.sin(x[:, :1]), 1, train_num=50, test_num=20)\n"
-        "model = KAN([1, 1], grid=3, seed=0)\n"
-        "model.fix_symbolic(0, 0, 0, 'sin', fit_params_bool=False, params=(0.8, 0.1, 1.2, 0.0))\n"
-        "h = model.fit(data, opt='Adam', lr=0.05, steps=60, progress=False)\n"
-        "print(h['train_loss'][-1] < 0.5 * h['train_loss'][0], 'torch._dynamo' in sys.modules)"
-    )
-    assert _run(code) == "True False"
 
 
 def test_fit_adam_matches_torch_adam_bit_for_bit():

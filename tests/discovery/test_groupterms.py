@@ -15,7 +15,7 @@ import sympy
 
 from kanwidget.discovery import candidates as forms
 from kanwidget.discovery import split
-from kanwidget.discovery.constants import evaluate, refit, rel_rmse, snap
+from kanwidget.discovery.constants import evaluate, rel_rmse
 from kanwidget.discovery.groupterms import (
     GROUPS_KEPT,
     _screen_rel,
@@ -26,27 +26,7 @@ from kanwidget.discovery.groupterms import (
 )
 from kanwidget.discovery.monomial import spline_basis
 from kanwidget.discovery.threads import one_blas_thread
-
-A, B, C, D = SYMS = list(sympy.symbols("a b c d"))
-
-
-def _data(expr, ranges, n=1000, seed=0, widen=0.0):
-    rng = np.random.default_rng(seed)
-    x = np.column_stack(
-        [rng.uniform(lo - widen * (hi - lo), hi + widen * (hi - lo), n) for lo, hi in ranges]
-    )
-    return x, evaluate(expr, SYMS[: len(ranges)], x)
-
-
-def _best_verified(exprs, symbols, train, test):
-    """Refit and snap each candidate as discover does; the most accurate on ``test``."""
-    best = (np.inf, None)
-    for e in exprs[:3]:
-        snapped, err = snap(refit(e, symbols, *train), symbols, train, test)
-        if err < best[0]:
-            best = (err, snapped)
-    return best
-
+from tests.discovery.laws import SYMS, A, B, C, D, best_verified, law_data
 
 LAWS = [  # (truth, ranges): a polynomial or sum of monomials times function(s) of a group
     ((A * C - B) / (1 + (B / D) ** 2), [(1, 3), (0.5, 2), (1, 2), (1, 3)]),
@@ -62,13 +42,13 @@ LAWS = [  # (truth, ranges): a polynomial or sum of monomials times function(s) 
 @pytest.mark.parametrize("truth, ranges", LAWS, ids=[str(t) for t, _ in LAWS])
 def test_group_terms_recovers_unseen_laws(truth, ranges):
     syms = SYMS[: len(ranges)]
-    x, y = _data(truth, ranges, seed=1)
-    xt, yt = _data(truth, ranges, seed=2)
+    x, y = law_data(truth, ranges, seed=1)
+    xt, yt = law_data(truth, ranges, seed=2)
     exprs = group_terms(x, y, syms)  # BLAS on one thread (conftest), as in discover
     assert exprs, "no candidate for a law of the family"
-    err, found = _best_verified(exprs, syms, (x, y), (xt, yt))
+    err, found = best_verified(exprs, syms, (x, y), (xt, yt), top=3)
     assert err < 1e-9
-    xw, yw = _data(truth, ranges, seed=3, widen=0.2)  # a law extrapolates
+    xw, yw = law_data(truth, ranges, seed=3, widen=0.2)  # a law extrapolates
     ok = np.isfinite(yw)
     assert rel_rmse(evaluate(found, syms, xw[ok]), yw[ok]) < 1e-6
 
@@ -79,7 +59,7 @@ def _group(x, name):
 
 def test_screen_ranks_the_law_group_first_and_select_terms_finds_its_monomials():
     truth = (A - B * C) * sympy.exp(B / D)  # terms a and c d (pivot b of the group b / d)
-    x, y = _data(truth, [(1, 3), (1, 2), (1, 2), (2, 4)], seed=4)
+    x, y = law_data(truth, [(1, 3), (1, 2), (1, 2), (2, 4)], seed=4)
     scores = {}
     for g in groups(x, SYMS):
         others = [i for i in range(4) if i != g[3]]
@@ -109,9 +89,9 @@ def test_monomial_basis_keeps_negative_powers_away_from_zero():
 
 
 def test_group_terms_declines_too_few_rows_or_one_input():
-    x, y = _data(A * B, [(1, 2), (1, 2)], n=30)
+    x, y = law_data(A * B, [(1, 2), (1, 2)], n=30)
     assert group_terms(x, y, SYMS[:2]) == []
-    x, y = _data(A**2, [(1, 2)])
+    x, y = law_data(A**2, [(1, 2)])
     assert group_terms(x, y, SYMS[:1]) == []
 
 
@@ -132,7 +112,7 @@ def test_solve_runs_direct_families_before_the_reductions(monkeypatch):
         return []
 
     monkeypatch.setattr(split, "_reduce", reduce)
-    x, y = _data(sympy.sin(A * B) + C, [(1, 2)] * 3)
+    x, y = law_data(sympy.sin(A * B) + C, [(1, 2)] * 3)
     fams = [("power law", forms.power_laws)] + [family(n) for n in ("d1", "d2", "late")]
     split.solve(x, y, SYMS[:3], fams, time.time() + 30, depth=1, quick=1, direct=3)
     assert order == ["d1", "d2", "reduce", "late"]

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import sympy
 
-from kanwidget.discovery.constants import evaluate, refit, rel_rmse, snap
+from kanwidget.discovery.constants import evaluate, rel_rmse
 from kanwidget.discovery.monomial import (
     affine_direction,
     direction_residual,
@@ -22,30 +22,11 @@ from kanwidget.discovery.monomial import (
     spline_residual,
 )
 from kanwidget.discovery.onedim import search_1d
+from tests.discovery.laws import SYMS, A, B, C, D, best_verified, law_data
 
-A, B, C, D = SYMS = list(sympy.symbols("a b c d"))
 # recovery tests give the family all the time it needs: a wall-clock budget would make them
 # depend on the machine's load
 UNTIMED = float("inf")
-
-
-def _data(expr, ranges, n=1000, seed=0, widen=0.0):
-    rng = np.random.default_rng(seed)
-    x = np.column_stack(
-        [rng.uniform(lo - widen * (hi - lo), hi + widen * (hi - lo), n) for lo, hi in ranges]
-    )
-    return x, evaluate(expr, SYMS[: len(ranges)], x)
-
-
-def _best_verified(exprs, symbols, train, test):
-    """Refit and snap each candidate as discover does; the most accurate on ``test``."""
-    best = (np.inf, None)
-    for e in exprs[:4]:
-        fitted = refit(e, symbols, *train)
-        snapped, err = snap(fitted, symbols, train, test)
-        if err < best[0]:
-            best = (err, snapped)
-    return best
 
 
 LAWS = [  # (truth, ranges): M1 g(M2) with g a shifted power, Moebius map, exp, tanh, cos
@@ -61,13 +42,13 @@ LAWS = [  # (truth, ranges): M1 g(M2) with g a shifted power, Moebius map, exp, 
 @pytest.mark.parametrize("truth, ranges", LAWS, ids=[str(t) for t, _ in LAWS])
 def test_separable_forms_recovers_unseen_laws(truth, ranges):
     syms = SYMS[: len(ranges)]
-    x, y = _data(truth, ranges, 1000, seed=1)
-    xt, yt = _data(truth, ranges, 1000, seed=2)
+    x, y = law_data(truth, ranges, 1000, seed=1)
+    xt, yt = law_data(truth, ranges, 1000, seed=2)
     exprs = separable_forms(x, y, syms, budget=UNTIMED)
     assert exprs, "no candidate for a law of the family"
-    err, found = _best_verified(exprs, syms, (x, y), (xt, yt))
+    err, found = best_verified(exprs, syms, (x, y), (xt, yt))
     assert err < 1e-9
-    xw, yw = _data(truth, ranges, 1000, seed=3, widen=0.2)  # a law extrapolates
+    xw, yw = law_data(truth, ranges, 1000, seed=3, widen=0.2)  # a law extrapolates
     ok = np.isfinite(yw)
     assert rel_rmse(evaluate(found, syms, xw[ok]), yw[ok]) < 1e-6
 
@@ -80,7 +61,7 @@ def _recover_exactly(truth, syms, ranges, seed):
     y = evaluate(truth, syms, x)
     exprs = separable_forms(x[:1000], y[:1000], syms, budget=UNTIMED)
     assert exprs, "no candidate for a law of the family"
-    err, found = _best_verified(exprs, syms, (x[:1000], y[:1000]), (x[1000:], y[1000:]))
+    err, found = best_verified(exprs, syms, (x[:1000], y[:1000]), (x[1000:], y[1000:]))
     assert err < 1e-9
     return found, rng
 
@@ -131,9 +112,9 @@ def test_refine_direction_reaches_the_true_direction_from_a_rough_one():
 def test_separable_forms_snaps_to_the_exact_formula():
     truth = A * B / sympy.sqrt(1 - B**2 / C**2)
     ranges = [(1, 4), (0.5, 1.5), (2, 6)]
-    x, y = _data(truth, ranges, 1000, seed=4)
-    xt, yt = _data(truth, ranges, 1000, seed=5)
-    _, found = _best_verified(
+    x, y = law_data(truth, ranges, 1000, seed=4)
+    xt, yt = law_data(truth, ranges, 1000, seed=5)
+    _, found = best_verified(
         separable_forms(x, y, SYMS[:3], budget=UNTIMED), SYMS[:3], (x, y), (xt, yt)
     )
     assert not found.atoms(sympy.Float)
@@ -144,9 +125,9 @@ def test_separable_forms_angle_that_changes_sign():
     """An input that is not positive (here an angle around zero) is g's argument alone."""
     truth = B * sympy.sin(3 * A) / C**2
     ranges = [(-2, 2), (1, 3), (1, 2)]
-    x, y = _data(truth, ranges, 1000, seed=6)
-    xt, yt = _data(truth, ranges, 1000, seed=7)
-    err, found = _best_verified(
+    x, y = law_data(truth, ranges, 1000, seed=6)
+    xt, yt = law_data(truth, ranges, 1000, seed=7)
+    err, found = best_verified(
         separable_forms(x, y, SYMS[:3], budget=UNTIMED), SYMS[:3], (x, y), (xt, yt)
     )
     assert err < 1e-9
@@ -156,17 +137,17 @@ def test_separable_forms_angle_that_changes_sign():
 def test_separable_forms_no_false_exact_claim_outside_the_family():
     truth = A + B * C + sympy.sin(A * C)
     ranges = [(1, 3), (1, 3), (1, 3)]
-    x, y = _data(truth, ranges, 1000, seed=8)
-    xt, yt = _data(truth, ranges, 1000, seed=9)
+    x, y = law_data(truth, ranges, 1000, seed=8)
+    xt, yt = law_data(truth, ranges, 1000, seed=9)
     exprs = separable_forms(x, y, SYMS[:3], budget=6.0)
-    err, _ = _best_verified(exprs, SYMS[:3], (x, y), (xt, yt))
+    err, _ = best_verified(exprs, SYMS[:3], (x, y), (xt, yt))
     assert not err < 1e-3  # an approximant at best (inf when nothing was proposed)
 
 
 def test_separable_forms_not_applicable():
-    x, y = _data(A * B, [(-1, 1), (-1, 1)], 200)
+    x, y = law_data(A * B, [(-1, 1), (-1, 1)], 200)
     assert separable_forms(x, y, SYMS[:2]) == []  # two inputs that change sign
-    x, y = _data(A**2 / B, [(1, 2), (1, 2)], 200)
+    x, y = law_data(A**2 / B, [(1, 2), (1, 2)], 200)
     assert separable_forms(x, y, SYMS[:2]) == []  # a pure power law is power_laws' job
 
 
@@ -185,7 +166,7 @@ def _log_gradients(expr, syms, x):
 
 def test_affine_direction_rank_one_on_closed_forms():
     truth = A * B**2 * sympy.tanh(B * C / D)
-    x, _ = _data(truth, [(1, 2), (1, 3), (1, 3), (1, 2)], 500)
+    x, _ = law_data(truth, [(1, 2), (1, 3), (1, 3), (1, 2)], 500)
     b, sv = affine_direction(_log_gradients(truth, SYMS, x))
     assert sv[1] < 1e-10 * sv[0]  # a + b h(u): rank 1 once centred
     np.testing.assert_allclose(b, np.array([0, 1, 1, -1]) / np.sqrt(3), atol=1e-10)
@@ -197,7 +178,7 @@ def test_affine_direction_rank_one_on_closed_forms():
 
 def test_local_log_gradients_find_the_direction():
     truth = A / (sympy.exp(A * B / C**2) - 1)
-    x, y = _data(truth, [(1, 2), (1, 2), (1, 2)], 1000, seed=3)
+    x, y = law_data(truth, [(1, 2), (1, 2), (1, 2)], 1000, seed=3)
     lx = np.log(x)
     est = local_log_gradients(lx, np.log(y))
     exact = _log_gradients(truth, SYMS[:3], x)
@@ -207,7 +188,7 @@ def test_local_log_gradients_find_the_direction():
 
 def test_spline_residual_separates_true_and_wrong_directions():
     truth = A * sympy.sqrt(1 + (B / C) ** 2)
-    x, y = _data(truth, [(1, 2), (1, 3), (1, 3)], 800, seed=4)
+    x, y = law_data(truth, [(1, 2), (1, 3), (1, 3)], 800, seed=4)
     lx, ly = np.log(x), np.log(y)
     good, coef = spline_residual(ly, lx[:, [0]], lx[:, 1] - lx[:, 2])
     bad, _ = spline_residual(ly, lx[:, [0]], lx[:, 1] + lx[:, 2])
@@ -253,9 +234,9 @@ def test_search_1d_fits_closed_forms(g):
 
 def test_separable_forms_single_input():
     truth = 2 / (sympy.exp(A / 2) + 1)
-    x, y = _data(truth, [(0.5, 3)], 500, seed=10)
-    xt, yt = _data(truth, [(0.5, 3)], 500, seed=11)
-    err, found = _best_verified(separable_forms(x, y, [A], budget=UNTIMED), [A], (x, y), (xt, yt))
+    x, y = law_data(truth, [(0.5, 3)], 500, seed=10)
+    xt, yt = law_data(truth, [(0.5, 3)], 500, seed=11)
+    err, found = best_verified(separable_forms(x, y, [A], budget=UNTIMED), [A], (x, y), (xt, yt))
     assert err < 1e-9
     assert _same_law(found, truth)
 
@@ -269,10 +250,10 @@ def test_discover_returns_a_separable_law_exactly():
 
     truth = 2 * A * B / (sympy.exp(B * C / A) - 1)
     ranges = [(1, 3), (1, 2), (0.5, 3)]
-    x, y = _data(truth, ranges, 800, seed=12)
+    x, y = law_data(truth, ranges, 800, seed=12)
     t = torch.tensor
     ds = {"train_input": t(x[:400]), "train_label": t(y[:400, None]),
           "test_input": t(x[400:]), "test_label": t(y[400:, None])}  # fmt: skip
     d = discover(ds, variables=["a", "b", "c"], budget=40, n_jobs=2, progress=False)
-    xw, yw = _data(truth, ranges, 1000, seed=13, widen=0.2)
+    xw, yw = law_data(truth, ranges, 1000, seed=13, widen=0.2)
     assert rel_rmse(evaluate(d.best.formula, SYMS[:3], xw), yw) < 1e-6
