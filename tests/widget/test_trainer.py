@@ -75,11 +75,20 @@ def test_trainer_ctrl_c_in_wait_stops_training_and_keeps_the_run(widget, model):
     # are kept as the fit version, and the next cell finds the model idle (before, training
     # went on in the background while a second wait() returned at once: CPython marks a
     # thread whose join() was interrupted as finished)
+    # Python's own Ctrl-C handler (what a kernel's interrupt raises); an earlier test or a
+    # library of this process may have installed another, under which the wait would block
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     widget.fit(steps=FOREVER, **FAST)
     until(lambda: widget.trainer.step >= 2, what="2 steps")
-    threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
-    with pytest.raises(KeyboardInterrupt):
-        widget.wait()
+    guard = threading.Timer(60, widget.stop)  # never hang the suite if the signal is lost
+    guard.start()
+    try:
+        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT)).start()
+        with pytest.raises(KeyboardInterrupt):
+            widget.wait()
+    finally:
+        guard.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert not widget.trainer.running and widget.training["state"] == "idle"
     assert [v.operation for v in model.history] == ["init", "fit"]
     assert len(model.loss_log["train_loss"]) == widget.training["step"] >= 2
