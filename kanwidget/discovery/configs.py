@@ -79,17 +79,21 @@ def resolve_configs(
     configs: Sequence[Mapping[str, Any]] | None,
     defaults: Mapping[str, Any],
     custom_pipeline: bool,
+    n_inputs: int | None = None,
 ) -> list[Config]:
     """The list of configurations a sweep runs, each completed with ``defaults``.
 
     ``defaults`` are the sweep's keyword arguments; a configuration's own value wins.
+    ``n_inputs`` (the dataset's input columns, if given): every width must take that many
+    inputs (else every universe would fail with the same traceback).
 
     Raises
     ------
     ValueError / TypeError
         Neither or both of ``grid`` and ``configs``; a configuration that is not a dict; a
         key that neither KAN, ``fit`` nor the default pipeline knows (a custom pipeline may
-        read extra keys, so they are allowed with one); a width that is not a KAN width.
+        read extra keys, so they are allowed with one); a width that is not a KAN width,
+        or whose inputs are not ``n_inputs``.
     """
     if (grid is None) == (configs is None):
         raise ValueError("give exactly one of grid= (a dict of lists) or configs= (a list)")
@@ -117,9 +121,14 @@ def resolve_configs(
     for n, config in enumerate(out):
         if "width" in config:
             try:
-                normalize_width(config["width"])
+                width = normalize_width(config["width"])
             except ValueError as exc:
                 raise ValueError(f"configuration {n} ({config}): {exc}") from None
+            if n_inputs is not None and width[0][0] != n_inputs:
+                raise ValueError(
+                    f"configuration {n}: width {config['width']!r} takes {width[0][0]} inputs, "
+                    f"but the dataset has {n_inputs} input columns (train_input's shape[1])"
+                )
     return out
 
 

@@ -35,7 +35,6 @@ from joblib import Parallel, delayed
 
 from kanwidget.kan.graft import graft
 from kanwidget.kan.history import VersionTree
-from kanwidget.kan.network import normalize_width
 from kanwidget.kan.train.data import DATASET_KEYS, require_dataset_keys
 from kanwidget.kan.versions import jsonable
 
@@ -162,8 +161,9 @@ def sweep(
         raise TypeError(f"callback must be callable(universe), got {callback!r}")
     custom = pipeline is not None
     check_fit_kwargs(fit_kwargs, custom)
-    listed = resolve_configs(grid, configs, fit_kwargs, custom)
-    _check_widths(listed, dataset)
+    shape = getattr(dataset["train_input"], "shape", ())
+    n_inputs = int(shape[1]) if len(shape) == 2 else None  # else each universe reports it
+    listed = resolve_configs(grid, configs, fit_kwargs, custom, n_inputs)
 
     universes: list[Universe | None] = [None] * len(listed)
     bar = _bar(len(listed), progress)
@@ -247,20 +247,6 @@ def _check_dataset(dataset: Any) -> None:
     if not isinstance(dataset, Mapping):
         raise TypeError("dataset must be a dict with keys " + ", ".join(DATASET_KEYS))
     require_dataset_keys(dataset)
-
-
-def _check_widths(listed: Sequence[dict[str, Any]], dataset: Mapping[str, Any]) -> None:
-    """Each configuration's width must take the data's input columns (checked before any
-    universe starts: else every universe fails with the same traceback).  Outputs are not
-    checked: a classifier has one output per class and labels of shape (N,)."""
-    n_in = int(dataset["train_input"].shape[1])
-    for n, config in enumerate(listed):
-        if "width" in config and normalize_width(config["width"])[0][0] != n_in:
-            raise ValueError(
-                f"configuration {n}: width {config['width']!r} takes "
-                f"{normalize_width(config['width'])[0][0]} inputs, but the dataset has {n_in} "
-                "input columns (train_input's shape[1])"
-            )
 
 
 def _bar(total: int, enabled: bool):
