@@ -122,6 +122,13 @@ def _design(mono: np.ndarray, spl: np.ndarray, terms: list[int]) -> np.ndarray:
     return (mono[:, terms, None] * spl[:, None, :]).reshape(len(mono), -1)
 
 
+def _unit_columns(a: np.ndarray) -> np.ndarray:
+    """``a`` with every non-zero column scaled to unit norm (for normal equations)."""
+    norms = np.linalg.norm(a, axis=0)
+    norms[norms == 0] = 1.0
+    return a / norms
+
+
 def _lstsq_rel(a: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     """Least squares (SVD, LAPACK gelsd) and its relative residual."""
     coef = np.linalg.lstsq(a, y, rcond=None)[0]
@@ -141,10 +148,7 @@ def select_terms(
     grown greedily); the ``REFIT`` best of each size are fitted again with the finer spline
     ``fine`` (the coarse one cannot tell a law's two terms from three approximate ones)."""
     k, m = spl.shape[1], mono.shape[1]
-    d = _design(mono, spl, list(range(m)))
-    norms = np.linalg.norm(d, axis=0)
-    norms[norms == 0] = 1.0
-    d = d / norms
+    d = _unit_columns(_design(mono, spl, list(range(m))))
     gram, dy, yy = d.T @ d, d.T @ y, float(y @ y)
     scale = float(np.std(y)) * np.sqrt(len(y)) or 1.0
 
@@ -255,9 +259,7 @@ def _screen_rel(a: np.ndarray, y: np.ndarray) -> np.ndarray:
     accuracy, an order faster than the SVD)."""
     from scipy.linalg import cho_factor, cho_solve
 
-    norms = np.linalg.norm(a, axis=0)
-    norms[norms == 0] = 1.0
-    an = a / norms
+    an = _unit_columns(a)
     g = an.T @ an
     g[np.diag_indices_from(g)] += 1e-10
     try:
@@ -296,8 +298,7 @@ def _functions(u, u_expr, mono, spl, exprs, sup, y, fit, expired) -> list[tuple[
             return []
         opts = []
         for _, g_expr in fits:  # g of the placeholder _U; u_expr goes in at the end
-            with np.errstate(all="ignore"):
-                gv = _eval_g(g_expr, u)
+            gv = evaluate(g_expr, [_U], u[:, None])
             if np.all(np.isfinite(gv)):
                 opts.append((gv, g_expr.xreplace({_U: u_expr})))
         if not opts:
@@ -318,9 +319,3 @@ def _functions(u, u_expr, mono, spl, exprs, sup, y, fit, expired) -> list[tuple[
 
 
 _U = sympy.Symbol("_u")
-
-
-def _eval_g(g_expr: sympy.Expr, u: np.ndarray) -> np.ndarray:
-    """Values ``(B,)`` of ``g_expr`` (a function of the placeholder ``_U``) at ``u`` (B,)."""
-    fn = sympy.lambdify([_U], g_expr, "numpy")
-    return np.broadcast_to(np.asarray(fn(u), dtype=np.float64), u.shape)
